@@ -1,0 +1,198 @@
+"""The main job: media -> faces -> detectors -> verdict, as one call."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from fakelens import __version__
+from fakelens.analysis import verdict as vd
+from fakelens.config import Settings, get_settings
+from fakelens.faces import crop_face, load_face_detector, track_faces
+from fakelens.faces.detector import FaceDetection
+from fakelens.media import iter_frames, probe
+from fakelens.models.registry import default_detector_names
+from fakelens.models.runtime import Detector, load_detector
+from fakelens.types import (
+    Analysis,
+    Box,
+    FrameScore,
+    ModelInfo,
+    ModelScore,
+    StageTimings,
+    Track,
+)
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[str, float], None]
+
+
+@dataclass
+class _Timer:
+    totals: dict[str, float] = field(default_factory=dict)
+
+    def add(self, stage: str, since: float) -> float:
+        now = time.perf_counter()
+        self.totals[stage] = self.totals.get(stage, 0.0) + now - since
+        return now
+
+
+@dataclass
+class _SampledFrame:
+    index: int
+    timestamp_s: float
+    faces: list[FaceDetection]
+    crops: list[dict[tuple[float, int], np.ndarray]]  # per face: geometry -> crop
+
+
+def analyze(
+    path: str | Path,
+    *,
+    frames: int = 32,
+    frames_per_second: float | None = None,
+    model: str | None = None,
+    threshold: float | None = None,
+    uncertain_band: float = vd.DEFAULT_BAND,
+    settings: Settings | None = None,
+    progress: ProgressFn | None = None,
+) -> Analysis:
+    """Analyse one video or image: is a face in it manipulated, how sure, where, when.
+
+    ``frames`` evenly spaced frames are read across the whole video (or
+    ``frames_per_second`` for a dense timeline); ``model`` picks one installed detector
+    instead of the shipped defaults. Raises a ``FakeLensError`` for unusable input.
+    """
+    if frames < 1:
+        raise ValueError("frames must be at least 1")
+    settings = settings or get_settings()
+    report = progress or (lambda stage, fraction: None)
+    timer = _Timer()
+    t_start = time.perf_counter()
+
+    info = probe(path)
+    names = [model] if model else default_detector_names(info.kind)
+    detectors = [load_detector(n, settings.intra_op_threads) for n in names]
+    detectors = [d for d in detectors if info.kind in d.config.applies_to] or detectors
+    face_detector = load_face_detector(settings)
+    geometries = sorted({(d.config.crop_scale, d.config.input_size) for d in detectors})
+
+    sampled: list[_SampledFrame] = []
+    expected = 1 if info.kind == "image" else (
+        max(1, round((info.duration_s or 0) * frames_per_second)) if frames_per_second
+        else frames)
+    t = time.perf_counter()
+    for frame in iter_frames(path, info, frames=frames, frames_per_second=frames_per_second):
+        t = timer.add("decode", t)
+        faces = face_detector.detect(frame.rgb)
+        t = timer.add("detect", t)
+        crops = [{(s, n): crop_face(frame.rgb, f.box, f.landmarks, scale=s, size=n)
+                  for s, n in geometries} for f in faces]
+        sampled.append(_SampledFrame(frame.index, frame.timestamp_s, faces, crops))
+        t = timer.add("crop", t)
+        report("decode", min(1.0, len(sampled) / expected))
+
+    raw_tracks = track_faces([s.faces for s in sampled])
+    report("model", 0.0)
+    t = time.perf_counter()
+    tracks = _score_tracks(raw_tracks, sampled, detectors)
+    timer.add("model", t)
+    report("model", 1.0)
+
+    thr = threshold if threshold is not None else detectors[0].config.threshold
+    evidence = [vd.TrackEvidence(len(tr.frames), {m.model: m.score for m in tr.model_scores})
+                for tr in tracks]
+    decision = vd.decide(evidence, len(sampled), thr, uncertain_band)
+    min_len = vd.min_track_length(len(sampled))
+    tracks = [tr.model_copy(update={"decisive": len(tr.frames) >= min_len}) for tr in tracks]
+    reason = vd.explain(decision, [[(f.timestamp_s, f.score) for f in tr.frames]
+                                   for tr in tracks],
+                        [tr.score for tr in tracks], thr, info.kind == "video")
+
+    warnings = []
+    if face_detector.is_fallback:
+        warnings.append("no face detector was available: the centre of each frame was "
+                        "analysed as one face (" + getattr(face_detector, "reason", "") + ")")
+    if info.kind == "video" and len(sampled) < min(frames, 4):
+        warnings.append(f"only {len(sampled)} frames could be decoded")
+    timings = StageTimings(decode_s=timer.totals.get("decode", 0.0),
+                           detect_s=timer.totals.get("detect", 0.0),
+                           crop_s=timer.totals.get("crop", 0.0),
+                           model_s=timer.totals.get("model", 0.0),
+                           total_s=time.perf_counter() - t_start)
+    return Analysis(
+        fakelens_version=__version__,
+        verdict=decision.verdict,
+        score=decision.score,
+        threshold=thr,
+        uncertain_band=uncertain_band,
+        reason=reason,
+        media=info,
+        tracks=tracks,
+        models=[ModelInfo(name=d.config.name, version=d.config.version, task=d.config.task,
+                          threshold=d.config.threshold) for d in detectors],
+        face_detector=face_detector.name,
+        frames_sampled=len(sampled),
+        sampling=(f"{frames_per_second:g} frames per second" if frames_per_second
+                  else f"{frames} evenly spaced frames") if info.kind == "video" else "still",
+        warnings=warnings,
+        timings=timings,
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def _score_tracks(raw_tracks, sampled: list[_SampledFrame], detectors: list[Detector]
+                  ) -> list[Track]:
+    per_model: dict[str, list] = {}
+    for det in detectors:
+        key = (det.config.crop_scale, det.config.input_size)
+        crops = [sampled[tf.frame_pos].crops[sampled[tf.frame_pos].faces.index(tf.detection)]
+                 [key] for tr in raw_tracks for tf in tr.faces]
+        per_model[det.config.name] = [det.score_frames(crops)] if crops else []
+    tracks = []
+    offset = 0
+    for tr in raw_tracks:
+        n = len(tr.faces)
+        model_scores, frame_probs = [], None
+        temporal_scores = []
+        for det in detectors:
+            if not per_model[det.config.name]:
+                continue
+            out = per_model[det.config.name][0]
+            probs = out.probs[offset:offset + n]
+            frame_score = vd.robust_mean(probs)
+            temporal = det.score_track(out.embeddings[offset:offset + n])
+            if temporal is not None:
+                temporal_scores.append(temporal)
+            model_scores.append(ModelScore(model=det.config.name,
+                                           score=vd.combine_track(frame_score, temporal)))
+            frame_probs = probs if frame_probs is None else np.maximum(frame_probs, probs)
+        offset += n
+        frame_scores = [
+            FrameScore(
+                frame_index=sampled[tf.frame_pos].index,
+                timestamp_s=sampled[tf.frame_pos].timestamp_s,
+                box=Box(x=tf.detection.box[0], y=tf.detection.box[1], w=tf.detection.box[2],
+                        h=tf.detection.box[3]),
+                landmarks=[(float(x), float(y)) for x, y in tf.detection.landmarks],
+                detector_confidence=tf.detection.score,
+                score=float(p),
+            )
+            for tf, p in zip(tr.faces, frame_probs, strict=True)
+        ]
+        tracks.append(Track(
+            track_id=len(tracks),
+            frames=frame_scores,
+            frame_score=vd.robust_mean(frame_probs),
+            temporal_score=max(temporal_scores) if temporal_scores else None,
+            model_scores=model_scores,
+            score=max(m.score for m in model_scores),
+            decisive=True,
+        ))
+    return tracks

@@ -1,0 +1,209 @@
+"""Command line: a thin wrapper over the Python API (flags mirror ``analyze``'s keywords)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from fakelens import __version__
+from fakelens.errors import FakeLensError
+
+MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".3gp", ".flv", ".wmv", ".gif",
+                  ".m4v", ".mpg", ".mpeg", ".ts", ".jpg", ".jpeg", ".png", ".webp", ".bmp",
+                  ".tif", ".tiff"}
+
+
+def _collect(paths: list[str]) -> list[Path]:
+    """Files as given; folders walked recursively for media files (hidden ones skipped)."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file()
+                              and f.suffix.lower() in MEDIA_SUFFIXES
+                              and not any(part.startswith(".") for part in f.parts[len(p.parts):])))
+        else:
+            out.append(p)
+    return out
+
+
+def _fmt_score(score: float | None) -> str:
+    return "-" if score is None else f"{score:.3f}"
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from fakelens.analysis.pipeline import analyze
+    from fakelens.models.registry import default_detector_names, get_detector
+
+    err = Console(stderr=True)
+    files = _collect(args.paths)
+    if not files:
+        err.print("error: no media files found in the given folders")
+        return 2
+    try:  # refuse before decoding anything when no trained model is installed
+        if args.model:
+            get_detector(args.model)
+        else:
+            default_detector_names("video")
+    except FakeLensError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    results, failures = [], []
+    show_progress = sys.stderr.isatty() and not args.quiet
+    from rich.progress import Progress
+
+    with Progress(console=err, transient=True, disable=not show_progress) as bar:
+        overall = bar.add_task("files", total=len(files))
+        for path in files:
+            task = bar.add_task(path.name, total=100)
+
+            def progress(stage: str, fraction: float, task=task, name=path.name) -> None:
+                done = 80 * fraction if stage == "decode" else 80 + 20 * fraction
+                bar.update(task, completed=done, description=f"{name} [{stage}]")
+
+            try:
+                result = analyze(path, frames=args.frames, frames_per_second=args.fps,
+                                 model=args.model, threshold=args.threshold, progress=progress)
+            except FakeLensError as exc:
+                failures.append((path, exc))
+                print(f"error: {exc}", file=sys.stderr)
+            else:
+                results.append(result)
+                if args.report:
+                    _write_report(result, args.report, len(files))
+            bar.remove_task(task)
+            bar.advance(overall)
+
+    if args.json:
+        docs = [json.loads(r.to_json()) for r in results]
+        print(json.dumps(docs[0] if len(files) == 1 and docs else docs, indent=2))
+    elif results:
+        table = Table(title=None)
+        for col in ("file", "verdict", "score", "faces", "frames", "seconds"):
+            table.add_column(col)
+        for r in results:
+            table.add_row(Path(r.media.path).name, r.verdict.value, _fmt_score(r.score),
+                          str(len(r.tracks)), str(r.frames_sampled), f"{r.timings.total_s:.1f}")
+        Console().print(table)
+        if len(results) == 1:
+            Console().print(results[0].reason)
+            for w in results[0].warnings:
+                Console(stderr=True).print(f"warning: {w}")
+    if failures:
+        return failures[0][1].exit_code if len(files) == 1 else 1
+    return 0
+
+
+def _write_report(result, target: str, n_files: int) -> None:
+    out = Path(target)
+    if n_files > 1:
+        out = out.parent / f"{Path(result.media.path).stem}-{out.name}"
+    if out.suffix.lower() != ".json":
+        raise FakeLensError(f"{out}: only .json reports are available in this version")
+    out.write_text(result.to_json(indent=2))
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from fakelens.models.registry import ARCHITECTURE_SUMMARIES, installed_detectors
+
+    installed = installed_detectors()
+    if args.json:
+        print(json.dumps({"installed": {n: json.loads(d.config.model_dump_json())
+                                        for n, d in installed.items()},
+                          "architectures": ARCHITECTURE_SUMMARIES}, indent=2))
+        return 0
+    table = Table(title="installed detectors")
+    for col in ("name", "version", "task", "architecture", "input", "threshold", "metrics"):
+        table.add_column(col)
+    for name, det in installed.items():
+        c = det.config
+        table.add_row(name, c.version, c.task, c.architecture, f"{c.input_size}px",
+                      f"{c.threshold:.2f}", "; ".join(f"{k} {v}" for k, v in c.metrics.items()))
+    console = Console()
+    if installed:
+        console.print(table)
+    else:
+        console.print("no trained model installed")
+    arch = Table(title="architectures (trainable with `fakelens train`)")
+    arch.add_column("name")
+    arch.add_column("description")
+    for name, text in ARCHITECTURE_SUMMARIES.items():
+        arch.add_row(name, text)
+    console.print(arch)
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from fakelens.types import Analysis
+
+    print(json.dumps(Analysis.model_json_schema(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fakelens", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"fakelens {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("detect", help="analyse videos and images for manipulated faces")
+    p.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.add_argument("--frames", type=int, default=32, help="evenly spaced frames per video")
+    p.add_argument("--fps", type=float, default=None,
+                   help="dense mode: analyse this many frames per second instead")
+    p.add_argument("--model", default=None, help="one installed detector instead of defaults")
+    p.add_argument("--threshold", type=float, default=None, help="score at which FAKE starts")
+    p.add_argument("--report", default=None, help="write a report file (.json)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("models", help="installed detectors and trainable architectures")
+    msub = p.add_subparsers(dest="models_command", required=True)
+    pl = msub.add_parser("list")
+    pl.add_argument("--json", action="store_true")
+    pl.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("schema", help="print the JSON schema of an analysis result")
+    p.set_defaults(func=cmd_schema)
+
+    from fakelens.training.commands import add_training_commands
+
+    add_training_commands(sub)
+    return parser
+
+
+def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    if getattr(args, "frames", 1) is not None and getattr(args, "frames", 1) < 1:
+        parser.error("--frames must be at least 1")
+    if getattr(args, "fps", None) is not None and not 0 < args.fps <= 60:
+        parser.error("--fps must be in (0, 60]")
+    thr = getattr(args, "threshold", None)
+    if thr is not None and not 0 < thr < 1:
+        parser.error("--threshold must be between 0 and 1")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _validate(args, parser)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return args.func(args)
+    except FakeLensError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,32 @@
+"""Settings, validated from ``FAKELENS_*`` environment variables (built by a factory)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_model_dir() -> Path:
+    return Path(platformdirs.user_cache_dir("fakelens")) / "models"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FAKELENS_", extra="ignore")
+
+    model_dir: Path = Field(default_factory=_default_model_dir,
+                            description="where downloaded model files (face detector) live")
+    allow_download: bool = Field(True, description="fetch missing model files from known URLs")
+    face_model: str = Field("yunet_n_dynamic", description="face detector file in the store")
+    detect_max_side: int = Field(640, ge=128, le=4096,
+                                 description="frames are scaled to this long side for detection")
+    face_score_threshold: float = Field(0.7, gt=0, lt=1)
+    min_face_px: int = Field(40, ge=8, description="faces smaller than this (box side) are skipped")
+    max_faces_per_frame: int = Field(8, ge=1)
+    intra_op_threads: int = Field(0, ge=0, description="ONNX Runtime threads (0: all cores)")
+
+
+def get_settings(**overrides) -> Settings:
+    return Settings(**overrides)

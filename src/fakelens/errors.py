@@ -1,0 +1,68 @@
+"""One exception hierarchy for fakelens.
+
+The CLI maps these to exit codes and the web layer to HTTP status codes, so every
+error a user can cause is a ``FakeLensError`` with a message meant for that user.
+"""
+
+from __future__ import annotations
+
+
+class FakeLensError(Exception):
+    """Base class of every error fakelens raises on purpose."""
+
+    exit_code = 1
+    http_status = 400
+
+
+class MediaError(FakeLensError):
+    """The input file cannot be analysed."""
+
+    exit_code = 3
+    http_status = 422
+
+
+class MediaNotFound(MediaError):
+    exit_code = 2
+    http_status = 404
+
+
+class EmptyMedia(MediaError):
+    """Zero-byte file."""
+
+
+class UnsupportedMedia(MediaError):
+    """Not an image or video fakelens can read (text file, audio only, unknown codec)."""
+
+    http_status = 415
+
+
+class CorruptMedia(MediaError):
+    """Recognised container or image format, but the data is damaged or truncated."""
+
+
+class MediaTooLarge(MediaError):
+    """Too many pixels (decompression bomb) or too big a file."""
+
+    http_status = 413
+
+
+class ModelError(FakeLensError):
+    exit_code = 4
+    http_status = 503
+
+
+class ModelMissing(ModelError):
+    """A model file is not installed (and could not be downloaded)."""
+
+
+class ModelIntegrityError(ModelError):
+    """A model file does not match its recorded sha256."""
+
+
+class UnknownModel(ModelError):
+    http_status = 400
+
+
+class ConfigError(FakeLensError):
+    exit_code = 5
+    http_status = 500

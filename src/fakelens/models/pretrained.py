@@ -1,0 +1,43 @@
+"""Pretrained configs: everything needed to use a set of weights correctly.
+
+A config travels with its ONNX file (``<name>.json`` beside ``<name>.onnx``) and carries
+the preprocessing (crop geometry, input size, mean/std, colour order), the labels, the
+decision threshold, the temperature found by calibration, the sha256 of each graph, and
+the measured accuracy from the model card.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class PretrainedConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    version: str
+    architecture: str
+    task: Literal["face-swap", "synthetic-face"]
+    description: str
+    input_size: int
+    crop_scale: float = Field(description="crop side = crop_scale * longer side of the face box")
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    colour_order: Literal["RGB", "BGR"] = "RGB"
+    labels: tuple[str, str] = ("real", "fake")
+    temperature: float = Field(1.0, gt=0, description="logits are divided by this")
+    threshold: float = Field(0.5, gt=0, lt=1)
+    frame_graph: str = Field(description="ONNX file: crops -> logits, embeddings, cam")
+    frame_sha256: str
+    temporal_graph: str | None = Field(None, description="ONNX file: embeddings -> track logit")
+    temporal_sha256: str | None = None
+    applies_to: tuple[str, ...] = Field(("video", "image"), description="media kinds scored")
+    metrics: dict[str, str] = Field(default_factory=dict, description="from the model card")
+    training: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> PretrainedConfig:
+        return cls.model_validate_json(Path(path).read_text())

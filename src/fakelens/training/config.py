@@ -1,0 +1,62 @@
+"""Training configurations, validated from YAML."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SBIData(_Strict):
+    kind: Literal["sbi"] = "sbi"
+    face_caches: list[Path] = Field(description="face caches of real faces (preprocess output)")
+    cache_weights: list[float] | None = Field(None, description="sampling weight per cache")
+    cross_blend_prob: float = Field(0.3, ge=0, le=1)
+    val_fraction: float = Field(0.05, gt=0, lt=0.5)
+
+
+class ImageFolderData(_Strict):
+    kind: Literal["images"] = "images"
+    face_caches: list[Path] = Field(description="face caches with real (0) and fake (1) labels")
+    val_fraction: float = Field(0.2, gt=0, lt=0.5)
+
+
+class TemporalData(_Strict):
+    kind: Literal["temporal"] = "temporal"
+    face_caches: list[Path] = Field(description="caches whose groups are face tracks in order")
+    still_caches: list[Path] = Field(default_factory=list,
+                                     description="stills turned into jittered pseudo-tracks")
+    sequence_length: int = Field(8, ge=2)
+
+
+class TrainConfig(_Strict):
+    name: str = Field(description="name of the trained model (file names, registry)")
+    architecture: str
+    pretrained: bool = True
+    data: SBIData | ImageFolderData | TemporalData = Field(discriminator="kind")
+    init_from: Path | None = Field(None, description="checkpoint to start from (temporal stage)")
+    input_size: int = Field(160, ge=32)
+    crop_scale: float = Field(1.0, gt=0.5, le=3.0)
+    batch_size: int = Field(32, ge=1, description="pairs (sbi) or items per step")
+    lr: float = Field(2e-4, gt=0)
+    weight_decay: float = Field(1e-4, ge=0)
+    max_steps: int = Field(1500, ge=1)
+    max_minutes: float = Field(60.0, gt=0)
+    warmup_steps: int = Field(50, ge=0)
+    eval_every: int = Field(100, ge=1)
+    patience: int = Field(6, ge=1, description="evaluations without improvement before stop")
+    checkpoint_every: int = Field(50, ge=1)
+    seed: int = 0
+    workers: int = Field(1, ge=0)
+    threads: int = Field(2, ge=1)
+    version: str = "1"
+
+
+def load_config(path: Path) -> TrainConfig:
+    return TrainConfig.model_validate(yaml.safe_load(Path(path).read_text()))

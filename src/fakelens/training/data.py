@@ -1,0 +1,169 @@
+"""Torch datasets over face caches: SBI pairs, labelled images, pseudo-fake tracks.
+
+Items are keyed by a global sample counter and every random choice is drawn from
+``default_rng([seed, key])``: a run is reproducible and resumes mid-epoch exactly.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import torch
+
+from fakelens.training import synth
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+def to_tensor(rgb: np.ndarray, size: int, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Tensor:
+    if rgb.shape[0] != size:
+        rgb = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
+    x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255.0)
+    return (x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
+
+
+def jitter_crop(img: np.ndarray, rng: np.random.Generator, size: int,
+                min_frac: float = 0.9) -> np.ndarray:
+    """Small random crop (scale and offset) resized to ``size``; random horizontal flip."""
+    n = img.shape[0]
+    side = int(n * rng.uniform(min_frac, 1.0))
+    x0, y0 = rng.integers(0, n - side + 1, size=2)
+    out = cv2.resize(img[y0:y0 + side, x0:x0 + side], (size, size), interpolation=cv2.INTER_AREA)
+    return out[:, ::-1] if rng.random() < 0.5 else out
+
+
+def split_by_group(groups: np.ndarray, val_fraction: float, seed: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Train / validation indices; a group (identity, source video) never straddles."""
+    unique = np.unique(groups)
+    rng = np.random.default_rng(seed)
+    val_groups = set(rng.choice(unique, max(1, int(len(unique) * val_fraction)), replace=False))
+    is_val = np.array([g in val_groups for g in groups])
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+class SBIPairs(torch.utils.data.Dataset):
+    """Each item: a real face and a pseudo-fake made from it (SBI or cross-blend)."""
+
+    def __init__(self, crops, meshes, indices, weights, *, size: int, seed: int,
+                 cross_blend_prob: float, length: int, augment: bool = True):
+        self.crops, self.meshes = crops, meshes
+        self.indices = np.asarray(indices)
+        w = np.asarray(weights, dtype=np.float64)
+        self.p = w / w.sum()
+        self.size, self.seed = size, seed
+        self.cross_blend_prob = cross_blend_prob
+        self.length = length
+        self.augment = augment
+        self._pose = np.stack([synth.pose_descriptor(meshes[i].astype(np.float32))
+                               for i in self.indices]) if cross_blend_prob > 0 else None
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _donor(self, pos: int, rng: np.random.Generator) -> int:
+        candidates = rng.integers(0, len(self.indices), 48)
+        candidates = candidates[candidates != pos]
+        d = np.linalg.norm(self._pose[candidates] - self._pose[pos], axis=1)
+        return int(self.indices[candidates[np.argmin(d)]])
+
+    def make_pair(self, key: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([self.seed, key])
+        pos = int(rng.choice(len(self.indices), p=self.p))
+        i = int(self.indices[pos])
+        img, mesh = self.crops[i], self.meshes[i].astype(np.float32)
+        if self._pose is not None and rng.random() < self.cross_blend_prob:
+            j = self._donor(pos, rng)
+            fake, _ = synth.cross_blend(img, mesh, self.crops[j],
+                                        self.meshes[j].astype(np.float32), rng)
+        else:
+            fake, _ = synth.self_blend(img, mesh, rng)
+        real = img
+        if self.augment:
+            real = synth.degrade(jitter_crop(real, rng, self.size),
+                                 synth.random_degradation(rng), rng)
+            fake = synth.degrade(jitter_crop(fake, rng, self.size),
+                                 synth.random_degradation(rng), rng)
+        return real, fake
+
+    def __getitem__(self, key: int):
+        real, fake = self.make_pair(key)
+        return torch.stack([to_tensor(real, self.size), to_tensor(fake, self.size)]), \
+            torch.tensor([0.0, 1.0])
+
+
+class LabelledFaces(torch.utils.data.Dataset):
+    """Labelled face crops (e.g. real photos vs GAN faces), augmented by key."""
+
+    def __init__(self, crops, labels, indices, *, size: int, seed: int, length: int,
+                 augment: bool = True):
+        self.crops, self.labels = crops, labels
+        self.indices = np.asarray(indices)
+        self.size, self.seed, self.length, self.augment = size, seed, length, augment
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, key: int):
+        rng = np.random.default_rng([self.seed, key])
+        i = int(self.indices[key % len(self.indices)] if not self.augment
+                else rng.choice(self.indices))
+        img = self.crops[i]
+        if self.augment:
+            img = synth.degrade(jitter_crop(img, rng, self.size, 0.85),
+                                synth.random_degradation(rng), rng)
+        return to_tensor(img, self.size).unsqueeze(0), torch.tensor([float(self.labels[i])])
+
+
+class PseudoTracks(torch.utils.data.Dataset):
+    """Face tracks (real video tracks, or a still jittered into a track) and their
+    temporally consistent SBI counterparts."""
+
+    def __init__(self, tracks: list[np.ndarray], track_meshes: list[np.ndarray], *,
+                 size: int, seed: int, length: int, sequence_length: int,
+                 augment: bool = True):
+        self.tracks, self.meshes = tracks, track_meshes
+        self.size, self.seed, self.length = size, seed, length
+        self.sequence_length, self.augment = sequence_length, augment
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _window(self, rng) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        t = int(rng.integers(len(self.tracks)))
+        frames, meshes = self.tracks[t], self.meshes[t]
+        n = self.sequence_length
+        if len(frames) >= n:
+            start = int(rng.integers(0, len(frames) - n + 1))
+            return list(frames[start:start + n]), [m.astype(np.float32)
+                                                   for m in meshes[start:start + n]]
+        # a still: small per-frame motion turns it into a track
+        out_f, out_m = [], []
+        for _ in range(n):
+            s = 1 + rng.uniform(-0.02, 0.02)
+            tx, ty = rng.uniform(-2, 2, size=2)
+            h, w = frames[0].shape[:2]
+            m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-2, 2), s)
+            m[:, 2] += (tx, ty)
+            out_f.append(cv2.warpAffine(frames[0], m, (w, h), borderMode=cv2.BORDER_REPLICATE))
+            out_m.append(meshes[0].astype(np.float32) @ m[:, :2].T + m[:, 2])
+        return out_f, out_m
+
+    def __getitem__(self, key: int):
+        rng = np.random.default_rng([self.seed, key])
+        frames, meshes = self._window(rng)
+        fakes, _ = synth.temporal_self_blend(frames, meshes, rng)
+        degradation = synth.random_degradation(rng)  # one video, one compression
+        flip = rng.random() < 0.5
+
+        def prep(seq):
+            out = []
+            for f in seq:
+                f = cv2.resize(f, (self.size, self.size), interpolation=cv2.INTER_AREA)
+                if self.augment:
+                    f = synth.degrade(f, degradation, rng)
+                out.append(to_tensor(f[:, ::-1] if flip else f, self.size))
+            return torch.stack(out)
+
+        return torch.stack([prep(frames), prep(fakes)]), torch.tensor([0.0, 1.0])

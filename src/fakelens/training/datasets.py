@@ -1,0 +1,126 @@
+"""Dataset adapters: every one yields ``Item``s (path, label, group, method).
+
+``group`` is the identity or source video: splits are made by group, never by frame.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from fakelens.errors import FakeLensError
+
+FAKE, REAL = 1, 0
+
+
+@dataclass(frozen=True)
+class Item:
+    path: Path
+    label: int
+    group: str
+    method: str
+
+
+def _label(text: str) -> int:
+    t = text.strip().upper()
+    if t in ("FAKE", "1", "MANIPULATED", "SYNTHETIC"):
+        return FAKE
+    if t in ("REAL", "0", "PRISTINE", "ORIGINAL"):
+        return REAL
+    raise FakeLensError(f"unknown label {text!r} (use REAL or FAKE)")
+
+
+def labelled_folder(root: Path, labels_csv: str = "labels.csv",
+                    split: str | None = None) -> Iterator[Item]:
+    """A folder with a CSV of ``file,label`` (optional ``method``, ``split``, ``group``)."""
+    root = Path(root)
+    with (root / labels_csv).open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            if split and row.get("split") and row["split"] != split:
+                continue
+            path = root / row["file"]
+            label = _label(row["label"])
+            method = (row.get("method") or ("pristine" if label == REAL else "fake")).split(" (")[0]
+            group = row.get("group") or _group_from_name(path.name, label)
+            yield Item(path, label, group, method)
+
+
+def _group_from_name(name: str, label: int) -> str:
+    """FF++ / DFDC style names carry the source video id: keep pairs in one group."""
+    stem = Path(name).stem
+    parts = stem.split("_")
+    if stem.startswith("ffpp_") and len(parts) >= 3:
+        return "ffpp_" + (parts[-2] if label == FAKE and len(parts) >= 4 else parts[-1])
+    return stem
+
+
+def image_folders(root: Path) -> Iterator[Item]:
+    """``real/`` and ``fake/`` sub-folders of images."""
+    for sub, label in (("real", REAL), ("fake", FAKE)):
+        for p in sorted((Path(root) / sub).rglob("*")):
+            if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp", ".bmp"}:
+                yield Item(p, label, p.stem, sub)
+
+
+def faceforensics(root: Path, split: str = "test", compression: str = "c23",
+                  methods: tuple[str, ...] = ("Deepfakes", "Face2Face", "FaceSwap",
+                                              "NeuralTextures")) -> Iterator[Item]:
+    """FaceForensics++ with its official split lists (``splits/<split>.json``: pairs)."""
+    root = Path(root)
+    pairs = json.loads((root / "splits" / f"{split}.json").read_text())
+    for a, b in pairs:
+        for vid in (a, b):
+            yield Item(root / "original_sequences" / "youtube" / compression / "videos" /
+                       f"{vid}.mp4", REAL, a, "pristine")
+        for method in methods:
+            for tgt, src in ((a, b), (b, a)):
+                yield Item(root / "manipulated_sequences" / method / compression / "videos" /
+                           f"{tgt}_{src}.mp4", FAKE, a, method)
+
+
+def celeb_df(root: Path) -> Iterator[Item]:
+    """Celeb-DF v2 test set: ``List_of_testing_videos.txt`` lines are ``<1 real|0 fake> path``."""
+    root = Path(root)
+    for line in (root / "List_of_testing_videos.txt").read_text().splitlines():
+        if not line.strip():
+            continue
+        flag, rel = line.split(maxsplit=1)
+        label = REAL if flag == "1" else FAKE
+        identity = Path(rel).stem.split("_")[0]
+        yield Item(root / rel, label, identity, "Celeb-DF" if label else "pristine")
+
+
+def dfdc(root: Path, split: str | None = None) -> Iterator[Item]:
+    """DFDC parts: every ``metadata.json`` below ``root``."""
+    for meta in sorted(Path(root).rglob("metadata.json")):
+        for name, entry in json.loads(meta.read_text()).items():
+            if split and entry.get("split") and entry["split"] != split:
+                continue
+            label = _label(entry["label"])
+            group = entry.get("original") or name
+            yield Item(meta.parent / name, label, Path(group).stem, "DFDC" if label else
+                       "pristine")
+
+
+def open_dataset(spec: str) -> list[Item]:
+    """``PATH`` (folder with labels.csv, or real/ + fake/), or ``KIND:PATH`` with KIND in
+    ffpp, celebdf, dfdc."""
+    kind, _, rest = spec.partition(":") if ":" in spec and not Path(spec).exists() else (
+        "", "", spec)
+    path = Path(rest)
+    if kind == "ffpp":
+        return list(faceforensics(path))
+    if kind == "celebdf":
+        return list(celeb_df(path))
+    if kind == "dfdc":
+        return list(dfdc(path))
+    if kind:
+        raise FakeLensError(f"unknown dataset kind {kind!r} (ffpp, celebdf, dfdc)")
+    if (path / "labels.csv").is_file():
+        return list(labelled_folder(path))
+    if (path / "real").is_dir() and (path / "fake").is_dir():
+        return list(image_folders(path))
+    raise FakeLensError(f"{path}: no labels.csv and no real/ + fake/ folders")

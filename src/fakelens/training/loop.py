@@ -1,0 +1,248 @@
+"""The training loop shared by every registered architecture.
+
+Seeded, resumable (``last.safetensors`` + optimiser state every few steps, elapsed time
+carried across restarts), early stopping on validation AUC, bf16 autocast on CUDA.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from safetensors.torch import load_file, save_file
+
+from fakelens.models.architectures import build_model
+from fakelens.training import metrics
+from fakelens.training.config import TrainConfig
+from fakelens.training.data import LabelledFaces, PseudoTracks, SBIPairs, split_by_group
+from fakelens.training.preprocess import load_face_cache
+
+log = logging.getLogger(__name__)
+
+
+def _as_clips(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Flatten pair/batch dims: [B, P, (T,) 3, H, W] -> [B*P, T, 3, H, W]."""
+    if x.dim() == 5:
+        return x.reshape(-1, 1, *x.shape[2:]), y.reshape(-1)
+    return x.reshape(-1, *x.shape[2:]), y.reshape(-1)
+
+
+def build_datasets(cfg: TrainConfig, length: int):
+    data = cfg.data
+    if data.kind == "sbi":
+        caches = [load_face_cache(p) for p in data.face_caches]
+        crops = np.concatenate([c["crops"] for c in caches])
+        meshes = np.concatenate([c["mesh"] for c in caches])
+        groups = np.concatenate([c["group"] for c in caches])
+        weights_per_cache = data.cache_weights or [1.0] * len(caches)
+        weights = np.concatenate([np.full(len(c["crops"]), w / len(c["crops"]))
+                                  for c, w in zip(caches, weights_per_cache, strict=True)])
+        train_idx, val_idx = split_by_group(groups, data.val_fraction, cfg.seed)
+        train = SBIPairs(crops, meshes, train_idx, weights[train_idx], size=cfg.input_size,
+                         seed=cfg.seed, cross_blend_prob=data.cross_blend_prob, length=length)
+        val = SBIPairs(crops, meshes, val_idx, np.ones(len(val_idx)), size=cfg.input_size,
+                       seed=cfg.seed + 1, cross_blend_prob=data.cross_blend_prob,
+                       length=min(400, len(val_idx)))
+        return train, val
+    if data.kind == "images":
+        caches = [load_face_cache(p) for p in data.face_caches]
+        crops = np.concatenate([c["crops"] for c in caches])
+        labels = np.concatenate([c["label"] for c in caches])
+        groups = np.concatenate([c["group"] for c in caches])
+        train_idx, val_idx = split_by_group(groups, data.val_fraction, cfg.seed)
+        train = LabelledFaces(crops, labels, train_idx, size=cfg.input_size, seed=cfg.seed,
+                              length=length)
+        val = LabelledFaces(crops, labels, val_idx, size=cfg.input_size, seed=cfg.seed + 1,
+                            length=len(val_idx), augment=False)
+        return train, val
+    tracks, meshes = [], []
+    for p in data.face_caches:
+        c = load_face_cache(p)
+        for g in np.unique(c["group"]):
+            sel = np.flatnonzero(c["group"] == g)
+            tracks.append(c["crops"][sel])
+            meshes.append(c["mesh"][sel])
+    stills, still_meshes = [], []
+    for p in data.still_caches:
+        c = load_face_cache(p)
+        stills += [c["crops"][i:i + 1] for i in range(len(c["crops"]))]
+        still_meshes += [c["mesh"][i:i + 1] for i in range(len(c["crops"]))]
+    n_val = max(1, len(stills) // 20)
+    train = PseudoTracks(tracks + stills[n_val:], meshes + still_meshes[n_val:],
+                         size=cfg.input_size, seed=cfg.seed, length=length,
+                         sequence_length=data.sequence_length)
+    val = PseudoTracks(stills[:n_val] or tracks, still_meshes[:n_val] or meshes,
+                       size=cfg.input_size, seed=cfg.seed + 1, length=min(150, n_val),
+                       sequence_length=data.sequence_length)
+    return train, val
+
+
+def _lr_factor(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup_steps:
+        return (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps)
+    return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, out_dir: Path, device: str | None = None):
+        self.cfg, self.out = cfg, Path(out_dir)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        torch.manual_seed(cfg.seed)
+        torch.set_num_threads(cfg.threads)
+        self.temporal_only = cfg.data.kind == "temporal"
+        self.model = build_model(cfg.architecture, pretrained=cfg.pretrained and not cfg.init_from)
+        if cfg.init_from:
+            missing, unexpected = self.model.load_state_dict(load_file(cfg.init_from),
+                                                             strict=False)
+            log.info("initialised from %s (missing %s, unexpected %s)", cfg.init_from,
+                     missing, unexpected)
+        self.model.to(self.device, memory_format=torch.channels_last)
+        if self.temporal_only:
+            if self.model.temporal is None:
+                raise ValueError(f"{cfg.architecture} has no temporal head to train")
+            for p in self.model.parameters():
+                p.requires_grad_(False)
+            for p in self.model.temporal.parameters():
+                p.requires_grad_(True)
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        self.opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.state = {"step": 0, "elapsed_s": 0.0, "best_auc": -1.0, "stale": 0,
+                      "history": []}
+        self._resume()
+
+    def _resume(self) -> None:
+        state_path = self.out / "state.json"
+        if not state_path.exists():
+            return
+        self.state = json.loads(state_path.read_text())
+        self.model.load_state_dict(load_file(self.out / "last.safetensors"))
+        self.opt.load_state_dict(torch.load(self.out / "optimizer.pt", weights_only=True))
+        log.info("resumed at step %d (%.1f min done)", self.state["step"],
+                 self.state["elapsed_s"] / 60)
+
+    def _save(self, name: str) -> None:
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
+        save_file(tensors, self.out / f"{name}.safetensors",
+                  metadata={"architecture": self.cfg.architecture, "step": str(self.state["step"])})
+        if name == "last":
+            torch.save(self.opt.state_dict(), self.out / "optimizer.pt")
+            (self.out / "state.json").write_text(json.dumps(self.state, indent=1))
+
+    def _logits(self, clips: torch.Tensor) -> torch.Tensor:
+        if self.temporal_only:
+            b, t = clips.shape[:2]
+            with torch.no_grad():
+                emb = self.model.embed(clips.flatten(0, 1))
+            return self.model.temporal(emb.view(b, t, -1))
+        return self.model(clips)["frame_logits"][:, 0]
+
+    def evaluate(self, val) -> dict:
+        self.model.eval()
+        loader = torch.utils.data.DataLoader(val, batch_size=16, num_workers=0)
+        ys, zs = [], []
+        with torch.no_grad():
+            for x, y in loader:
+                clips, labels = _as_clips(x, y)
+                ys.append(labels.numpy())
+                zs.append(self._logits(clips.to(self.device)).float().cpu().numpy())
+        self.model.train()
+        if self.temporal_only:
+            self.model.features.eval()
+        y, z = np.concatenate(ys), np.concatenate(zs)
+        p = 1 / (1 + np.exp(-z))
+        return {"auc": metrics.roc_auc(y, z), "loss": metrics.log_loss(y, p),
+                "acc": metrics.accuracy(y, p, 0.5), "labels": y, "logits": z}
+
+    def fit(self) -> dict:
+        cfg = self.cfg
+        length = cfg.max_steps * cfg.batch_size
+        train, val = build_datasets(cfg, length)
+        start = self.state["step"]
+        sampler = range(start * cfg.batch_size, length)
+        loader = torch.utils.data.DataLoader(train, batch_size=cfg.batch_size, sampler=sampler,
+                                             num_workers=cfg.workers, drop_last=True,
+                                             persistent_workers=False)
+        loss_fn = torch.nn.BCEWithLogitsLoss()
+        self.model.train()
+        if self.temporal_only:
+            self.model.features.eval()
+        t0 = time.monotonic() - self.state["elapsed_s"]
+        use_amp = self.device.type == "cuda"
+        stop_reason = "max_steps"
+        running = []
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                      TextColumn("{task.completed}/{task.total} {task.fields[info]}"),
+                      TimeElapsedColumn(), transient=False) as bar:
+            task = bar.add_task(cfg.name, total=cfg.max_steps, completed=start, info="")
+            for x, y in loader:
+                step = self.state["step"]
+                for g in self.opt.param_groups:
+                    g["lr"] = cfg.lr * _lr_factor(step, cfg)
+                clips, labels = _as_clips(x, y)
+                clips, labels = clips.to(self.device), labels.to(self.device)
+                with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
+                    loss = loss_fn(self._logits(clips).float(), labels)
+                self.opt.zero_grad(set_to_none=True)
+                loss.backward()
+                self.opt.step()
+                running.append(float(loss.detach()))
+                self.state["step"] = step = step + 1
+                self.state["elapsed_s"] = time.monotonic() - t0
+                bar.update(task, completed=step,
+                           info=f"loss {np.mean(running[-20:]):.3f} best auc "
+                                f"{self.state['best_auc']:.3f}")
+                if step % cfg.eval_every == 0 or step == cfg.max_steps:
+                    ev = self.evaluate(val)
+                    self.state["history"].append({"step": step, "train_loss":
+                                                  float(np.mean(running[-cfg.eval_every:])),
+                                                  "val_auc": ev["auc"], "val_loss": ev["loss"],
+                                                  "minutes": self.state["elapsed_s"] / 60})
+                    log.info("step %d val auc %.4f loss %.4f", step, ev["auc"], ev["loss"])
+                    if ev["auc"] > self.state["best_auc"]:
+                        self.state["best_auc"], self.state["stale"] = ev["auc"], 0
+                        self._save("best")
+                    else:
+                        self.state["stale"] += 1
+                if step % cfg.checkpoint_every == 0:
+                    self._save("last")
+                if self.state["stale"] >= cfg.patience:
+                    stop_reason = "early_stop"
+                    break
+                if self.state["elapsed_s"] > cfg.max_minutes * 60:
+                    stop_reason = "time_limit"
+                    break
+        self._save("last")
+        summary = {"name": cfg.name, "steps": self.state["step"], "stop_reason": stop_reason,
+                   "minutes": self.state["elapsed_s"] / 60, "best_val_auc":
+                   self.state["best_auc"], "history": self.state["history"],
+                   "config": json.loads(cfg.model_dump_json())}
+        (self.out / "summary.json").write_text(json.dumps(summary, indent=1))
+        return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    from fakelens.training.config import load_config
+
+    parser = argparse.ArgumentParser(prog="fakelens-train")
+    parser.add_argument("config", type=Path)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--device", default=None)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    summary = Trainer(load_config(args.config), args.out, args.device).fit()
+    print(json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""Detection metrics as pure functions of (labels, scores); 1 = fake is the positive class."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+
+def _check(labels, scores) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(labels, dtype=np.int64).ravel()
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    if y.shape != s.shape:
+        raise ValueError("labels and scores differ in length")
+    return y, s
+
+
+def roc_auc(labels, scores) -> float:
+    """Area under the ROC curve (Mann-Whitney U; ties count one half). NaN if one class."""
+    y, s = _check(labels, scores)
+    pos, neg = s[y == 1], s[y == 0]
+    if len(pos) == 0 or len(neg) == 0:
+        return float("nan")
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(len(s), dtype=np.float64)
+    sorted_s = s[order]
+    i = 0
+    while i < len(s):
+        j = i
+        while j + 1 < len(s) and sorted_s[j + 1] == sorted_s[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    rank_sum = ranks[y == 1].sum()
+    return float((rank_sum - len(pos) * (len(pos) + 1) / 2.0) / (len(pos) * len(neg)))
+
+
+def roc_curve(labels, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(false positive rate, true positive rate, thresholds), thresholds descending."""
+    y, s = _check(labels, scores)
+    thresholds = np.unique(s)[::-1]
+    p, n = max(int((y == 1).sum()), 1), max(int((y == 0).sum()), 1)
+    tpr = np.array([0.0] + [((s >= t) & (y == 1)).sum() / p for t in thresholds])
+    fpr = np.array([0.0] + [((s >= t) & (y == 0)).sum() / n for t in thresholds])
+    return fpr, tpr, np.concatenate([[np.inf], thresholds])
+
+
+def eer(labels, scores) -> float:
+    """Equal error rate: where the false positive and false negative rates meet."""
+    fpr, tpr, _ = roc_curve(labels, scores)
+    fnr = 1 - tpr
+    i = int(np.argmin(np.abs(fnr - fpr)))
+    return float((fpr[i] + fnr[i]) / 2)
+
+
+def average_precision(labels, scores) -> float:
+    y, s = _check(labels, scores)
+    if (y == 1).sum() == 0:
+        return float("nan")
+    order = np.argsort(-s, kind="mergesort")
+    y_sorted = y[order]
+    hits = np.cumsum(y_sorted)
+    precision = hits / np.arange(1, len(y) + 1)
+    return float((precision * y_sorted).sum() / y_sorted.sum())
+
+
+def log_loss(labels, probs, eps: float = 1e-7) -> float:
+    y, p = _check(labels, probs)
+    p = np.clip(p, eps, 1 - eps)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def accuracy(labels, probs, threshold: float) -> float:
+    y, p = _check(labels, probs)
+    return float(np.mean((p >= threshold).astype(int) == y))
+
+
+def bootstrap_ci(metric: Callable, labels, scores, *, n: int = 1000, seed: int = 0,
+                 level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap interval, resampling items with replacement (stratified so
+    every resample keeps both classes)."""
+    y, s = _check(labels, scores)
+    rng = np.random.default_rng(seed)
+    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    values = []
+    for _ in range(n):
+        idx = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))]) \
+            if len(pos) and len(neg) else rng.integers(0, len(y), len(y))
+        v = metric(y[idx], s[idx])
+        if not np.isnan(v):
+            values.append(v)
+    if not values:
+        return float("nan"), float("nan")
+    alpha = (1 - level) / 2
+    return float(np.quantile(values, alpha)), float(np.quantile(values, 1 - alpha))
+
+
+def fit_temperature(labels, logits) -> float:
+    """Temperature T minimising the log loss of sigmoid(logit / T) (grid + refinement)."""
+    y, z = _check(labels, logits)
+
+    def nll(t: float) -> float:
+        return log_loss(y, 1 / (1 + np.exp(-z / t)))
+
+    grid = np.exp(np.linspace(np.log(0.05), np.log(20), 200))
+    best = min(grid, key=nll)
+    lo, hi = best / 1.1, best * 1.1
+    for _ in range(40):
+        m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
+        lo, hi = (lo, m2) if nll(m1) < nll(m2) else (m1, hi)
+    return float((lo + hi) / 2)
