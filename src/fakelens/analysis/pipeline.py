@@ -45,6 +45,21 @@ class _Timer:
 
 
 @dataclass
+class TrackEvidence:
+    """What a report needs beyond the JSON result: each track's face crops (RGB, in the
+    deciding detector's crop geometry) and class activation maps, frame by frame."""
+
+    crops: list[np.ndarray]
+    cams: list[np.ndarray]  # [h, w] logit contribution per cell; mean == frame logit
+
+
+@dataclass
+class DetailedAnalysis:
+    analysis: Analysis
+    evidence: dict[int, TrackEvidence]  # by track_id
+
+
+@dataclass
 class _SampledFrame:
     index: int
     timestamp_s: float
@@ -69,6 +84,23 @@ def analyze(
     ``frames_per_second`` for a dense timeline); ``model`` picks one installed detector
     instead of the shipped defaults. Raises a ``FakeLensError`` for unusable input.
     """
+    return analyze_detailed(path, frames=frames, frames_per_second=frames_per_second,
+                            model=model, threshold=threshold, uncertain_band=uncertain_band,
+                            settings=settings, progress=progress).analysis
+
+
+def analyze_detailed(
+    path: str | Path,
+    *,
+    frames: int = 32,
+    frames_per_second: float | None = None,
+    model: str | None = None,
+    threshold: float | None = None,
+    uncertain_band: float = vd.DEFAULT_BAND,
+    settings: Settings | None = None,
+    progress: ProgressFn | None = None,
+) -> DetailedAnalysis:
+    """``analyze`` plus the face crops and activation maps behind each track (reports)."""
     if frames < 1:
         raise ValueError("frames must be at least 1")
     settings = settings or get_settings()
@@ -101,7 +133,7 @@ def analyze(
     raw_tracks = track_faces([s.faces for s in sampled])
     report("model", 0.0)
     t = time.perf_counter()
-    tracks = _score_tracks(raw_tracks, sampled, detectors)
+    tracks, evidence = _score_tracks(raw_tracks, sampled, detectors)
     timer.add("model", t)
     report("model", 1.0)
 
@@ -126,7 +158,7 @@ def analyze(
                            crop_s=timer.totals.get("crop", 0.0),
                            model_s=timer.totals.get("model", 0.0),
                            total_s=time.perf_counter() - t_start)
-    return Analysis(
+    analysis = Analysis(
         fakelens_version=__version__,
         verdict=decision.verdict,
         score=decision.score,
@@ -145,22 +177,27 @@ def analyze(
         timings=timings,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+    return DetailedAnalysis(analysis, evidence)
 
 
 def _score_tracks(raw_tracks, sampled: list[_SampledFrame], detectors: list[Detector]
-                  ) -> list[Track]:
+                  ) -> tuple[list[Track], dict[int, TrackEvidence]]:
     per_model: dict[str, list] = {}
+    all_crops: dict[str, list[np.ndarray]] = {}
     for det in detectors:
         key = (det.config.crop_scale, det.config.input_size)
         crops = [sampled[tf.frame_pos].crops[sampled[tf.frame_pos].faces.index(tf.detection)]
                  [key] for tr in raw_tracks for tf in tr.faces]
+        all_crops[det.config.name] = crops
         per_model[det.config.name] = [det.score_frames(crops)] if crops else []
     tracks = []
+    evidence: dict[int, TrackEvidence] = {}
     offset = 0
     for tr in raw_tracks:
         n = len(tr.faces)
         model_scores, frame_probs = [], None
         temporal_scores = []
+        deciding = None
         for det in detectors:
             if not per_model[det.config.name]:
                 continue
@@ -172,7 +209,12 @@ def _score_tracks(raw_tracks, sampled: list[_SampledFrame], detectors: list[Dete
                 temporal_scores.append(temporal)
             model_scores.append(ModelScore(model=det.config.name,
                                            score=vd.combine_track(frame_score, temporal)))
+            if deciding is None or model_scores[-1].score > deciding[0]:
+                deciding = (model_scores[-1].score, det.config.name, out)
             frame_probs = probs if frame_probs is None else np.maximum(frame_probs, probs)
+        _, name, out = deciding
+        evidence[len(tracks)] = TrackEvidence(crops=all_crops[name][offset:offset + n],
+                                              cams=list(out.cams[offset:offset + n]))
         offset += n
         frame_scores = [
             FrameScore(
@@ -195,4 +237,4 @@ def _score_tracks(raw_tracks, sampled: list[_SampledFrame], detectors: list[Dete
             score=max(m.score for m in model_scores),
             decisive=True,
         ))
-    return tracks
+    return tracks, evidence
