@@ -28,7 +28,8 @@ class PretrainedConfig(BaseModel):
     std: tuple[float, float, float]
     colour_order: Literal["RGB", "BGR"] = "RGB"
     labels: tuple[str, str] = ("real", "fake")
-    temperature: float = Field(1.0, gt=0, description="logits are divided by this")
+    temperature: float = Field(1.0, gt=0, description="frame logits are divided by this")
+    temporal_temperature: float = Field(1.0, gt=0, description="same, for the track logit")
     threshold: float = Field(0.5, gt=0, lt=1)
     frame_graph: str = Field(description="ONNX file: crops -> logits, embeddings, cam")
     frame_sha256: str

@@ -87,7 +87,8 @@ class Detector:
             return None
         (z,) = self._temporal.run(["track_logit"],
                                   {"embeddings": embeddings[None].astype(np.float32)})
-        return float(1.0 / (1.0 + np.exp(-float(z.ravel()[0]) / self.config.temperature)))
+        t = self.config.temporal_temperature
+        return float(1.0 / (1.0 + np.exp(-float(z.ravel()[0]) / t)))
 
 
 _loaded: dict[tuple[str, int], Detector] = {}

@@ -36,7 +36,76 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_preprocess(args: argparse.Namespace) -> int:
+    import logging
+
+    from fakelens.config import get_settings
+    from fakelens.training.datasets import REAL, _label, open_dataset
+    from fakelens.training.preprocess import Source, build_face_cache
+
+    logging.getLogger("fakelens").setLevel(logging.INFO)
+    root = Path(args.dataset)
+    if args.label:  # a plain folder of images/videos that all share one label
+        label = _label(args.label)
+        sources = [Source(str(p), p.name if p.suffix.lower() in IMAGE_SUFFIXES else p.stem,
+                          label, args.frames)
+                   for p in sorted(root.rglob("*")) if p.suffix.lower() in MEDIA_SUFFIXES]
+    else:
+        sources = [Source(str(i.path), i.group, i.label, args.frames)
+                   for i in open_dataset(args.dataset)]
+    if args.only:
+        sources = [s for s in sources if Path(s.path).stem in set(args.only)]
+    if not sources:
+        print("error: no media selected", file=sys.stderr)
+        return 2
+    build_face_cache(sources, Path(args.out), get_settings(), crop_scale=args.crop_scale,
+                     size=args.size, workers=args.workers, shard_size=args.shard_size)
+    n_real = sum(s.label == REAL for s in sources)
+    print(f"{len(sources)} sources ({n_real} real) -> {args.out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import json
+
+    from fakelens.training.ship import ship
+
+    info = ship(frame_run=args.run, frame_config=args.config, out_dir=args.out,
+                task=args.task, description=args.description,
+                applies_to=tuple(args.applies_to.split(",")), temporal_run=args.temporal_run,
+                temporal_config=args.temporal_config)
+    print(json.dumps(info, indent=1))
+    return 0
+
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+MEDIA_SUFFIXES = IMAGE_SUFFIXES | {".mp4", ".mov", ".mkv", ".webm", ".avi"}
+
+
 def add_training_commands(sub) -> None:
+    p = sub.add_parser("preprocess", help="videos/images -> cached face crops + landmarks")
+    p.add_argument("dataset", help="dataset spec (as for eval) or a plain folder with --label")
+    p.add_argument("--out", required=True)
+    p.add_argument("--label", default=None, help="label every file of a plain folder (real)")
+    p.add_argument("--only", nargs="*", default=None, help="keep only these file stems")
+    p.add_argument("--frames", type=int, default=1, help="frames sampled per video")
+    p.add_argument("--crop-scale", type=float, default=1.0)
+    p.add_argument("--size", type=int, default=192)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--shard-size", type=int, default=500)
+    p.set_defaults(func=cmd_preprocess)
+
+    p = sub.add_parser("export", help="calibrate a run and export ONNX + config")
+    p.add_argument("run", type=Path, help="run folder of the frame stage")
+    p.add_argument("--config", type=Path, required=True)
+    p.add_argument("--temporal-run", type=Path, default=None)
+    p.add_argument("--temporal-config", type=Path, default=None)
+    p.add_argument("--task", choices=["face-swap", "synthetic-face"], required=True)
+    p.add_argument("--description", required=True)
+    p.add_argument("--applies-to", default="video,image")
+    p.add_argument("--out", type=Path, default=Path("src/fakelens/weights"))
+    p.set_defaults(func=cmd_export)
+
     p = sub.add_parser("train", help="train a detector from a YAML config ([train] extra)")
     p.add_argument("config", type=Path)
     p.add_argument("--out", type=Path, required=True, help="run folder (resumes if present)")

@@ -69,7 +69,8 @@ def _parity(module: nn.Module, path: Path, inputs: torch.Tensor, input_name: str
 
 
 def export_detector(checkpoint: Path, cfg: TrainConfig, out_dir: Path, *, task: str,
-                    description: str, temperature: float = 1.0, threshold: float = 0.5,
+                    description: str, temperature: float = 1.0,
+                    temporal_temperature: float = 1.0, threshold: float = 0.5,
                     applies_to: tuple[str, ...] = ("video", "image"),
                     metrics: dict[str, str] | None = None,
                     training: dict[str, str] | None = None,
@@ -102,7 +103,8 @@ def export_detector(checkpoint: Path, cfg: TrainConfig, out_dir: Path, *, task: 
         name=cfg.name, version=cfg.version, architecture=cfg.architecture, task=task,
         description=description, input_size=size, crop_scale=cfg.crop_scale,
         mean=IMAGENET_MEAN, std=IMAGENET_STD, colour_order="RGB", temperature=temperature,
-        threshold=threshold, frame_graph=frame_path.name, frame_sha256=file_sha256(frame_path),
+        temporal_temperature=temporal_temperature, threshold=threshold,
+        frame_graph=frame_path.name, frame_sha256=file_sha256(frame_path),
         temporal_graph=temporal_name, temporal_sha256=temporal_sha, applies_to=applies_to,
         metrics=metrics or {}, training=training or {})
     (out_dir / f"{cfg.name}.json").write_text(config.model_dump_json(indent=1))

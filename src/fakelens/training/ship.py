@@ -1,0 +1,61 @@
+"""Calibrate a trained run on its validation split and export it as a shipped detector."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from fakelens.training import metrics
+from fakelens.training.config import load_config
+from fakelens.training.export import export_detector
+from fakelens.training.loop import Trainer, build_datasets
+
+log = logging.getLogger(__name__)
+
+
+def validation_logits(run_dir: Path, config_path: Path, checkpoint: str = "best"
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, logits) of a run's best weights on its own validation split."""
+    cfg = load_config(config_path)
+    trainer = Trainer(cfg.model_copy(update={"init_from": run_dir / f"{checkpoint}.safetensors",
+                                             "pretrained": False}), run_dir / "_calibration")
+    _, val = build_datasets(cfg, 1)
+    ev = trainer.evaluate(val)
+    return ev["labels"], ev["logits"]
+
+
+def ship(*, frame_run: Path, frame_config: Path, out_dir: Path, task: str, description: str,
+         applies_to: tuple[str, ...], temporal_run: Path | None = None,
+         temporal_config: Path | None = None, metrics_card: dict[str, str] | None = None
+         ) -> dict:
+    """Fit temperatures (frame head; temporal head if any), export ONNX + config."""
+    y, z = validation_logits(frame_run, frame_config)
+    temperature = metrics.fit_temperature(y, z)
+    info = {"frame_val_auc": metrics.roc_auc(y, z), "temperature": temperature,
+            "frame_val_n": int(len(y))}
+    temporal_temperature = 1.0
+    checkpoint, cfg_path = frame_run / "best.safetensors", frame_config
+    if temporal_run is not None:
+        ty, tz = validation_logits(temporal_run, temporal_config)
+        temporal_temperature = metrics.fit_temperature(ty, tz)
+        info.update(temporal_val_auc=metrics.roc_auc(ty, tz),
+                    temporal_temperature=temporal_temperature, temporal_val_n=int(len(ty)))
+        checkpoint, cfg_path = temporal_run / "best.safetensors", temporal_config
+    cfg = load_config(cfg_path)
+    summary = json.loads((frame_run / "summary.json").read_text())
+    training = {"frame_steps": str(summary["steps"]),
+                "frame_minutes": f"{summary['minutes']:.1f}",
+                "frame_val_auc": f"{info['frame_val_auc']:.4f}"}
+    if temporal_run is not None:
+        t_summary = json.loads((temporal_run / "summary.json").read_text())
+        training.update(temporal_steps=str(t_summary["steps"]),
+                        temporal_minutes=f"{t_summary['minutes']:.1f}",
+                        temporal_val_auc=f"{info['temporal_val_auc']:.4f}")
+    export_detector(checkpoint, cfg, out_dir, task=task, description=description,
+                    temperature=temperature, temporal_temperature=temporal_temperature,
+                    applies_to=applies_to, metrics=metrics_card or {}, training=training)
+    log.info("shipped %s: %s", cfg.name, info)
+    return info

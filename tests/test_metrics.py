@@ -1,0 +1,63 @@
+"""Metrics against values computed by hand."""
+
+import math
+
+import numpy as np
+import pytest
+
+from fakelens.training import metrics
+
+
+def test_auc_hand_computed():
+    # pairs (pos, neg): (0.8>0.3) (0.8>0.5) (0.4>0.3) (0.4<0.5) -> 3 of 4
+    assert metrics.roc_auc([1, 1, 0, 0], [0.8, 0.4, 0.3, 0.5]) == pytest.approx(0.75)
+
+
+def test_auc_ties_count_half():
+    assert metrics.roc_auc([1, 0], [0.5, 0.5]) == pytest.approx(0.5)
+    assert metrics.roc_auc([1, 1, 0], [0.9, 0.5, 0.5]) == pytest.approx(0.75)
+
+
+def test_auc_perfect_inverted_and_one_class():
+    assert metrics.roc_auc([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
+    assert metrics.roc_auc([0, 0, 1, 1], [0.9, 0.8, 0.2, 0.1]) == 0.0
+    assert math.isnan(metrics.roc_auc([1, 1], [0.2, 0.3]))
+
+
+def test_eer_hand_computed():
+    # scores separate perfectly except one real at 0.9: FPR 1/2 at every TPR=1 threshold
+    y = [1, 1, 0, 0]
+    s = [0.8, 0.7, 0.9, 0.1]
+    # threshold 0.7: TPR 1, FPR 0.5 -> FNR 0; threshold 0.9: TPR 0, FPR .5 -> FNR 1
+    # threshold 0.8: TPR .5 FPR .5 -> FNR .5 == FPR .5 -> EER .5
+    assert metrics.eer(y, s) == pytest.approx(0.5)
+    assert metrics.eer([1, 0], [0.9, 0.1]) == pytest.approx(0.0)
+
+
+def test_average_precision_hand_computed():
+    # ranking: 1 (0.9), 0 (0.8), 1 (0.7) -> precisions at hits 1/1 and 2/3 -> (1 + 2/3)/2
+    assert metrics.average_precision([1, 0, 1], [0.9, 0.8, 0.7]) == pytest.approx(5 / 6)
+
+
+def test_log_loss_and_accuracy():
+    assert metrics.log_loss([1, 0], [0.5, 0.5]) == pytest.approx(math.log(2))
+    assert metrics.log_loss([1], [0.9]) == pytest.approx(-math.log(0.9))
+    assert metrics.accuracy([1, 0, 1, 0], [0.6, 0.4, 0.3, 0.7], 0.5) == 0.5
+
+
+def test_bootstrap_ci_contains_estimate_and_is_seeded():
+    rng = np.random.default_rng(1)
+    y = np.r_[np.ones(40), np.zeros(40)]
+    s = np.r_[rng.normal(1, 1, 40), rng.normal(0, 1, 40)]
+    lo, hi = metrics.bootstrap_ci(metrics.roc_auc, y, s, n=300, seed=3)
+    assert lo < metrics.roc_auc(y, s) < hi
+    assert (lo, hi) == metrics.bootstrap_ci(metrics.roc_auc, y, s, n=300, seed=3)
+    assert 0.5 < lo and hi <= 1.0
+
+
+def test_fit_temperature_recovers_scale():
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(0, 2, 4000)
+    y = (rng.random(4000) < 1 / (1 + np.exp(-true_logits))).astype(int)
+    t = metrics.fit_temperature(y, true_logits * 3.0)  # over-confident by a factor 3
+    assert t == pytest.approx(3.0, rel=0.15)

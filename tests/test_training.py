@@ -1,0 +1,116 @@
+"""Training toolkit: face cache, one-step smoke test per architecture, resume, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = [pytest.mark.train, pytest.mark.realdata, pytest.mark.slow]
+
+torch = pytest.importorskip("torch")
+
+from fakelens.config import Settings  # noqa: E402
+from fakelens.models.architectures import ARCHITECTURES  # noqa: E402
+from fakelens.training.config import TrainConfig  # noqa: E402
+from fakelens.training.loop import Trainer  # noqa: E402
+from fakelens.training.preprocess import Source, build_face_cache, load_face_cache  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def tiny_cache(samples, model_dir, tmp_path_factory) -> Path:
+    faces = sorted((samples / "faces-real").glob("*.jpg"))[:10]
+    sources = [Source(str(p), p.name, 0) for p in faces]
+    sources.append(Source(str(samples / "videos" / "talking_head_d0.mp4"), "d0", 0, frames=6))
+    sources.append(Source(str(samples / "videos" / "labels.csv"), "not-media", 0))
+    out = tmp_path_factory.mktemp("cache")
+    build_face_cache(sources, out, Settings(model_dir=model_dir, allow_download=False),
+                     crop_scale=1.0, size=96, workers=1, shard_size=4)
+    return out
+
+
+def test_face_cache_layout_and_skips_are_counted(tiny_cache):
+    cache = load_face_cache(tiny_cache)
+    n = len(cache["crops"])
+    assert cache["crops"].shape[1:] == (96, 96, 3)
+    assert cache["mesh"].shape == (n, 468, 2)
+    assert (cache["group"] == "d0").sum() == 6
+    manifest = json.loads((tiny_cache / "manifest.json").read_text())
+    assert sum(s["faces"] for s in manifest["shards"].values()) == n
+    assert any("labels.csv" in reason for reason in manifest["skipped"])  # never silent
+    # mesh points lie on the crop and the face is roughly centred
+    mesh = cache["mesh"].astype(np.float32)
+    assert (mesh.mean(axis=1) > 25).all() and (mesh.mean(axis=1) < 71).all()
+
+
+def test_face_cache_resumes(tiny_cache, samples, model_dir):
+    before = (tiny_cache / "manifest.json").read_text()
+    faces = sorted((samples / "faces-real").glob("*.jpg"))[:10]
+    sources = [Source(str(p), p.name, 0) for p in faces]
+    sources.append(Source(str(samples / "videos" / "talking_head_d0.mp4"), "d0", 0, frames=6))
+    sources.append(Source(str(samples / "videos" / "labels.csv"), "not-media", 0))
+    build_face_cache(sources, tiny_cache, Settings(model_dir=model_dir, allow_download=False),
+                     crop_scale=1.0, size=96, workers=1, shard_size=4)
+    assert (tiny_cache / "manifest.json").read_text() == before  # nothing redone
+
+
+def _cfg(arch: str, cache: Path, **kw) -> TrainConfig:
+    base = dict(name=f"smoke-{arch}", architecture=arch, pretrained=False,
+                data={"kind": "sbi", "face_caches": [str(cache)], "val_fraction": 0.3},
+                input_size=64, batch_size=2, max_steps=1, eval_every=1, checkpoint_every=1,
+                warmup_steps=0, workers=0, threads=2)
+    base.update(kw)
+    return TrainConfig.model_validate(base)
+
+
+@pytest.mark.parametrize("arch", sorted(ARCHITECTURES))
+def test_one_training_step_per_architecture(arch, tiny_cache, tmp_path):
+    summary = Trainer(_cfg(arch, tiny_cache), tmp_path).fit()
+    assert summary["steps"] == 1
+    assert np.isfinite(summary["history"][0]["train_loss"])
+    assert (tmp_path / "best.safetensors").is_file() and (tmp_path / "last.safetensors").is_file()
+
+
+def test_training_resumes_where_it_stopped(tiny_cache, tmp_path):
+    Trainer(_cfg("mobilenet_frame", tiny_cache, max_steps=2), tmp_path).fit()
+    first = json.loads((tmp_path / "state.json").read_text())
+    assert first["step"] == 2
+    summary = Trainer(_cfg("mobilenet_frame", tiny_cache, max_steps=3), tmp_path).fit()
+    assert summary["steps"] == 3
+    assert len(summary["history"]) == 3  # steps 1, 2 kept from the first run, then 3
+
+
+def test_temporal_stage_trains_only_the_head(tiny_cache, tmp_path):
+    Trainer(_cfg("mobilenet_gru", tiny_cache), tmp_path / "frames").fit()
+    cfg = _cfg("mobilenet_gru", tiny_cache, init_from=str(tmp_path / "frames" /
+                                                           "best.safetensors"),
+               data={"kind": "temporal", "face_caches": [str(tiny_cache)],
+                     "sequence_length": 3})
+    trainer = Trainer(cfg, tmp_path / "temporal")
+    frozen = {k: v.clone() for k, v in trainer.model.features.state_dict().items()}
+    summary = trainer.fit()
+    assert summary["steps"] == 1
+    after = trainer.model.features.state_dict()
+    assert all(torch.equal(frozen[k], after[k]) for k in frozen)
+
+
+def test_export_matches_torch_and_records_sha256(tiny_cache, tmp_path):
+    from fakelens.models.registry import get_detector
+    from fakelens.models.store import file_sha256
+    from fakelens.training.export import export_detector
+
+    cfg = _cfg("mobilenet_gru", tiny_cache)
+    Trainer(cfg, tmp_path / "run").fit()
+    conf = export_detector(tmp_path / "run" / "best.safetensors", cfg, tmp_path / "w",
+                           task="face-swap", description="smoke", temperature=2.0)
+    assert conf.frame_sha256 == file_sha256(tmp_path / "w" / conf.frame_graph)
+    assert conf.temporal_graph and conf.temperature == 2.0
+    import os
+
+    os.environ["FAKELENS_WEIGHTS_DIR"] = str(tmp_path / "w")
+    try:
+        assert get_detector(cfg.name).config == conf
+    finally:
+        del os.environ["FAKELENS_WEIGHTS_DIR"]
