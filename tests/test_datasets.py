@@ -14,10 +14,8 @@ from fakelens.training.datasets import (
     faceforensics,
     image_folders,
     open_dataset,
+    split_by_group,
 )
-
-pytest.importorskip("torch")
-from fakelens.training.data import split_by_group  # noqa: E402
 
 
 @pytest.mark.realdata

@@ -33,16 +33,6 @@ def jitter_crop(img: np.ndarray, rng: np.random.Generator, size: int,
     return out[:, ::-1] if rng.random() < 0.5 else out
 
 
-def split_by_group(groups: np.ndarray, val_fraction: float, seed: int
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Train / validation indices; a group (identity, source video) never straddles."""
-    unique = np.unique(groups)
-    rng = np.random.default_rng(seed)
-    val_groups = set(rng.choice(unique, max(1, int(len(unique) * val_fraction)), replace=False))
-    is_val = np.array([g in val_groups for g in groups])
-    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
-
-
 class SBIPairs(torch.utils.data.Dataset):
     """Each item: a real face and a pseudo-fake made from it (SBI or cross-blend)."""
 

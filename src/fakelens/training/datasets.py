@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from fakelens.errors import FakeLensError
 
 FAKE, REAL = 1, 0
@@ -124,3 +126,13 @@ def open_dataset(spec: str) -> list[Item]:
     if (path / "real").is_dir() and (path / "fake").is_dir():
         return list(image_folders(path))
     raise FakeLensError(f"{path}: no labels.csv and no real/ + fake/ folders")
+
+
+def split_by_group(groups: np.ndarray, val_fraction: float, seed: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Train / validation indices; a group (identity, source video) never straddles."""
+    unique = np.unique(groups)
+    rng = np.random.default_rng(seed)
+    val_groups = set(rng.choice(unique, max(1, int(len(unique) * val_fraction)), replace=False))
+    is_val = np.array([g in val_groups for g in groups])
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)

@@ -20,7 +20,8 @@ from safetensors.torch import load_file, save_file
 from fakelens.models.architectures import build_model
 from fakelens.training import metrics
 from fakelens.training.config import TrainConfig
-from fakelens.training.data import LabelledFaces, PseudoTracks, SBIPairs, split_by_group
+from fakelens.training.data import LabelledFaces, PseudoTracks, SBIPairs
+from fakelens.training.datasets import split_by_group
 from fakelens.training.preprocess import load_face_cache
 
 log = logging.getLogger(__name__)

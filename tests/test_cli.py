@@ -1,0 +1,79 @@
+"""CLI behaviour that does not depend on trained weights."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import pytest
+
+from fakelens.cli import main
+from fakelens.types import SCHEMA_VERSION, Analysis
+
+
+def test_shipped_schema_matches_the_result_type(capsys):
+    shipped = json.loads((resources.files("fakelens") / "schemas" / "analysis-v1.json")
+                         .read_text())
+    assert shipped == Analysis.model_json_schema(), "run: fakelens schema > " \
+        "src/fakelens/schemas/analysis-v1.json"
+    assert SCHEMA_VERSION.startswith("1.")
+    assert main(["schema"]) == 0
+    assert json.loads(capsys.readouterr().out) == shipped
+
+
+def test_detect_refuses_without_a_trained_model(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FAKELENS_WEIGHTS_DIR", str(tmp_path))  # an empty weights folder
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\x00" * 64)
+    code = main(["detect", str(clip), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 4
+    assert out == ""
+    assert err.startswith("error: no trained model installed")
+    assert "Traceback" not in err
+
+
+def test_models_list_without_models(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FAKELENS_WEIGHTS_DIR", str(tmp_path))
+    assert main(["models", "list", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["installed"] == {}
+    assert {"resnext50_lstm", "mobilenet_gru", "mobilenet_frame"} <= set(doc["architectures"])
+
+
+@pytest.mark.parametrize("args", [["detect", "x.mp4", "--frames", "0"],
+                                  ["detect", "x.mp4", "--threshold", "1.5"],
+                                  ["detect", "x.mp4", "--fps", "-1"]])
+def test_invalid_options_are_usage_errors(args, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    assert "error:" in capsys.readouterr().err
+
+
+def test_unknown_model_is_a_clear_error(capsys):
+    assert main(["detect", "x.mp4", "--model", "no-such-model"]) != 0
+    err = capsys.readouterr().err
+    assert "unknown model 'no-such-model'" in err
+
+
+@pytest.mark.realdata
+@pytest.mark.train
+def test_detect_json_one_document_with_verdict_and_score(videos, model_dir, tiny_detector,
+                                                         capsys):
+    code = main(["detect", str(videos / "talking_head_d0.mp4"), "--json", "--frames", "4",
+                 "--model", tiny_detector])
+    out = capsys.readouterr().out
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["verdict"] in ("REAL", "FAKE", "UNCERTAIN") and 0 <= doc["score"] <= 1
+    assert doc["frames_sampled"] == 4
+
+
+def test_python_entry_point_runs():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "fakelens", "--version"], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0 and proc.stdout.startswith("fakelens ")
