@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 # A sampled instant further away than this from the current decode position is
 # reached by seeking (to the key frame before it) instead of decoding every frame.
 SEEK_GAP_S = 3.0
+# Formats whose multi-frame files are animations (read as videos through FFmpeg).
+ANIMATED_FORMATS = {"GIF", "PNG", "WEBP"}
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
@@ -75,27 +77,82 @@ class _VideoProbe:
     format: str
 
 
+# Leading bytes of formats whose damaged or truncated files FFmpeg refuses to open: such a
+# file is reported as corrupt, not as an unknown format. (offset, magic, name)
+_SIGNATURES = (
+    (4, b"ftyp", "MP4/MOV"),
+    (4, b"moov", "MP4/MOV"),
+    (4, b"mdat", "MP4/MOV"),
+    (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM"),
+    (8, b"AVI ", "AVI"),
+    (0, b"FLV\x01", "FLV"),
+    (0, b"GIF8", "GIF"),
+    (0, b"\x89PNG\r\n\x1a\n", "PNG"),
+    (0, b"\xff\xd8\xff", "JPEG"),
+    (8, b"WEBP", "WebP"),
+)
+
+
+def _known_signature(path: Path) -> str | None:
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    for offset, magic, name in _SIGNATURES:
+        if head[offset:offset + len(magic)] == magic:
+            return name
+    return None
+
+
 def _open_container(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r", metadata_errors="ignore")
-    except av.FFmpegError as exc:
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        kind = _known_signature(path)
+        if kind is not None:  # e.g. an MP4 cut before its index (moov atom)
+            raise CorruptMedia(
+                f"{path.name}: {kind} file that cannot be opened: truncated or damaged "
+                f"({reason})"
+            ) from exc
         raise UnsupportedMedia(
-            f"{path.name}: not a recognised image or video ({exc.strerror or exc})"
+            f"{path.name}: not a recognised image or video ({reason})"
         ) from exc
-    except (OSError, ValueError) as exc:
-        raise UnsupportedMedia(f"{path.name}: not a recognised image or video ({exc})") from exc
 
 
-def _stream_rotation(stream: av.video.stream.VideoStream) -> int:
-    """Degrees (counter-clockwise, as FFmpeg's display matrix) to turn frames upright."""
-    for side in getattr(stream, "side_data", {}) or {}:
-        if "DISPLAYMATRIX" in str(side).upper():
-            value = stream.side_data[side]
-            try:
-                return int(round(float(value))) % 360
-            except (TypeError, ValueError):
-                return 0
+def _first_frame_rotation(
+    container: av.container.InputContainer, stream: av.video.stream.VideoStream
+) -> int:
+    """Degrees (counter-clockwise, as FFmpeg's display matrix) to turn frames upright.
+
+    PyAV exposes the display matrix only on decoded frames (FFmpeg attaches the stream's
+    side data to each of them), so the first frame is decoded.
+    """
+    try:
+        for frame in container.decode(stream):
+            return (round(frame.rotation / 90) * 90) % 360
+    except av.FFmpegError:
+        pass  # damaged data: reported when the frames are read
     return 0
+
+
+def _scan_duration(path: Path) -> tuple[float, int]:
+    """Duration and frame count from packet timestamps (demuxing only, no decoding), for
+    streams whose header has no duration (animated PNG, for one)."""
+    end, count = 0.0, 0
+    with _open_container(path) as container:
+        stream = container.streams.video[0]
+        time_base = stream.time_base or Fraction(1, 1000)
+        start = stream.start_time or 0
+        try:
+            for packet in container.demux(stream):
+                if packet.size == 0:  # flush packet at the end
+                    continue
+                count += 1
+                ts = packet.pts if packet.pts is not None else packet.dts
+                if ts is not None:
+                    end = max(end, float((ts - start + (packet.duration or 0)) * time_base))
+        except av.FFmpegError:
+            pass  # truncated: what was read so far
+    return end, count
 
 
 def _probe_video(path: Path, container: av.container.InputContainer) -> _VideoProbe:
@@ -107,6 +164,11 @@ def _probe_video(path: Path, container: av.container.InputContainer) -> _VideoPr
     if ctx is None or not ctx.name:
         raise UnsupportedMedia(f"{path.name}: video codec not supported by this FFmpeg build")
     width, height = int(ctx.width or 0), int(ctx.height or 0)
+    if width <= 0 or height <= 0:
+        raise UnsupportedMedia(
+            f"{path.name}: the size of its {ctx.name} pictures is unknown: a variant this "
+            "FFmpeg build cannot decode (such as animated WebP), or a damaged file"
+        )
     if width * height > MAX_IMAGE_PIXELS:
         raise MediaTooLarge(f"{path.name}: video frames are {width}x{height} pixels")
     rate = stream.average_rate or stream.guessed_rate
@@ -118,6 +180,10 @@ def _probe_video(path: Path, container: av.container.InputContainer) -> _VideoPr
     else:
         duration = 0.0
     frame_count = int(stream.frames) if stream.frames else None
+    rotation = _first_frame_rotation(container, stream)
+    if duration <= 0:
+        duration, counted = _scan_duration(path)
+        frame_count = frame_count or counted or None
     if frame_count is None and fps and duration:
         frame_count = int(round(fps * duration))
     return _VideoProbe(
@@ -127,7 +193,7 @@ def _probe_video(path: Path, container: av.container.InputContainer) -> _VideoPr
         fps=fps,
         duration_s=max(duration, 0.0),
         frame_count=frame_count,
-        rotation=_stream_rotation(stream),
+        rotation=rotation,
         has_audio=bool(container.streams.audio),
         format=container.format.name.split(",")[0],
     )
@@ -165,6 +231,8 @@ def probe(path: str | Path) -> MediaInfo:
 def _is_still(img) -> bool:
     if img.format not in IMAGE_FORMATS and img.format != "GIF":
         return False
+    if img.format not in ANIMATED_FORMATS:
+        return True  # multi-page TIFF, MPO (camera JPEG + previews): the first image
     return getattr(img, "n_frames", 1) == 1
 
 
@@ -217,13 +285,11 @@ def _iter_video_frames(
                 target = start + targets[target_i]
                 if target - position > SEEK_GAP_S:
                     container.seek(int(target / time_base), stream=stream, backward=True)
-                got_one = False
                 for frame in container.decode(stream):
                     if frame.pts is None:
                         continue
                     t = float(frame.pts * time_base)
                     position = t
-                    got_one = True
                     if t + half_frame < target:
                         continue
                     rgb = _rotate(frame.to_ndarray(format="rgb24"), info.rotation)
@@ -238,7 +304,10 @@ def _iter_video_frames(
                     target = start + targets[target_i]
                     if target - position > SEEK_GAP_S:
                         break
-                if not got_one:
+                else:
+                    # End of the stream: the remaining instants lie beyond the last frame
+                    # (truncated file, or a duration in the header longer than the data).
+                    # Seeking again would land on the same key frame: stop here.
                     break
         except av.FFmpegError as exc:
             if emitted == 0:

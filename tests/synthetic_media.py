@@ -1,0 +1,71 @@
+"""Small real media files for tests, written with PyAV and Pillow (no mocks)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+
+def write_video(path: Path, frames: Sequence[np.ndarray], *, codec: str = "libx264",
+                fps: int = 25, pts_ms: Sequence[int] | None = None,
+                rotation: float | None = None, gop: int | None = None,
+                container_options: dict[str, str] | None = None) -> Path:
+    """Encode RGB uint8 frames (all the same shape, even sides) into ``path``.
+
+    ``pts_ms`` gives each frame's presentation time in milliseconds (variable frame
+    rate); ``rotation`` records a display rotation in the stream metadata, in degrees
+    counter-clockwise as FFmpeg's display matrix (what a phone writes for portrait video).
+    """
+    h, w = frames[0].shape[:2]
+    with av.open(str(path), "w", options=container_options or {}) as out:
+        stream = out.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        if gop is not None:
+            stream.codec_context.gop_size = gop
+        if pts_ms is not None:
+            stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
+        if rotation is not None:
+            stream.set_display_rotation(rotation)
+        for i, rgb in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            if pts_ms is not None:
+                frame.pts, frame.time_base = int(pts_ms[i]), Fraction(1, 1000)
+            else:
+                frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode())
+    return path
+
+
+def clip_frames(clip: Path, count: int, size: tuple[int, int],
+                box: tuple[int, int, int, int] | None = None) -> list[np.ndarray]:
+    """The first ``count`` frames of a real clip as RGB, cropped to ``box`` (x, y, w, h)
+    when given, then resized to ``size`` (w, h)."""
+    frames = []
+    with av.open(str(clip)) as container:
+        for frame in container.decode(video=0):
+            rgb = frame.to_ndarray(format="rgb24")
+            if box is not None:
+                x, y, w, h = box
+                rgb = rgb[y:y + h, x:x + w]
+            frames.append(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
+            if len(frames) == count:
+                break
+    return frames
+
+
+def decodable_times(path: Path) -> list[float]:
+    """Timestamps of every frame FFmpeg can decode, reading linearly until an error."""
+    times: list[float] = []
+    with av.open(str(path)) as container:
+        try:
+            for frame in container.decode(video=0):
+                times.append(float(frame.time))
+        except av.FFmpegError:
+            pass
+    return times
