@@ -6,6 +6,7 @@ asked first (stills), then PyAV/FFmpeg (videos and animated images).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
 from collections.abc import Iterator
@@ -31,8 +32,8 @@ from fakelens.types import MediaInfo
 
 log = logging.getLogger(__name__)
 
-# A sampled instant further away than this from the current decode position is
-# reached by seeking (to the key frame before it) instead of decoding every frame.
+# Without a key-frame index, a sampled instant further away than this from the current
+# decode position is reached by seeking (to the key frame before it).
 SEEK_GAP_S = 3.0
 # Formats whose multi-frame files are animations (read as videos through FFmpeg).
 ANIMATED_FORMATS = {"GIF", "PNG", "WEBP"}
@@ -262,6 +263,35 @@ def iter_frames(
     yield from _iter_video_frames(path, info, frames, frames_per_second)
 
 
+def _keyframe_times(path: Path) -> list[float]:
+    """Presentation times of the video's key frames, from packets (no decoding)."""
+    keys = []
+    with _open_container(path) as container:
+        stream = container.streams.video[0]
+        time_base = stream.time_base or Fraction(1, 1000)
+        try:
+            for packet in container.demux(stream):
+                if packet.is_keyframe and packet.pts is not None:
+                    keys.append(float(packet.pts * time_base))
+        except av.FFmpegError:
+            pass  # damaged tail: the key frames before it still help
+    return sorted(keys)
+
+
+class _SeekPlan:
+    """Decide when seeking beats decoding on: when the key frame at or before the next
+    sampled instant lies ahead of the decoder, every frame up to it would be wasted work."""
+
+    def __init__(self, keys: list[float], half_frame: float):
+        self.keys, self.half_frame = keys, half_frame
+
+    def should_seek(self, target: float, position: float) -> bool:
+        if len(self.keys) < 2:  # no usable index: seek only across long gaps
+            return target - position > SEEK_GAP_S
+        i = bisect.bisect_right(self.keys, target + self.half_frame) - 1
+        return i >= 0 and self.keys[i] > position + self.half_frame
+
+
 def _iter_video_frames(
     path: Path, info: MediaInfo, frames: int, frames_per_second: float | None
 ) -> Iterator[Frame]:
@@ -272,6 +302,7 @@ def _iter_video_frames(
         targets = even_timestamps(duration, frames)
     fps = info.fps or 25.0
     half_frame = 0.5 / fps
+    plan = _SeekPlan(_keyframe_times(path), half_frame)
     emitted = 0
     with _open_container(path) as container:
         stream = container.streams.video[0]
@@ -283,7 +314,7 @@ def _iter_video_frames(
         try:
             while target_i < len(targets):
                 target = start + targets[target_i]
-                if target - position > SEEK_GAP_S:
+                if plan.should_seek(target, position):
                     container.seek(int(target / time_base), stream=stream, backward=True)
                 for frame in container.decode(stream):
                     if frame.pts is None:
@@ -302,7 +333,7 @@ def _iter_video_frames(
                     if target_i >= len(targets):
                         break
                     target = start + targets[target_i]
-                    if target - position > SEEK_GAP_S:
+                    if plan.should_seek(target, position):
                         break
                 else:
                     # End of the stream: the remaining instants lie beyond the last frame
