@@ -22,7 +22,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from fakelens.training.datasets import open_dataset
     from fakelens.training.evaluate import run_eval
 
-    items = open_dataset(args.dataset)
+    items = open_dataset(args.dataset, split=args.split)
+    if args.exclude:
+        items = [i for i in items if i.path.stem not in set(args.exclude)]
+    if args.holdout_fraction:
+        import numpy as np
+
+        from fakelens.training.datasets import split_by_group
+
+        _, val = split_by_group(np.array([i.group for i in items]), args.holdout_fraction,
+                                args.holdout_seed)
+        items = [items[i] for i in val]
     out = Path(args.out)
     err = Console(stderr=True)
 
@@ -119,4 +129,10 @@ def add_training_commands(sub) -> None:
     p.add_argument("--out", default="eval-out", help="folder for eval.json, eval.md, roc.png")
     p.add_argument("--frames", type=int, default=32)
     p.add_argument("--threshold", type=float, default=None)
+    p.add_argument("--split", default=None, help="rows of this split only (labels.csv 'split')")
+    p.add_argument("--exclude", nargs="*", default=None, help="file stems to leave out "
+                   "(e.g. clips used in training)")
+    p.add_argument("--holdout-fraction", type=float, default=None,
+                   help="only the validation part of a group split made like training's")
+    p.add_argument("--holdout-seed", type=int, default=0)
     p.set_defaults(func=cmd_eval)

@@ -107,7 +107,7 @@ def dfdc(root: Path, split: str | None = None) -> Iterator[Item]:
                        "pristine")
 
 
-def open_dataset(spec: str) -> list[Item]:
+def open_dataset(spec: str, split: str | None = None) -> list[Item]:
     """``PATH`` (folder with labels.csv, or real/ + fake/), or ``KIND:PATH`` with KIND in
     ffpp, celebdf, dfdc."""
     kind, _, rest = spec.partition(":") if ":" in spec and not Path(spec).exists() else (
@@ -122,7 +122,7 @@ def open_dataset(spec: str) -> list[Item]:
     if kind:
         raise FakeLensError(f"unknown dataset kind {kind!r} (ffpp, celebdf, dfdc)")
     if (path / "labels.csv").is_file():
-        return list(labelled_folder(path))
+        return list(labelled_folder(path, split=split))
     if (path / "real").is_dir() and (path / "fake").is_dir():
         return list(image_folders(path))
     raise FakeLensError(f"{path}: no labels.csv and no real/ + fake/ folders")
