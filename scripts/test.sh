@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh "train,test"
+if ! command -v pdftoppm >/dev/null 2>&1; then  # the PDF report tests read pages with poppler
+  apt-get update -qq && apt-get install -y -qq poppler-utils
+fi
 . .venv/bin/activate
 shared="$(cd .. && pwd)/shared"
 export FAKELENS_SAMPLES="${FAKELENS_SAMPLES:-$shared/data}"

@@ -7,7 +7,7 @@ from fakelens.types import Verdict
 
 
 def ev(length, **scores):
-    return vd.TrackEvidence(length, scores)
+    return vd.TrackVote(length, scores)
 
 
 def test_no_tracks_is_no_face():

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from fakelens import __version__
@@ -38,15 +39,23 @@ def _fmt_score(score: float | None) -> str:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from fakelens.analysis.pipeline import analyze
+    from fakelens.analysis.pipeline import analyze_detailed
     from fakelens.models.registry import default_detector_names, get_detector
 
+    if not args.verbose:  # OpenCV's own C++ warnings would break the one-line errors
+        import cv2
+
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     err = Console(stderr=True)
     files = _collect(args.paths)
     if not files:
         err.print("error: no media files found in the given folders")
         return 2
-    try:  # refuse before decoding anything when no trained model is installed
+    try:  # refuse before decoding anything: no trained model, or an unknown report format
+        if args.report:  # matplotlib and Jinja2 load only for reports
+            from fakelens.reports import report_format, write_report
+
+            report_format(args.report)
         if args.model:
             get_detector(args.model)
         else:
@@ -68,15 +77,16 @@ def cmd_detect(args: argparse.Namespace) -> int:
                 bar.update(task, completed=done, description=f"{name} [{stage}]")
 
             try:
-                result = analyze(path, frames=args.frames, frames_per_second=args.fps,
-                                 model=args.model, threshold=args.threshold, progress=progress)
+                detailed = analyze_detailed(path, frames=args.frames, frames_per_second=args.fps,
+                                            model=args.model, threshold=args.threshold,
+                                            progress=progress)
+                if args.report:
+                    write_report(detailed, _report_path(args.report, path, len(files)))
             except FakeLensError as exc:
                 failures.append((path, exc))
                 print(f"error: {exc}", file=sys.stderr)
             else:
-                results.append(result)
-                if args.report:
-                    _write_report(result, args.report, len(files))
+                results.append(detailed.analysis)
             bar.remove_task(task)
             bar.advance(overall)
 
@@ -88,25 +98,23 @@ def cmd_detect(args: argparse.Namespace) -> int:
         for col in ("file", "verdict", "score", "faces", "frames", "seconds"):
             table.add_column(col)
         for r in results:
-            table.add_row(Path(r.media.path).name, r.verdict.value, _fmt_score(r.score),
+            table.add_row(escape(Path(r.media.path).name), r.verdict.value, _fmt_score(r.score),
                           str(len(r.tracks)), str(r.frames_sampled), f"{r.timings.total_s:.1f}")
         Console().print(table)
         if len(results) == 1:
-            Console().print(results[0].reason)
+            Console().print(escape(results[0].reason))
             for w in results[0].warnings:
-                Console(stderr=True).print(f"warning: {w}")
+                Console(stderr=True).print(f"warning: {escape(w)}")
     if failures:
         return failures[0][1].exit_code if len(files) == 1 else 1
     return 0
 
 
-def _write_report(result, target: str, n_files: int) -> None:
+def _report_path(target: str, media: Path, n_files: int) -> Path:
+    """The report file for one media file: ``target`` itself, or ``<stem>-<target name>``
+    beside it when several files are analysed."""
     out = Path(target)
-    if n_files > 1:
-        out = out.parent / f"{Path(result.media.path).stem}-{out.name}"
-    if out.suffix.lower() != ".json":
-        raise FakeLensError(f"{out}: only .json reports are available in this version")
-    out.write_text(result.to_json(indent=2))
+    return out.parent / f"{media.stem}-{out.name}" if n_files > 1 else out
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -160,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dense mode: analyse this many frames per second instead")
     p.add_argument("--model", default=None, help="one installed detector instead of defaults")
     p.add_argument("--threshold", type=float, default=None, help="score at which FAKE starts")
-    p.add_argument("--report", default=None, help="write a report file (.json)")
+    p.add_argument("--report", default=None, help="write a report file: .html, .pdf or .json "
+                   "(<name>-<report> per file when several are analysed)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_detect)
 

@@ -66,3 +66,7 @@ class UnknownModel(ModelError):
 class ConfigError(FakeLensError):
     exit_code = 5
     http_status = 500
+
+
+class ReportError(FakeLensError):
+    """A report cannot be written (unknown format, unwritable path, no PDF engine)."""

@@ -138,9 +138,9 @@ def analyze_detailed(
     report("model", 1.0)
 
     thr = threshold if threshold is not None else detectors[0].config.threshold
-    evidence = [vd.TrackEvidence(len(tr.frames), {m.model: m.score for m in tr.model_scores})
-                for tr in tracks]
-    decision = vd.decide(evidence, len(sampled), thr, uncertain_band)
+    votes = [vd.TrackVote(len(tr.frames), {m.model: m.score for m in tr.model_scores})
+             for tr in tracks]
+    decision = vd.decide(votes, len(sampled), thr, uncertain_band)
     min_len = vd.min_track_length(len(sampled))
     tracks = [tr.model_copy(update={"decisive": len(tr.frames) >= min_len}) for tr in tracks]
     reason = vd.explain(decision, [[(f.timestamp_s, f.score) for f in tr.frames]

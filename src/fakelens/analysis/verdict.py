@@ -42,7 +42,7 @@ def min_track_length(frames_sampled: int) -> int:
 
 
 @dataclass(frozen=True)
-class TrackEvidence:
+class TrackVote:
     length: int
     model_scores: dict[str, float]  # detector name -> track score from that detector
 
@@ -59,7 +59,7 @@ class Decision:
     contradicted: bool
 
 
-def decide(tracks: list[TrackEvidence], frames_sampled: int, threshold: float,
+def decide(tracks: list[TrackVote], frames_sampled: int, threshold: float,
            band: float = DEFAULT_BAND) -> Decision:
     if not tracks:
         return Decision(Verdict.NO_FACE, None, None, False)
@@ -81,7 +81,7 @@ def decide(tracks: list[TrackEvidence], frames_sampled: int, threshold: float,
     return Decision(verdict, score, best, contradicted)
 
 
-def _clock(seconds: float) -> str:
+def clock(seconds: float) -> str:
     m, s = divmod(int(round(seconds)), 60)
     return f"{m}:{s:02d}"
 
@@ -104,7 +104,7 @@ def explain(decision: Decision, per_track_frames: list[list[tuple[float, float]]
     if is_video:
         detail += f"; {len(high)} of its {len(frames)} frames scored {threshold:.2f} or more"
         if high:
-            detail += f", between {_clock(high[0][0])} and {_clock(high[-1][0])}"
+            detail += f", between {clock(high[0][0])} and {clock(high[-1][0])}"
     wording = {
         Verdict.FAKE: "signs of manipulation",
         Verdict.REAL: "no sign of manipulation above the threshold",

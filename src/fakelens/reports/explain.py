@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 from matplotlib import colormaps
 
-from fakelens.analysis.verdict import _clock as clock
+from fakelens.analysis.verdict import clock
 from fakelens.types import Track
 
 HEAT_COLORMAP = "RdBu_r"
@@ -34,12 +34,14 @@ def heatmap(cam: np.ndarray, size: tuple[int, int], temperature: float = 1.0) ->
 def overlay(crop: np.ndarray, heat: np.ndarray, threshold: float = 0.5) -> np.ndarray:
     """``heat`` (from :func:`heatmap`) blended over the RGB crop; same size as the crop.
 
-    Colour and opacity grow with the distance from ``threshold``."""
+    Colour and opacity grow with the distance from ``threshold`` (square-root scale, so
+    that moderate cells stay visible)."""
     if heat.shape != crop.shape[:2]:
         raise ValueError(f"heatmap {heat.shape} does not match crop {crop.shape[:2]}")
     below = np.clip((threshold - heat) / threshold, 0.0, 1.0)
     above = np.clip((heat - threshold) / (1.0 - threshold), 0.0, 1.0)
     signed = above - below  # -1 (towards real) .. +1 (towards fake)
+    signed = np.sign(signed) * np.sqrt(np.abs(signed))  # moderate cells stay visible
     rgb = colormaps[HEAT_COLORMAP]((signed + 1.0) / 2.0)[..., :3]
     alpha = (MAX_ALPHA * np.abs(signed))[..., None]
     out = crop.astype(np.float32) / 255.0 * (1.0 - alpha) + rgb * alpha
@@ -94,11 +96,3 @@ def track_sentence(track: Track, threshold: float, band: float, is_video: bool,
         text += "; the face was seen too briefly to take part in the verdict"
     return text + "."
 
-
-def summary_sentence(tracks: list[Track], threshold: float) -> str | None:
-    """"2 of 3 faces scored below the threshold 0.50" for media with several faces."""
-    if len(tracks) < 2:
-        return None
-    low = sum(t.score < threshold for t in tracks)
-    return (f"{low} of {len(tracks)} faces scored below the threshold {threshold:.2f}; "
-            f"{len(tracks) - low} scored at or above it.")
