@@ -17,6 +17,10 @@ fakelens preprocess "$shared/data/videos" --out runs/cache/video-real-s1.0 --fra
   --only talking_head_d0 talking_head_d3 talking_head_d6 talking_head_d9 hdtf_WDA_KatieHill_000
 fakelens preprocess "$shared/data/gan-faces" --out runs/cache/gan-faces-s1.6 \
   --crop-scale 1.6 --size 256 --shard-size 200
+# real photos the face-swap detector never sees in training: its temperature is fitted on
+# self-blended pairs made from them
+fakelens preprocess "$shared/data/gan-faces/real" --label real --out runs/cache/calib-real-s1.0 \
+  --crop-scale 1.0 --size 192 --shard-size 600
 
 # 2. face-swap detector: SBI frame classifier, then the temporal head
 fakelens train $cfg/faceswap_frames.yaml --out runs/faceswap_frames
@@ -27,7 +31,7 @@ fakelens train $cfg/synthetic_stills.yaml --out runs/synthetic_stills
 # 4. calibrate on each run's validation split and export ONNX into the package
 fakelens export runs/faceswap_frames --config $cfg/faceswap_frames.yaml \
   --temporal-run runs/faceswap_temporal --temporal-config $cfg/faceswap_temporal.yaml \
-  --task face-swap --applies-to video,image \
+  --task face-swap --applies-to video,image --calibration-cache runs/cache/calib-real-s1.0 \
   --description "MobileNetV2 + GRU trained on self-blended pseudo-fakes of real faces"
 fakelens export runs/synthetic_stills --config $cfg/synthetic_stills.yaml \
   --task synthetic-face --applies-to image \

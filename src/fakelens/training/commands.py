@@ -83,7 +83,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     info = ship(frame_run=args.run, frame_config=args.config, out_dir=args.out,
                 task=args.task, description=args.description,
                 applies_to=tuple(args.applies_to.split(",")), temporal_run=args.temporal_run,
-                temporal_config=args.temporal_config)
+                temporal_config=args.temporal_config, calibration_cache=args.calibration_cache)
     print(json.dumps(info, indent=1))
     return 0
 
@@ -113,6 +113,9 @@ def add_training_commands(sub) -> None:
     p.add_argument("--task", choices=["face-swap", "synthetic-face"], required=True)
     p.add_argument("--description", required=True)
     p.add_argument("--applies-to", default="video,image")
+    p.add_argument("--calibration-cache", type=Path, default=None,
+                   help="face cache of real faces the run never saw: the temperature is "
+                        "fitted on self-blended pairs made from it")
     p.add_argument("--out", type=Path, default=Path("src/fakelens/weights"))
     p.set_defaults(func=cmd_export)
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -130,9 +131,16 @@ def open_dataset(spec: str, split: str | None = None) -> list[Item]:
 
 def split_by_group(groups: np.ndarray, val_fraction: float, seed: int
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Train / validation indices; a group (identity, source video) never straddles."""
-    unique = np.unique(groups)
-    rng = np.random.default_rng(seed)
-    val_groups = set(rng.choice(unique, max(1, int(len(unique) * val_fraction)), replace=False))
-    is_val = np.array([g in val_groups for g in groups])
+    """Train / validation indices; a group (identity, source video) never straddles.
+
+    A group's side is decided by a hash of (seed, group) alone, so the split of a group
+    does not depend on which other items are present: a face cache that skipped a few
+    files and the full dataset split alike.
+    """
+    def in_val(group: str) -> bool:
+        digest = hashlib.sha256(f"{seed}:{group}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2**64 < val_fraction
+
+    decided = {g: in_val(str(g)) for g in np.unique(groups)}
+    is_val = np.array([decided[g] for g in groups], dtype=bool)
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)

@@ -10,29 +10,39 @@ import numpy as np
 
 from fakelens.training import metrics
 from fakelens.training.config import load_config
+from fakelens.training.data import SBIPairs
 from fakelens.training.export import export_detector
 from fakelens.training.loop import Trainer, build_datasets
+from fakelens.training.preprocess import load_face_cache
 
 log = logging.getLogger(__name__)
 
 
-def validation_logits(run_dir: Path, config_path: Path, checkpoint: str = "best"
-                      ) -> tuple[np.ndarray, np.ndarray]:
-    """(labels, logits) of a run's best weights on its own validation split."""
+def validation_logits(run_dir: Path, config_path: Path, checkpoint: str = "best",
+                      calibration_cache: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(labels, logits) of a run's best weights on its own validation split, or on
+    self-blended pairs made from a face cache the run never saw."""
     cfg = load_config(config_path)
     trainer = Trainer(cfg.model_copy(update={"init_from": run_dir / f"{checkpoint}.safetensors",
                                              "pretrained": False}), run_dir / "_calibration")
-    _, val = build_datasets(cfg, 1)
+    if calibration_cache is not None:
+        cache = load_face_cache(calibration_cache)
+        n = len(cache["crops"])
+        val = SBIPairs(cache["crops"], cache["mesh"], np.arange(n), np.ones(n),
+                       size=cfg.input_size, seed=cfg.seed + 2,
+                       cross_blend_prob=cfg.data.cross_blend_prob, length=n)
+    else:
+        _, val = build_datasets(cfg, 1)
     ev = trainer.evaluate(val)
     return ev["labels"], ev["logits"]
 
 
 def ship(*, frame_run: Path, frame_config: Path, out_dir: Path, task: str, description: str,
          applies_to: tuple[str, ...], temporal_run: Path | None = None,
-         temporal_config: Path | None = None, metrics_card: dict[str, str] | None = None
-         ) -> dict:
+         temporal_config: Path | None = None, metrics_card: dict[str, str] | None = None,
+         calibration_cache: Path | None = None) -> dict:
     """Fit temperatures (frame head; temporal head if any), export ONNX + config."""
-    y, z = validation_logits(frame_run, frame_config)
+    y, z = validation_logits(frame_run, frame_config, calibration_cache=calibration_cache)
     temperature = metrics.fit_temperature(y, z)
     info = {"frame_val_auc": metrics.roc_auc(y, z), "temperature": temperature,
             "frame_val_n": int(len(y))}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Measure the shipped detectors on the material in ../shared (numbers in docs/MODELS.md).
+# Nothing evaluated here was trained on, except where a line says so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. .venv/bin/activate
+shared="$(cd .. && pwd)/shared"
+export FAKELENS_MODEL_DIR="${FAKELENS_MODEL_DIR:-$shared/models}" FAKELENS_ALLOW_DOWNLOAD=0
+out=docs/eval
+trained_on="talking_head_d0 talking_head_d3 talking_head_d6 talking_head_d9 hdtf_WDA_KatieHill_000"
+
+# dev videos: the 10 clips never seen in training (4 FF++ fakes, 3 FF++ originals, 3 reals)
+fakelens eval "$shared/data/videos" --out $out/dev-videos-heldout --exclude $trained_on
+# all 15 dev videos (5 of the real ones were training material: optimistic for reals)
+fakelens eval "$shared/data/videos" --out $out/dev-videos-all
+# DFDC face crops, validation split: face-swap detector alone, and the defaults for stills
+fakelens eval "$shared/data/dfdc-crops" --split validation --model fakelens-faceswap \
+  --out $out/dfdc-validation-faceswap
+fakelens eval "$shared/data/dfdc-crops" --split validation --out $out/dfdc-validation-defaults
+# GAN stills: the 20% held out (by file) of the synthetic-face run
+fakelens eval "$shared/data/gan-faces" --holdout-fraction 0.2 --holdout-seed 0 \
+  --model fakelens-synthetic --out $out/gan-heldout-synthetic
+fakelens eval "$shared/data/gan-faces" --holdout-fraction 0.2 --holdout-seed 0 \
+  --out $out/gan-heldout-defaults
