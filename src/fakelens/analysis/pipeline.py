@@ -186,8 +186,8 @@ def _score_tracks(raw_tracks, sampled: list[_SampledFrame], detectors: list[Dete
     all_crops: dict[str, list[np.ndarray]] = {}
     for det in detectors:
         key = (det.config.crop_scale, det.config.input_size)
-        crops = [sampled[tf.frame_pos].crops[sampled[tf.frame_pos].faces.index(tf.detection)]
-                 [key] for tr in raw_tracks for tf in tr.faces]
+        crops = [sampled[tf.frame_pos].crops[tf.index][key] for tr in raw_tracks
+                 for tf in tr.faces]
         all_crops[det.config.name] = crops
         per_model[det.config.name] = [det.score_frames(crops)] if crops else []
     tracks = []

@@ -11,6 +11,7 @@ from fakelens.faces.detector import FaceDetection
 class TrackedFace:
     frame_pos: int  # position in the list of sampled frames
     detection: FaceDetection
+    index: int  # position of the detection among that frame's detections
 
 
 @dataclass
@@ -63,11 +64,11 @@ def track_faces(per_frame: list[list[FaceDetection]], *, min_affinity: float = 0
                 continue
             used_t.add(ti)
             used_d.add(di)
-            live[ti].faces.append(TrackedFace(pos, detections[di]))
+            live[ti].faces.append(TrackedFace(pos, detections[di], di))
             last_seen[live[ti].track_id] = pos
         for di, det in enumerate(detections):
             if di not in used_d:
-                track = FaceTrack(track_id=len(tracks), faces=[TrackedFace(pos, det)])
+                track = FaceTrack(track_id=len(tracks), faces=[TrackedFace(pos, det, di)])
                 tracks.append(track)
                 last_seen[track.track_id] = pos
     return tracks
