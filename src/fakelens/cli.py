@@ -185,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     from fakelens.training.commands import add_training_commands
 
     add_training_commands(sub)
+    from fakelens.web.commands import add_web_commands
+
+    add_web_commands(sub)
     return parser
 
 

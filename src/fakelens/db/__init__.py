@@ -1,0 +1,1 @@
+"""Persistence of the web service: SQLAlchemy 2 engine and tables."""

@@ -1,0 +1,1 @@
+"""Background analysis jobs (Huey): queue factory and the analysis task."""

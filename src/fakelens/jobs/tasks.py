@@ -1,0 +1,170 @@
+"""The analysis task: claim a queued analysis, run ``fakelens.analyze``, store the result.
+
+Runs in the consumer threads of ``serve`` or in ``fakelens worker`` processes. Each row is
+claimed atomically (queued -> running), so a task enqueued twice runs once; progress goes
+to the database from ``analyze``'s progress callback; deleting the analysis while it
+runs cancels it at the next progress report.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from huey import Huey
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from fakelens.db.engine import session_scope
+from fakelens.db.tables import AnalysisRow, Status, utcnow
+from fakelens.errors import FakeLensError
+from fakelens.web.errors import error_code
+from fakelens.web.settings import WebSettings
+
+log = logging.getLogger(__name__)
+
+TASK_NAME = "fakelens.analyze"
+# (start, end) of each analysis stage on the 0-100 progress scale
+_STAGES = {"decode": (5, 80), "model": (80, 99)}
+_MIN_WRITE_INTERVAL_S = 0.5
+
+Enqueue = Callable[[str], object]
+
+
+class Cancelled(Exception):
+    """The analysis was deleted (or taken over) while it ran."""
+
+
+def blob_path(settings: WebSettings, sha256: str) -> Path:
+    """Where an upload with this content hash is stored (the only way to a stored file)."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a sha256 hex digest")
+    return settings.uploads_dir / sha256[:2] / sha256
+
+
+class AnalysisJob:
+    def __init__(self, settings: WebSettings, sessions: sessionmaker[Session]):
+        self.settings = settings
+        self.sessions = sessions
+
+    def __call__(self, public_id: str) -> None:
+        row = self._claim(public_id)
+        if row is None:
+            log.info("analysis %s: not queued any more, nothing to do", public_id)
+            return
+        try:
+            result = self._analyze(row)
+        except Cancelled:
+            log.info("analysis %s: cancelled", public_id)
+            return
+        except FakeLensError as exc:
+            message = str(exc).replace(str(blob_path(self.settings, row.media_sha256)),
+                                       row.filename).replace(row.media_sha256, row.filename)
+            self._finish(public_id, status=Status.FAILED, stage="failed",
+                         error_code=error_code(exc), error_message=message)
+            return
+        except Exception:
+            log.exception("analysis %s failed", public_id)
+            self._finish(public_id, status=Status.FAILED, stage="failed",
+                         error_code="internal_error",
+                         error_message="the analysis failed unexpectedly; see the server log")
+            return
+        self._finish(public_id, status=Status.DONE, stage="done", progress=100,
+                     verdict=str(result.verdict), score=result.score,
+                     result_json=result.to_json())
+
+    def _claim(self, public_id: str) -> AnalysisRow | None:
+        with session_scope(self.sessions) as s:
+            claimed = s.execute(
+                update(AnalysisRow)
+                .where(AnalysisRow.public_id == public_id, AnalysisRow.status == Status.QUEUED)
+                .values(status=Status.RUNNING, stage="starting", progress=0,
+                        attempts=AnalysisRow.attempts + 1, updated_at=utcnow()))
+            if claimed.rowcount != 1:
+                return None
+            return s.scalars(select(AnalysisRow).where(AnalysisRow.public_id == public_id)).one()
+
+    def _analyze(self, row: AnalysisRow):
+        from fakelens.analysis.pipeline import analyze
+
+        last = {"percent": -1, "at": 0.0}
+
+        def progress(stage: str, fraction: float) -> None:
+            lo, hi = _STAGES.get(stage, (0, 99))
+            percent = int(lo + (hi - lo) * max(0.0, min(1.0, fraction)))
+            now = time.monotonic()
+            if percent == last["percent"] or (now - last["at"] < _MIN_WRITE_INTERVAL_S
+                                               and fraction < 1.0):
+                return
+            last.update(percent=percent, at=now)
+            self._write_progress(row.public_id, stage, percent)
+
+        result = analyze(blob_path(self.settings, row.media_sha256), frames=row.frames,
+                         model=row.model, settings=self.settings, progress=progress)
+        # the stored file's path means nothing to the owner: show the name they uploaded
+        media = result.media.model_copy(update={"path": row.filename})
+        return result.model_copy(update={"media": media})
+
+    def _write_progress(self, public_id: str, stage: str, percent: int) -> None:
+        with session_scope(self.sessions) as s:
+            written = s.execute(
+                update(AnalysisRow)
+                .where(AnalysisRow.public_id == public_id, AnalysisRow.status == Status.RUNNING)
+                .values(stage=stage, progress=percent, updated_at=utcnow()))
+            if written.rowcount != 1:
+                raise Cancelled(public_id)
+
+    def _finish(self, public_id: str, **values) -> None:
+        now = utcnow()
+        with session_scope(self.sessions) as s:
+            s.execute(update(AnalysisRow)
+                      .where(AnalysisRow.public_id == public_id,
+                             AnalysisRow.status == Status.RUNNING)
+                      .values(updated_at=now, finished_at=now, **values))
+
+
+def register_tasks(huey: Huey, settings: WebSettings, sessions: sessionmaker[Session]
+                   ) -> Enqueue:
+    """Register the analysis task on ``huey``; returns ``enqueue(public_id)``."""
+    task = huey.task(name=TASK_NAME, retries=0)(AnalysisJob(settings, sessions))
+    return task
+
+
+def recover(sessions: sessionmaker[Session], enqueue: Enqueue, max_attempts: int,
+            stale_after_s: float | None = None) -> tuple[int, int]:
+    """After a crash or restart: analyses left ``running`` go back to the queue, or are
+    marked failed once they were interrupted ``max_attempts`` times; ``queued`` ones are
+    enqueued again (a duplicate task finds nothing to claim). With ``stale_after_s`` only
+    running analyses without progress for that long count as orphaned (other workers may
+    be alive); without it every running analysis is (the caller is the only consumer).
+    Returns (requeued, failed)."""
+    now = utcnow()
+    requeue: list[str] = []
+    failed = 0
+    with session_scope(sessions) as s:
+        requeue += s.scalars(select(AnalysisRow.public_id)
+                             .where(AnalysisRow.status == Status.QUEUED)).all()
+        running = select(AnalysisRow).where(AnalysisRow.status == Status.RUNNING)
+        if stale_after_s is not None:
+            cutoff: datetime = now - timedelta(seconds=stale_after_s)
+            running = running.where(AnalysisRow.updated_at < cutoff)
+        for row in s.scalars(running).all():
+            if row.attempts >= max_attempts:
+                row.status, row.stage = Status.FAILED, "failed"
+                row.error_code = "interrupted"
+                row.error_message = (f"the analysis was interrupted {row.attempts} times "
+                                     "(server stopped or crashed while it ran); giving up")
+                row.finished_at = row.updated_at = now
+                failed += 1
+            else:
+                row.status, row.stage, row.progress, row.updated_at = (
+                    Status.QUEUED, "queued", 0, now)
+                requeue.append(row.public_id)
+    for public_id in requeue:
+        enqueue(public_id)
+    if requeue or failed:
+        log.info("recovered jobs: %d enqueued again, %d failed", len(requeue), failed)
+    return len(requeue), failed

@@ -1,0 +1,90 @@
+"""``create_app(settings)``: the FastAPI application (nothing happens at import)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from fakelens import __version__
+from fakelens.db.engine import create_schema, make_engine, make_sessionmaker
+from fakelens.jobs.queue import make_huey, start_embedded_consumer, stop_embedded_consumer
+from fakelens.jobs.tasks import recover, register_tasks
+from fakelens.web.errors import install_error_handlers
+from fakelens.web.routes import api, auth, pages
+from fakelens.web.security import CSRF_FIELD, RateLimiter, SecurityHeadersMiddleware, csrf_token
+from fakelens.web.settings import WebSettings
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "fakelens_session"
+SESSION_MAX_AGE_S = 14 * 24 * 3600
+
+
+def _template_globals(request: Request) -> dict:
+    return {"csrf_token": csrf_token(request), "csrf_field": CSRF_FIELD}
+
+
+def create_app(settings: WebSettings | None = None) -> FastAPI:
+    """The application for ``settings`` (default: from ``FAKELENS_*``). Creates the data
+    dir and the database tables (``metadata.create_all``; no migrations yet); the job
+    consumer threads start with the application (lifespan) and stop with it."""
+    settings = settings or WebSettings()
+    settings.prepare_dirs()
+    engine = make_engine(settings.resolved_database_url())
+    create_schema(engine)
+    sessions = make_sessionmaker(engine)
+    huey = make_huey(settings)
+    enqueue = register_tasks(huey, settings, sessions)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        consumer = None
+        if not settings.immediate:
+            # the only consumer of a SQLite queue: every "running" job is an orphan of a
+            # previous run; otherwise other workers may be alive: only jobs without
+            # recent progress are
+            alone = settings.workers > 0 and not settings.redis_url
+            recover(sessions, enqueue, settings.max_attempts,
+                    None if alone else settings.stale_after_s)
+            if settings.workers:
+                consumer = start_embedded_consumer(huey, settings.workers)
+        try:
+            yield
+        finally:
+            if consumer is not None:
+                stop_embedded_consumer(consumer)
+            engine.dispose()
+
+    app = FastAPI(title="fakelens", version=__version__, lifespan=lifespan,
+                  description="Deepfake detection: upload a video or image, get a verdict, "
+                  "a score and the evidence (per face, per frame). Programs authenticate "
+                  "with `Authorization: Bearer <token>` (tokens: account page). Errors are "
+                  '`{"error": {"code": ..., "message": ...}}`.')
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.huey = huey
+    app.state.enqueue = enqueue
+    app.state.login_limiter = RateLimiter(settings.login_per_minute, 60)
+    app.state.upload_limiter = RateLimiter(settings.uploads_per_hour, 3600)
+    web = resources.files("fakelens.web")
+    app.state.templates = Jinja2Templates(directory=str(web / "templates"),
+                                          context_processors=[_template_globals])
+
+    app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(),
+                       session_cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE_S,
+                       same_site="lax", https_only=settings.secure_cookies)
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.mount("/static", StaticFiles(directory=str(web / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,69 @@
+"""CLI sub-commands ``serve`` and ``worker``; the web stack is imported only when they run."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def _settings(args: argparse.Namespace):
+    from fakelens.web.settings import WebSettings
+
+    settings = WebSettings()
+    if getattr(args, "threads", None) is not None:
+        settings = settings.model_copy(update={"workers": args.threads})
+    return settings
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from fakelens.web.app import create_app
+
+    settings = _settings(args)
+    app = create_app(settings)
+    print(f"fakelens: data in {settings.data_dir}; open http://{args.host}:{args.port}/")
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=args.proxy_headers,
+                log_level="info")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from fakelens.db.engine import create_schema, make_engine, make_sessionmaker
+    from fakelens.jobs.queue import make_huey
+    from fakelens.jobs.tasks import recover, register_tasks
+
+    settings = _settings(args)
+    settings.prepare_dirs()
+    engine = make_engine(settings.resolved_database_url())
+    create_schema(engine)
+    sessions = make_sessionmaker(engine)
+    huey = make_huey(settings)
+    enqueue = register_tasks(huey, settings, sessions)
+    recover(sessions, enqueue, settings.max_attempts, settings.stale_after_s)
+    threads = settings.workers or 1
+    print(f"fakelens worker: {threads} thread(s) on the "
+          f"{'Redis' if settings.redis_url else 'SQLite'} queue")
+    huey.create_consumer(workers=threads, worker_type="thread", periodic=False).run()
+    return 0
+
+
+def add_web_commands(subparsers) -> None:
+    """Register ``serve`` and ``worker`` on the CLI's sub-parsers."""
+    p = subparsers.add_parser("serve", help="run the web service (API + web UI)")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--threads", type=int, default=None,
+                   help="job threads inside the server (0: leave jobs to `fakelens worker`; "
+                   "default FAKELENS_WORKERS or 1)")
+    p.add_argument("--proxy-headers", action="store_true",
+                   help="trust X-Forwarded-* from a reverse proxy")
+    p.set_defaults(func=cmd_serve)
+
+    p = subparsers.add_parser("worker", help="run analysis jobs from the queue "
+                              "(set FAKELENS_REDIS_URL to share it between machines)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="jobs run at once (default FAKELENS_WORKERS or 1)")
+    p.set_defaults(func=cmd_worker)

@@ -1,0 +1,111 @@
+"""Request dependencies: database session, the authenticated user, owned analyses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from fakelens.db.tables import AnalysisRow, ApiToken, User, utcnow
+from fakelens.web.errors import ApiError, LoginRequired
+from fakelens.web.security import CSRF_HEADER, csrf_ok, hash_token
+from fakelens.web.settings import WebSettings
+
+SESSION_USER = "user_id"
+_UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_settings(request: Request) -> WebSettings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+DbSession = Annotated[Session, Depends(get_db)]
+AppSettings = Annotated[WebSettings, Depends(get_settings)]
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return value.strip() or ""
+
+
+def _token_user(db: Session, token: str) -> User | None:
+    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if row is None:
+        return None
+    db.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=utcnow()))
+    db.commit()
+    return db.get(User, row.user_id)
+
+
+def session_user(request: Request, db: Session) -> User | None:
+    user_id = request.session.get(SESSION_USER)
+    if not isinstance(user_id, int):
+        return None
+    user = db.get(User, user_id)
+    if user is None:
+        request.session.clear()
+    return user
+
+
+def api_user(request: Request, db: DbSession) -> User:
+    """The caller of an API route: bearer token, or the browser's session cookie (then
+    unsafe methods need the session's CSRF token in the X-CSRF-Token header)."""
+    token = _bearer(request)
+    if token is not None:
+        user = _token_user(db, token) if token else None
+        if user is None:
+            raise ApiError(401, "invalid_token", "the API token is invalid or was revoked",
+                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return user
+    user = session_user(request, db)
+    if user is None:
+        raise ApiError(401, "unauthorized", "log in or send an API token "
+                       "(Authorization: Bearer ...)", headers={"WWW-Authenticate": "Bearer"})
+    if request.method in _UNSAFE and not csrf_ok(request, request.headers.get(CSRF_HEADER)):
+        raise ApiError(403, "csrf_failed", "cookie-authenticated requests that change data "
+                       "need the X-CSRF-Token header")
+    return user
+
+
+def page_user(request: Request, db: DbSession) -> User:
+    """The logged-in user of a page, or a redirect to the login page."""
+    user = session_user(request, db)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+PageUser = Annotated[User, Depends(page_user)]
+AnalysisId = Annotated[str, Path(description="the id returned when the upload was accepted")]
+
+
+def _owned(analysis_id: str, user: User, db: Session) -> AnalysisRow:
+    row = db.scalar(select(AnalysisRow).where(AnalysisRow.public_id == analysis_id,
+                                              AnalysisRow.user_id == user.id))
+    if row is None:  # someone else's analysis looks exactly like a missing one
+        raise ApiError(404, "not_found", "no such analysis")
+    return row
+
+
+def api_owned_analysis(analysis_id: AnalysisId, user: ApiUser, db: DbSession) -> AnalysisRow:
+    return _owned(analysis_id, user, db)
+
+
+def page_owned_analysis(analysis_id: AnalysisId, user: PageUser, db: DbSession) -> AnalysisRow:
+    return _owned(analysis_id, user, db)
+
+
+ApiAnalysis = Annotated[AnalysisRow, Depends(api_owned_analysis)]
+PageAnalysis = Annotated[AnalysisRow, Depends(page_owned_analysis)]

@@ -1,0 +1,1 @@
+"""Routers: the JSON API, the auth pages and the other pages."""

@@ -1,0 +1,135 @@
+"""The versioned JSON API (``/api/v1``) and the health check."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import func, select, text
+
+from fakelens import __version__
+from fakelens.db.tables import AnalysisRow, Status
+from fakelens.jobs.queue import queue_kind
+from fakelens.web.deps import ApiAnalysis, ApiUser, AppSettings, DbSession
+from fakelens.web.errors import ApiError
+from fakelens.web.schemas import (
+    AnalysisAccepted,
+    AnalysisPage,
+    AnalysisPublic,
+    ErrorBody,
+    Health,
+    ModelPublic,
+)
+from fakelens.web.uploads import FILE_FIELD, accept_upload, delete_analysis
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1", tags=["analyses"],
+                responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}})
+
+_UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "required": [FILE_FIELD],
+            "properties": {
+                FILE_FIELD: {"type": "string", "format": "binary",
+                             "description": "the video or image (type detected from content)"},
+                "frames": {"type": "integer", "minimum": 1,
+                           "description": "evenly spaced frames to analyse in a video"},
+                "model": {"type": "string",
+                          "description": "one installed detector (GET /api/v1/models) "
+                                         "instead of the defaults"},
+            },
+        }}},
+    }
+}
+
+
+@router.get("/healthz", response_model=Health, tags=["service"])
+def healthz(request: Request, db: DbSession, settings: AppSettings) -> JSONResponse:
+    try:
+        db.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception:  # noqa: BLE001 - reported, not raised
+        database = "unavailable"
+    body = Health(status="ok" if database == "ok" else "degraded", version=__version__,
+                  database=database, queue=queue_kind(settings))
+    return JSONResponse(body.model_dump(), status_code=200 if database == "ok" else 503)
+
+
+def _status_url(request: Request, public_id: str) -> str:
+    return str(request.app.url_path_for("get_analysis", analysis_id=public_id))
+
+
+@api.post("/analyses", status_code=202, response_model=AnalysisAccepted,
+          openapi_extra=_UPLOAD_BODY,
+          responses={400: {"model": ErrorBody}, 413: {"model": ErrorBody},
+                     415: {"model": ErrorBody}, 422: {"model": ErrorBody},
+                     429: {"model": ErrorBody}})
+async def create_analysis(request: Request, user: ApiUser, db: DbSession) -> JSONResponse:
+    """Upload a video or image (multipart/form-data, field ``file``); the analysis is
+    queued and runs in the background: poll ``status_url``."""
+    limiter = request.app.state.upload_limiter
+    retry = limiter.hit(f"user:{user.id}")
+    if retry is not None:
+        raise ApiError(429, "rate_limited", "too many uploads; try again later",
+                       headers={"Retry-After": str(int(retry))})
+    row = await accept_upload(request, db, user.id)
+    url = _status_url(request, row.public_id)
+    body = AnalysisAccepted(id=row.public_id, status=row.status, status_url=url)
+    return JSONResponse(body.model_dump(), status_code=202, headers={"Location": url})
+
+
+@api.get("/analyses", response_model=AnalysisPage)
+def list_analyses(request: Request, user: ApiUser, db: DbSession,
+                  page: Annotated[int, Query(ge=1)] = 1,
+                  per_page: Annotated[int, Query(ge=1, le=100)] = 20) -> AnalysisPage:
+    """The caller's analyses, newest first."""
+    total = db.scalar(select(func.count()).select_from(AnalysisRow)
+                      .where(AnalysisRow.user_id == user.id)) or 0
+    rows = db.scalars(select(AnalysisRow).where(AnalysisRow.user_id == user.id)
+                      .order_by(AnalysisRow.created_at.desc(), AnalysisRow.id.desc())
+                      .offset((page - 1) * per_page).limit(per_page)).all()
+    return AnalysisPage(items=[AnalysisPublic.from_row(r, _status_url(request, r.public_id))
+                               for r in rows], page=page, per_page=per_page, total=total)
+
+
+@api.get("/analyses/{analysis_id}", response_model=AnalysisPublic)
+def get_analysis(request: Request, row: ApiAnalysis) -> AnalysisPublic:
+    """Status, progress (0-100 and stage) and, once done, the full result."""
+    return AnalysisPublic.from_row(row, _status_url(request, row.public_id), with_result=True)
+
+
+@api.get("/analyses/{analysis_id}/result.json", response_class=Response,
+         responses={200: {"content": {"application/json": {}}}, 409: {"model": ErrorBody}})
+def download_result(row: ApiAnalysis) -> Response:
+    """The result document alone (schema: ``fakelens schema``), as a download."""
+    if row.status != Status.DONE or not row.result_json:
+        raise ApiError(409, "not_ready", f"the analysis is {row.status}: no result to download")
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in row.filename)[:80]
+    return Response(row.result_json, media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="fakelens-{stem}.json"'})
+
+
+@api.delete("/analyses/{analysis_id}", status_code=204, response_class=Response)
+def remove_analysis(row: ApiAnalysis, db: DbSession, settings: AppSettings) -> Response:
+    """Delete the analysis, its result and the uploaded file (a running job stops)."""
+    delete_analysis(db, settings, row)
+    return Response(status_code=204)
+
+
+@api.get("/models", response_model=list[ModelPublic], tags=["models"])
+def list_models() -> list[ModelPublic]:
+    """The installed detectors an upload can name as ``model`` (no login needed)."""
+    from fakelens.models.registry import DEFAULT_DETECTORS, installed_detectors
+
+    return [ModelPublic(name=d.config.name, version=d.config.version, task=d.config.task,
+                        applies_to=list(d.config.applies_to),
+                        description=d.config.description,
+                        default=d.config.name in DEFAULT_DETECTORS)
+            for _, d in sorted(installed_detectors().items())]
+
+
+router.include_router(api)

@@ -1,0 +1,139 @@
+"""Register, log in, log out, and the account page with its API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+
+from fakelens.db.tables import ApiToken, User
+from fakelens.web.deps import SESSION_USER, DbSession, PageUser
+from fakelens.web.errors import ApiError
+from fakelens.web.security import (
+    csrf_ok,
+    hash_password,
+    new_api_token,
+    verify_password,
+)
+
+router = APIRouter(include_in_schema=False)
+
+MIN_PASSWORD = 10
+MAX_PASSWORD = 1024
+
+
+def check_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
+    if not csrf_ok(request, csrf_token):
+        raise ApiError(403, "csrf_failed", "the form expired or came from another site; "
+                       "reload the page and try again")
+
+
+Csrf = Depends(check_csrf)
+
+
+def _render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(request, name, context,
+                                                        status_code=status)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def _client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def _start_session(request: Request, user: User) -> None:
+    request.session.clear()  # new session (and CSRF token) at each login
+    request.session[SESSION_USER] = user.id
+
+
+@router.get("/register", response_class=HTMLResponse, name="register_page")
+def register_page(request: Request) -> HTMLResponse:
+    return _render(request, "register.html")
+
+
+@router.post("/register", dependencies=[Csrf], name="register")
+def register(request: Request, db: DbSession, email: Annotated[str, Form(max_length=254)],
+             password: Annotated[str, Form(max_length=MAX_PASSWORD)]) -> Response:
+    email = email.strip().lower()
+    errors = []
+    if "@" not in email or email.startswith("@") or email.endswith("@"):
+        errors.append("Enter a valid e-mail address.")
+    if len(password) < MIN_PASSWORD:
+        errors.append(f"Choose a password of at least {MIN_PASSWORD} characters.")
+    if not errors and db.scalar(select(User.id).where(User.email == email)) is not None:
+        errors.append("An account with this e-mail address exists already: log in.")
+    if errors:
+        return _render(request, "register.html", status=400, errors=errors, email=email)
+    user = User(email=email, password_hash=hash_password(password))
+    db.add(user)
+    db.commit()
+    _start_session(request, user)
+    return RedirectResponse("/", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse, name="login_page")
+def login_page(request: Request, next: str | None = None) -> HTMLResponse:  # noqa: A002
+    return _render(request, "login.html", next=_safe_next(next))
+
+
+@router.post("/login", dependencies=[Csrf], name="login")
+def login(request: Request, db: DbSession, email: Annotated[str, Form(max_length=254)],
+          password: Annotated[str, Form(max_length=MAX_PASSWORD)],
+          next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
+    retry = request.app.state.login_limiter.hit(_client_key(request))
+    if retry is not None:
+        raise ApiError(429, "rate_limited", f"too many login attempts; try again in "
+                       f"{int(retry)} seconds", headers={"Retry-After": str(int(retry))})
+    email = email.strip().lower()
+    user = db.scalar(select(User).where(User.email == email))
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        return _render(request, "login.html", status=400, email=email, next=_safe_next(next),
+                       errors=["Wrong e-mail address or password."])
+    _start_session(request, user)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Csrf], name="logout")
+def logout(request: Request) -> Response:
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+def _account(request: Request, user: User, db, status: int = 200, **extra) -> HTMLResponse:
+    tokens = db.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                        .order_by(ApiToken.created_at.desc())).all()
+    return _render(request, "account.html", status=status, user=user, tokens=tokens, **extra)
+
+
+@router.get("/account", response_class=HTMLResponse, name="account_page")
+def account_page(request: Request, user: PageUser, db: DbSession) -> HTMLResponse:
+    return _account(request, user, db)
+
+
+@router.post("/account/tokens", dependencies=[Csrf], name="create_token")
+def create_token(request: Request, user: PageUser, db: DbSession,
+                 name: Annotated[str, Form(max_length=100)] = "") -> HTMLResponse:
+    name = name.strip() or "API token"
+    token, prefix, digest = new_api_token()
+    db.add(ApiToken(user_id=user.id, name=name, prefix=prefix, token_hash=digest))
+    db.commit()
+    # shown once, in this response only; the database keeps its hash
+    return _account(request, user, db, status=201, new_token=token, new_token_name=name)
+
+
+@router.post("/account/tokens/{token_id}/revoke", dependencies=[Csrf], name="revoke_token")
+def revoke_token(token_id: int, user: PageUser, db: DbSession) -> Response:
+    row = db.scalar(select(ApiToken).where(ApiToken.id == token_id,
+                                           ApiToken.user_id == user.id))
+    if row is None:
+        raise ApiError(404, "not_found", "no such token")
+    db.delete(row)
+    db.commit()
+    return RedirectResponse("/account", status_code=303)

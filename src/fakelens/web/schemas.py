@@ -1,0 +1,87 @@
+"""What the JSON API accepts and returns (pydantic; these make the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field
+
+from fakelens.db.tables import AnalysisRow
+from fakelens.types import Analysis
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable, machine-readable, e.g. 'unsupported_media'")
+    message: str = Field(description="meant for the person who caused it")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class AnalysisAccepted(BaseModel):
+    id: str
+    status: str
+    status_url: str
+
+
+class AnalysisPublic(BaseModel):
+    id: str
+    status: str = Field(description="queued, running, done or failed")
+    stage: str = Field(description="queued, starting, decode, model, done or failed")
+    progress: int = Field(ge=0, le=100)
+    filename: str = Field(description="the uploaded file's name (display only)")
+    media_kind: str
+    size_bytes: int
+    sha256: str
+    frames: int
+    model: str | None
+    verdict: str | None
+    score: float | None
+    error: ErrorDetail | None = None
+    created_at: datetime
+    finished_at: datetime | None
+    status_url: str
+    result: Analysis | None = Field(None, description="the analysis, once status is done")
+
+    @classmethod
+    def from_row(cls, row: AnalysisRow, status_url: str, with_result: bool = False
+                 ) -> AnalysisPublic:
+        result = None
+        if with_result and row.result_json:
+            result = Analysis.model_validate_json(row.result_json)
+        error = (ErrorDetail(code=row.error_code, message=row.error_message or "")
+                 if row.error_code else None)
+        return cls(id=row.public_id, status=row.status, stage=row.stage, progress=row.progress,
+                   filename=row.filename, media_kind=row.media_kind, size_bytes=row.media_size,
+                   sha256=row.media_sha256, frames=row.frames, model=row.model,
+                   verdict=row.verdict, score=row.score, error=error,
+                   created_at=_utc(row.created_at), finished_at=_utc(row.finished_at),
+                   status_url=status_url, result=result)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class AnalysisPage(BaseModel):
+    items: list[AnalysisPublic]
+    page: int
+    per_page: int
+    total: int
+
+
+class ModelPublic(BaseModel):
+    name: str
+    version: str
+    task: str
+    applies_to: list[str]
+    description: str
+    default: bool = Field(description="used when an upload names no model")
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str
+    queue: str

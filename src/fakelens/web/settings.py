@@ -1,0 +1,79 @@
+"""Settings of the web service and its job queue (``FAKELENS_*``, beside the analysis ones)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+
+from fakelens.config import Settings
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("fakelens"))
+
+
+class WebSettings(Settings):
+    """Everything ``fakelens serve`` and ``fakelens worker`` read from the environment."""
+
+    data_dir: Path = Field(default_factory=_default_data_dir,
+                           description="database, uploads, queue and secret key live here")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file "
+                                     "fakelens.db in the data dir")
+    redis_url: str | None = Field(None, description="use Redis for the job queue (scale-out "
+                                  "with `fakelens worker`); default: SQLite in the data dir")
+    secret_key: str | None = Field(None, description="signs session cookies; default: a "
+                                   "random key kept in the data dir")
+    workers: int = Field(1, ge=0, le=32, description="job consumer threads inside `serve` "
+                         "(0: only separate `fakelens worker` processes run jobs)")
+    max_upload_mb: float = Field(500, gt=0, description="largest accepted upload")
+    max_attempts: int = Field(3, ge=1, description="runs interrupted by a crash before a job "
+                              "is marked failed")
+    stale_after_s: float = Field(900, gt=0, description="with Redis: a running job without "
+                                 "progress for this long is taken as orphaned at startup")
+    default_frames: int = Field(32, ge=1, le=512)
+    max_frames: int = Field(256, ge=1, le=4096)
+    login_per_minute: int = Field(10, ge=1, description="login attempts per client address")
+    uploads_per_hour: int = Field(60, ge=1, description="uploads per user")
+    secure_cookies: bool = Field(False, description="session cookie only over HTTPS")
+    immediate: bool = Field(False, description="run jobs inside the request (debugging)")
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'fakelens.db'}"
+
+    def prepare_dirs(self) -> None:
+        for d in (self.data_dir, self.uploads_dir, self.tmp_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.is_file():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".secret_key.{os.getpid()}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+            try:  # atomic: a concurrent process either wins or sees the finished file
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return path.read_text().strip()
