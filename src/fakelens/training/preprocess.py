@@ -17,7 +17,7 @@ import numpy as np
 
 from fakelens.config import Settings
 from fakelens.errors import FakeLensError
-from fakelens.faces.crops import crop_matrix, transform_points
+from fakelens.faces.crops import crop_face, crop_matrix, transform_points
 from fakelens.faces.detector import YuNetDetector
 from fakelens.faces.mesh import FaceMesh
 from fakelens.media import iter_frames, probe
@@ -63,9 +63,8 @@ def _faces_of(src: Source) -> tuple[list[dict], list[str]]:
             skipped.append(f"{src.path}@{frame.timestamp_s:.2f}s: no face")
             continue
         face = faces[0]
+        crop = crop_face(frame.rgb, face.box, face.landmarks, scale=scale, size=size)
         m = crop_matrix(face.box, face.landmarks, scale, size)
-        crop = cv2.warpAffine(frame.rgb, m, (size, size), flags=cv2.INTER_AREA,
-                              borderMode=cv2.BORDER_REPLICATE)
         dense = mesh.landmarks(frame.rgb, face.box, face.landmarks)
         out.append({"crop": crop,
                     "mesh": transform_points(dense, m).astype(np.float16),
