@@ -22,3 +22,4 @@ fakelens eval "$shared/data/gan-faces" --holdout-fraction 0.2 --holdout-seed 0 \
   --model fakelens-synthetic --out $out/gan-heldout-synthetic
 fakelens eval "$shared/data/gan-faces" --holdout-fraction 0.2 --holdout-seed 0 \
   --out $out/gan-heldout-defaults
+python scripts/record_metrics.py

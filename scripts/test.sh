@@ -4,9 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh "train,test"
-if ! command -v pdftoppm >/dev/null 2>&1; then  # the PDF report tests read pages with poppler
-  apt-get update -qq && apt-get install -y -qq poppler-utils
+# system packages the tests use (installed once, when missing): poppler reads the PDF
+# reports' pages; the web tests start their own PostgreSQL and Redis servers from these
+# binaries and drive Debian's chromium with Playwright (no `playwright install`)
+need=()
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
+export FAKELENS_REQUIRE_SERVICES=1  # the web tests fail (not skip) without those binaries
 . .venv/bin/activate
 shared="$(cd .. && pwd)/shared"
 export FAKELENS_SAMPLES="${FAKELENS_SAMPLES:-$shared/data}"

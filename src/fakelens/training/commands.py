@@ -40,7 +40,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if sys.stderr.isatty():
             err.print(f"\r{done}/{total}", end="")
 
-    run_eval(items, model=args.model, out_dir=out, title=f"{args.dataset} ({args.model})",
+    title = f"{args.dataset} ({args.model or 'shipped defaults'})"
+    run_eval(items, model=args.model, out_dir=out, title=title,
              frames=args.frames, threshold=args.threshold, progress=progress)
     print((out / "eval.md").read_text())
     return 0
