@@ -54,24 +54,10 @@ def tiny_weights_dir(tmp_path_factory) -> Path:
     """An untrained detector exported exactly like the shipped ones (torch needed): for
     plumbing tests that must not depend on what training achieved."""
     pytest.importorskip("torch")
-    from fakelens.training.config import TrainConfig
-    from fakelens.training.export import export_detector
+    from detectors import export_untrained
 
-    out = tmp_path_factory.mktemp("tiny-weights")
-    cfg = TrainConfig(name="tiny-test", architecture="mobilenet_gru", pretrained=False,
-                      data={"kind": "sbi", "face_caches": []}, input_size=64)
-    import torch
-    from safetensors.torch import save_file
-
-    from fakelens.models.architectures import build_model
-
-    torch.manual_seed(0)
-    model = build_model("mobilenet_gru", pretrained=False)
-    ckpt = out / "tiny.safetensors"
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, ckpt)
-    export_detector(ckpt, cfg, out, task="face-swap", description="untrained, tests only")
-    ckpt.unlink()
-    return out
+    return export_untrained(tmp_path_factory.mktemp("tiny-weights"), "tiny-test",
+                            input_size=64, pretrained=False)
 
 
 @pytest.fixture

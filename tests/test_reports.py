@@ -27,28 +27,15 @@ def imagenet_weights_dir(tmp_path_factory, model_dir) -> Path:
     backbone from ``model_dir/torch``: real features, so activation maps vary across a face
     (the fully random backbone saturates and gives constant maps)."""
     pytest.importorskip("torch")
-    import torch
-    from safetensors.torch import save_file
-
-    from fakelens.models.architectures import build_model
-    from fakelens.training.config import TrainConfig
-    from fakelens.training.export import export_detector
+    from detectors import export_untrained
 
     torch_home = model_dir / "torch"
     if not (torch_home / "hub" / "checkpoints" / "mobilenet_v2-b0353104.pth").is_file():
         pytest.fail(f"{torch_home} holds no ImageNet MobileNetV2 checkpoint")
-    out = tmp_path_factory.mktemp("imagenet-weights")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TORCH_HOME", str(torch_home))
-        torch.manual_seed(0)
-        model = build_model("mobilenet_gru", pretrained=True)
-    cfg = TrainConfig(name="imagenet-head-test", architecture="mobilenet_gru", pretrained=False,
-                      data={"kind": "sbi", "face_caches": []}, input_size=96)
-    ckpt = out / "model.safetensors"
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, ckpt)
-    export_detector(ckpt, cfg, out, task="face-swap", description="untrained head, tests only")
-    ckpt.unlink()
-    return out
+        return export_untrained(tmp_path_factory.mktemp("imagenet-weights"),
+                                "imagenet-head-test", input_size=96, pretrained=True)
 
 
 @pytest.fixture
