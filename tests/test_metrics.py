@@ -61,3 +61,7 @@ def test_fit_temperature_recovers_scale():
     y = (rng.random(4000) < 1 / (1 + np.exp(-true_logits))).astype(int)
     t = metrics.fit_temperature(y, true_logits * 3.0)  # over-confident by a factor 3
     assert t == pytest.approx(3.0, rel=0.15)
+
+
+def test_fit_temperature_keeps_scale_on_separable_data():
+    assert metrics.fit_temperature([0, 0, 1, 1], [-3.0, -1.0, 2.0, 5.0]) == 1.0

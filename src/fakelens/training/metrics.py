@@ -96,8 +96,14 @@ def bootstrap_ci(metric: Callable, labels, scores, *, n: int = 1000, seed: int =
 
 
 def fit_temperature(labels, logits) -> float:
-    """Temperature T minimising the log loss of sigmoid(logit / T) (grid + refinement)."""
+    """Temperature T minimising the log loss of sigmoid(logit / T) (grid + refinement).
+
+    Perfectly separated data push T towards 0 (ever sharper, certainty on anything new):
+    there is nothing to calibrate on then, and the model's own scale (T = 1) is kept.
+    """
     y, z = _check(labels, logits)
+    if len(np.unique(y)) == 2 and z[y == 1].min() > z[y == 0].max():
+        return 1.0
 
     def nll(t: float) -> float:
         return log_loss(y, 1 / (1 + np.exp(-z / t)))
