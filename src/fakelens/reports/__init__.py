@@ -8,6 +8,7 @@
 from fakelens.reports.render import (
     FORMATS,
     build_context,
+    html_to_pdf,
     render_html,
     render_json,
     render_pdf,
@@ -15,5 +16,5 @@ from fakelens.reports.render import (
     write_report,
 )
 
-__all__ = ["FORMATS", "build_context", "render_html", "render_json", "render_pdf",
+__all__ = ["FORMATS", "build_context", "html_to_pdf", "render_html", "render_json", "render_pdf",
            "report_format", "write_report"]

@@ -253,11 +253,16 @@ def render_html(detailed: DetailedAnalysis) -> str:
 
 def render_pdf(detailed: DetailedAnalysis) -> bytes:
     """The HTML report as a paginated PDF (WeasyPrint)."""
+    return html_to_pdf(render_html(detailed))
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A rendered HTML report as PDF (for reports stored as HTML, e.g. by the web service)."""
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: pango & co. missing on the system
         raise ReportError(f"PDF reports need WeasyPrint and its system libraries: {exc}") from exc
-    return HTML(string=render_html(detailed)).write_pdf()
+    return HTML(string=html).write_pdf()
 
 
 def render_json(detailed: DetailedAnalysis) -> str:
