@@ -1,15 +1,67 @@
-"""Web fixtures: an app on a fresh SQLite data dir per test, logged-in clients."""
+"""Web fixtures: an app on a fresh data dir and a fresh database per test (every app test
+runs on SQLite and on PostgreSQL), logged-in clients, throwaway PostgreSQL/Redis servers.
+
+PostgreSQL: ``FAKELENS_TEST_POSTGRES_URL`` names an existing server (a URL that may create
+databases); without it a cluster is started from the installed binaries for the session.
+Redis likewise with ``FAKELENS_TEST_REDIS_URL``."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from servers import postgres_server, redis_server
+from sqlalchemy import create_engine, make_url, text
 from webhelpers import create_token, make_settings, other_client, register
 
 from fakelens.web.app import create_app
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    given = os.environ.get("FAKELENS_TEST_POSTGRES_URL")
+    if given:
+        yield make_url(given).set(drivername="postgresql+psycopg").render_as_string(False)
+        return
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    given = os.environ.get("FAKELENS_TEST_REDIS_URL")
+    if given:
+        yield given
+        return
+    with redis_server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A new, empty database on the test server; dropped afterwards."""
+    name = f"fakelens_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+        yield make_url(postgres_admin_url).set(database=name).render_as_string(False)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request) -> str | None:
+    """The database of the app under test: None (SQLite in the data dir) or PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres_url")
 
 
 @pytest.fixture
@@ -18,11 +70,14 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def app_factory(data_dir: Path) -> Iterator[Callable[..., TestClient]]:
-    """Start an app (lifespan included) on ``data_dir``; every one is closed at the end."""
+def app_factory(data_dir: Path, database_url: str | None
+                ) -> Iterator[Callable[..., TestClient]]:
+    """Start an app (lifespan included) on ``data_dir`` and the test's database; every one
+    is closed at the end."""
     opened: list[TestClient] = []
 
     def start(**overrides) -> TestClient:
+        overrides.setdefault("database_url", database_url)
         client = TestClient(create_app(make_settings(data_dir, **overrides)))
         client.__enter__()
         opened.append(client)

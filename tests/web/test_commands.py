@@ -1,11 +1,12 @@
-"""``add_web_commands``: the ``serve`` and ``worker`` sub-commands and their options;
-settings from ``FAKELENS_*``."""
+"""``add_web_commands``: the ``serve``, ``worker`` and ``db upgrade`` sub-commands and their
+options; settings from ``FAKELENS_*``."""
 
 from __future__ import annotations
 
 import argparse
 
-from fakelens.web.commands import add_web_commands, cmd_serve, cmd_worker
+from fakelens.db.engine import current_revision, make_engine
+from fakelens.web.commands import add_web_commands, cmd_db_upgrade, cmd_serve, cmd_worker
 from fakelens.web.settings import WebSettings
 
 
@@ -40,3 +41,17 @@ def test_settings_from_the_environment(monkeypatch, tmp_path):
     key = settings.resolved_secret_key()
     assert len(key) > 40 and key == WebSettings().resolved_secret_key()  # kept on disk
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_db_upgrade(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("FAKELENS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("FAKELENS_DATABASE_URL", raising=False)
+    args = parser().parse_args(["db", "upgrade"])
+    assert args.func == cmd_db_upgrade
+    assert cmd_db_upgrade(args) == 0
+    assert "at revision 0001 (was empty)" in capsys.readouterr().out
+    assert cmd_db_upgrade(args) == 0
+    assert capsys.readouterr().out.strip() == "fakelens db: at revision 0001"
+    engine = make_engine(f"sqlite:///{tmp_path / 'fakelens.db'}")
+    assert current_revision(engine) == "0001"
+    engine.dispose()

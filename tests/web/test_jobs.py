@@ -4,6 +4,7 @@ restart (Huey's SQLite queue + startup recovery); failures are stored, not raise
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import event, select
 from webhelpers import create_token, register, upload, wait_for
 
 from fakelens.db.tables import AnalysisRow, Status, utcnow
-from fakelens.jobs.tasks import AnalysisJob, Cancelled, recover
+from fakelens.jobs.tasks import AnalysisJob, Cancelled, StaleSweeper, recover
 from fakelens.types import Analysis
 
 VIDEO = "ffpp_original_004.mp4"
@@ -35,8 +36,9 @@ def test_video_end_to_end(app_factory, videos, model_dir, tiny_detector):
 
     @event.listens_for(client.app.state.engine, "before_cursor_execute")
     def _record(conn, cursor, statement, parameters, context, executemany) -> None:
-        if statement.startswith("UPDATE analyses SET stage=?, progress=?"):
-            written.append((parameters[0], parameters[1]))
+        if re.match(r"UPDATE analyses SET stage=\S+, progress=", statement):
+            params = context.compiled_parameters[0]  # the same on every dialect
+            written.append((params["stage"], params["progress"]))
 
     headers = login_token(client)
     content = (videos / VIDEO).read_bytes()
@@ -192,3 +194,35 @@ def test_deleting_a_running_analysis_cancels_it(client):
     assert client.delete(url, headers=headers).status_code == 204
     with pytest.raises(Cancelled):  # at the next progress report the job stops
         job._write_progress(row.public_id, "decode", 40)
+
+
+def test_heartbeat_keeps_a_quiet_job_alive(app_factory):
+    """A job in a long stage without progress still shows it lives (so no sweeper takes it
+    for an orphan); a deleted analysis is left alone."""
+    client = app_factory(stale_after_s=0.5)  # a beat every 0.2 s
+    upload(client, login_token(client))
+    job = AnalysisJob(client.app.state.settings, client.app.state.sessions)
+    row = job._claim(rows(client)[0].public_id)
+    claimed_at = rows(client)[0].updated_at
+    with job._heartbeat(row.public_id):
+        time.sleep(0.8)
+    assert rows(client)[0].updated_at > claimed_at
+    assert rows(client)[0].status == "running"
+
+
+def test_sweeper_requeues_the_job_of_a_dead_worker(app_factory):
+    client = app_factory(stale_after_s=1)
+    upload(client, login_token(client))
+    _mark_running(client, attempts=1, minutes_ago=60)
+    enqueued: list[str] = []
+    sweeper = StaleSweeper(client.app.state.sessions, enqueued.append,
+                           client.app.state.settings).start()
+    try:
+        deadline = time.monotonic() + 10
+        while not enqueued and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        sweeper.stop()
+    [row] = rows(client)
+    assert enqueued == [row.public_id]
+    assert (row.status, row.attempts) == ("queued", 1)

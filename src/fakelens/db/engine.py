@@ -1,19 +1,38 @@
-"""Engine and session factory from a database URL; the schema is created on startup."""
+"""Engine and session factory from a database URL; the schema is brought up to date on
+startup by the Alembic migrations in ``fakelens.db.migrations``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from importlib import resources
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from fakelens.db.tables import Base
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# the revision whose schema equals what ``metadata.create_all`` made before migrations
+# existed: such a database is stamped with it, then upgraded
+INITIAL_REVISION = "0001"
+_MIGRATION_LOCK = 7_240_517  # PostgreSQL advisory lock: one process migrates at a time
+
+
+def normalize_url(url: str) -> str:
+    """``postgresql://`` / ``postgres://`` URLs use psycopg 3 (the installed driver)."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1)
+                      if url.startswith("postgres://") else url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``. SQLite gets WAL (readers never wait for the job writer),
-    a busy timeout and enforced foreign keys."""
+    a busy timeout and enforced foreign keys; PostgreSQL goes through psycopg 3."""
+    url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -29,9 +48,40 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def create_schema(engine: Engine) -> None:
-    """``metadata.create_all``: creates missing tables (no migrations yet)."""
-    Base.metadata.create_all(engine)
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic's configuration for the packaged migrations (no alembic.ini needed)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location",
+                        str(resources.files("fakelens.db") / "migrations"))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Apply the migrations up to ``revision`` in one transaction. A database created by
+    ``metadata.create_all`` before migrations existed is stamped first; on PostgreSQL an
+    advisory lock makes processes starting together (serve, workers) migrate in turn."""
+    from alembic import command
+
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        tables = set(inspect(conn).get_table_names())
+        if "alembic_version" not in tables and "users" in tables:
+            command.stamp(cfg, INITIAL_REVISION)
+        command.upgrade(cfg, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -2,15 +2,19 @@
 
 Runs in the consumer threads of ``serve`` or in ``fakelens worker`` processes. Each row is
 claimed atomically (queued -> running), so a task enqueued twice runs once; progress goes
-to the database from ``analyze``'s progress callback; deleting the analysis while it
-runs cancels it at the next progress report.
+to the database from ``analyze``'s progress callback, and a heartbeat keeps ``updated_at``
+fresh while the job lives (a running row that stops changing belongs to a dead worker:
+``recover`` / ``StaleSweeper`` queue it again); deleting the analysis while it runs
+cancels it at the next progress report.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -56,7 +60,8 @@ class AnalysisJob:
             log.info("analysis %s: not queued any more, nothing to do", public_id)
             return
         try:
-            result = self._analyze(row)
+            with self._heartbeat(public_id):
+                result = self._analyze(row)
         except Cancelled:
             log.info("analysis %s: cancelled", public_id)
             return
@@ -86,6 +91,32 @@ class AnalysisJob:
             if claimed.rowcount != 1:
                 return None
             return s.scalars(select(AnalysisRow).where(AnalysisRow.public_id == public_id)).one()
+
+    @contextlib.contextmanager
+    def _heartbeat(self, public_id: str) -> Iterator[None]:
+        """Touch the running row's ``updated_at`` every ``stale_after_s / 5`` seconds, so
+        that a job in a long stage without progress never looks orphaned."""
+        stop = threading.Event()
+        interval = heartbeat_interval(self.settings)
+
+        def beat() -> None:
+            while not stop.wait(interval):
+                try:
+                    with session_scope(self.sessions) as s:
+                        s.execute(update(AnalysisRow)
+                                  .where(AnalysisRow.public_id == public_id,
+                                         AnalysisRow.status == Status.RUNNING)
+                                  .values(updated_at=utcnow()))
+                except Exception:  # noqa: BLE001 - the next beat tries again
+                    log.warning("analysis %s: heartbeat failed", public_id, exc_info=True)
+
+        thread = threading.Thread(target=beat, name=f"heartbeat-{public_id}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     def _analyze(self, row: AnalysisRow):
         from fakelens.analysis.pipeline import analyze
@@ -126,6 +157,10 @@ class AnalysisJob:
                       .values(updated_at=now, finished_at=now, **values))
 
 
+def heartbeat_interval(settings: WebSettings) -> float:
+    return max(0.2, settings.stale_after_s / 5)
+
+
 def register_tasks(huey: Huey, settings: WebSettings, sessions: sessionmaker[Session]
                    ) -> Enqueue:
     """Register the analysis task on ``huey``; returns ``enqueue(public_id)``."""
@@ -134,19 +169,21 @@ def register_tasks(huey: Huey, settings: WebSettings, sessions: sessionmaker[Ses
 
 
 def recover(sessions: sessionmaker[Session], enqueue: Enqueue, max_attempts: int,
-            stale_after_s: float | None = None) -> tuple[int, int]:
+            stale_after_s: float | None = None, queued: bool = True) -> tuple[int, int]:
     """After a crash or restart: analyses left ``running`` go back to the queue, or are
     marked failed once they were interrupted ``max_attempts`` times; ``queued`` ones are
     enqueued again (a duplicate task finds nothing to claim). With ``stale_after_s`` only
     running analyses without progress for that long count as orphaned (other workers may
     be alive); without it every running analysis is (the caller is the only consumer).
+    ``queued=False`` leaves queued analyses alone (periodic sweeps: they are in the queue).
     Returns (requeued, failed)."""
     now = utcnow()
     requeue: list[str] = []
     failed = 0
     with session_scope(sessions) as s:
-        requeue += s.scalars(select(AnalysisRow.public_id)
-                             .where(AnalysisRow.status == Status.QUEUED)).all()
+        if queued:
+            requeue += s.scalars(select(AnalysisRow.public_id)
+                                 .where(AnalysisRow.status == Status.QUEUED)).all()
         running = select(AnalysisRow).where(AnalysisRow.status == Status.RUNNING)
         if stale_after_s is not None:
             cutoff: datetime = now - timedelta(seconds=stale_after_s)
@@ -168,3 +205,32 @@ def recover(sessions: sessionmaker[Session], enqueue: Enqueue, max_attempts: int
     if requeue or failed:
         log.info("recovered jobs: %d enqueued again, %d failed", len(requeue), failed)
     return len(requeue), failed
+
+
+class StaleSweeper:
+    """A thread that queues again, every ``stale_after_s / 3`` seconds (at most a minute),
+    the running analyses of workers that died (no heartbeat for ``stale_after_s``): with a
+    shared queue a crashed worker's job resumes without waiting for a restart."""
+
+    def __init__(self, sessions: sessionmaker[Session], enqueue: Enqueue,
+                 settings: WebSettings):
+        self.sessions, self.enqueue, self.settings = sessions, enqueue, settings
+        self.interval = max(0.5, min(60.0, settings.stale_after_s / 3))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stale-sweeper", daemon=True)
+
+    def start(self) -> StaleSweeper:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                recover(self.sessions, self.enqueue, self.settings.max_attempts,
+                        self.settings.stale_after_s, queued=False)
+            except Exception:  # noqa: BLE001 - database or queue away: try again later
+                log.warning("stale job sweep failed", exc_info=True)

@@ -13,9 +13,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from fakelens import __version__
-from fakelens.db.engine import create_schema, make_engine, make_sessionmaker
+from fakelens.db.engine import make_engine, make_sessionmaker, upgrade_schema
 from fakelens.jobs.queue import make_huey, start_embedded_consumer, stop_embedded_consumer
-from fakelens.jobs.tasks import recover, register_tasks
+from fakelens.jobs.tasks import StaleSweeper, recover, register_tasks
 from fakelens.web.errors import install_error_handlers
 from fakelens.web.routes import api, auth, pages
 from fakelens.web.security import CSRF_FIELD, RateLimiter, SecurityHeadersMiddleware, csrf_token
@@ -33,31 +33,35 @@ def _template_globals(request: Request) -> dict:
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
     """The application for ``settings`` (default: from ``FAKELENS_*``). Creates the data
-    dir and the database tables (``metadata.create_all``; no migrations yet); the job
+    dir and brings the database up to date (Alembic migrations); the job
     consumer threads start with the application (lifespan) and stop with it."""
     settings = settings or WebSettings()
     settings.prepare_dirs()
     engine = make_engine(settings.resolved_database_url())
-    create_schema(engine)
+    upgrade_schema(engine)
     sessions = make_sessionmaker(engine)
     huey = make_huey(settings)
     enqueue = register_tasks(huey, settings, sessions)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        consumer = None
+        consumer = sweeper = None
         if not settings.immediate:
             # the only consumer of a SQLite queue: every "running" job is an orphan of a
             # previous run; otherwise other workers may be alive: only jobs without
-            # recent progress are
+            # recent progress or heartbeat are
             alone = settings.workers > 0 and not settings.redis_url
             recover(sessions, enqueue, settings.max_attempts,
                     None if alone else settings.stale_after_s)
             if settings.workers:
                 consumer = start_embedded_consumer(huey, settings.workers)
+                if settings.redis_url:  # one of several consumers: sweep like a worker
+                    sweeper = StaleSweeper(sessions, enqueue, settings).start()
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.stop()
             if consumer is not None:
                 stop_embedded_consumer(consumer)
             engine.dispose()

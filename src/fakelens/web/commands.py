@@ -1,4 +1,5 @@
-"""CLI sub-commands ``serve`` and ``worker``; the web stack is imported only when they run."""
+"""CLI sub-commands ``serve``, ``worker`` and ``db upgrade``; the web stack is imported only
+when they run."""
 
 from __future__ import annotations
 
@@ -24,29 +25,53 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     app = create_app(settings)
-    print(f"fakelens: data in {settings.data_dir}; open http://{args.host}:{args.port}/")
+    print(f"fakelens: data in {settings.data_dir}; open http://{args.host}:{args.port}/",
+          flush=True)
     uvicorn.run(app, host=args.host, port=args.port, proxy_headers=args.proxy_headers,
                 log_level="info")
     return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from fakelens.db.engine import create_schema, make_engine, make_sessionmaker
+    from fakelens.db.engine import make_engine, make_sessionmaker, upgrade_schema
     from fakelens.jobs.queue import make_huey
-    from fakelens.jobs.tasks import recover, register_tasks
+    from fakelens.jobs.tasks import StaleSweeper, recover, register_tasks
 
     settings = _settings(args)
     settings.prepare_dirs()
     engine = make_engine(settings.resolved_database_url())
-    create_schema(engine)
+    upgrade_schema(engine)
     sessions = make_sessionmaker(engine)
     huey = make_huey(settings)
     enqueue = register_tasks(huey, settings, sessions)
     recover(sessions, enqueue, settings.max_attempts, settings.stale_after_s)
+    sweeper = StaleSweeper(sessions, enqueue, settings).start()
     threads = settings.workers or 1
     print(f"fakelens worker: {threads} thread(s) on the "
-          f"{'Redis' if settings.redis_url else 'SQLite'} queue")
-    huey.create_consumer(workers=threads, worker_type="thread", periodic=False).run()
+          f"{'Redis' if settings.redis_url else 'SQLite'} queue", flush=True)
+    try:
+        huey.create_consumer(workers=threads, worker_type="thread", periodic=False).run()
+    finally:
+        sweeper.stop()
+        engine.dispose()
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Apply the database migrations (serve and worker also do it when they start)."""
+    from fakelens.db.engine import current_revision, make_engine, upgrade_schema
+
+    settings = _settings(args)
+    settings.prepare_dirs()
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        before = current_revision(engine)
+        upgrade_schema(engine)
+        after = current_revision(engine)
+    finally:
+        engine.dispose()
+    print(f"fakelens db: at revision {after}" + ("" if before == after
+                                                 else f" (was {before or 'empty'})"))
     return 0
 
 
@@ -67,3 +92,9 @@ def add_web_commands(subparsers) -> None:
     p.add_argument("--threads", type=int, default=None,
                    help="jobs run at once (default FAKELENS_WORKERS or 1)")
     p.set_defaults(func=cmd_worker)
+
+    p = subparsers.add_parser("db", help="the web service's database (FAKELENS_DATABASE_URL)")
+    db = p.add_subparsers(dest="db_command", required=True)
+    p = db.add_parser("upgrade", help="apply the schema migrations (serve and worker apply "
+                      "them at startup too)")
+    p.set_defaults(func=cmd_db_upgrade)

@@ -32,8 +32,10 @@ class WebSettings(Settings):
     max_upload_mb: float = Field(500, gt=0, description="largest accepted upload")
     max_attempts: int = Field(3, ge=1, description="runs interrupted by a crash before a job "
                               "is marked failed")
-    stale_after_s: float = Field(900, gt=0, description="with Redis: a running job without "
-                                 "progress for this long is taken as orphaned at startup")
+    stale_after_s: float = Field(900, gt=0, description="with separate workers: a running "
+                                 "job whose worker gave no sign of life (progress or a "
+                                 "heartbeat every stale_after_s / 5) for this long is taken "
+                                 "as orphaned and queued again")
     default_frames: int = Field(32, ge=1, le=512)
     max_frames: int = Field(256, ge=1, le=4096)
     login_per_minute: int = Field(10, ge=1, description="login attempts per client address")

@@ -47,7 +47,8 @@ def timeline_svg(result: Analysis) -> Markup | None:
                      f'font-size="11" fill="#444">{tick:.2f}</text>')
     for i in range(5):
         t = duration * i / 4
-        parts.append(f'<text x="{x(t):.1f}" y="{HEIGHT - 10}" text-anchor="middle" '
+        anchor = "end" if i == 4 else "middle"  # the last label stays inside the chart
+        parts.append(f'<text x="{x(t):.1f}" y="{HEIGHT - 10}" text-anchor="{anchor}" '
                      f'font-size="11" fill="#444">{t:.1f} s</text>')
     parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(result.threshold):.1f}" '
                  f'y2="{y(result.threshold):.1f}" stroke="#B00020" stroke-width="1.5" '

@@ -1,0 +1,1 @@
+"""Alembic migrations of the web service's database (applied by ``upgrade_schema``)."""

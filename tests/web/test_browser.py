@@ -1,0 +1,145 @@
+"""The whole flow in a real browser (Debian's chromium driven by Playwright) against the
+real server (``fakelens serve`` in a subprocess): register, upload a video, watch the
+progress, read the verdict and the timeline, download the JSON report, log out.
+
+Every page is captured at desktop and phone width (375 px) into ``FAKELENS_SCREENSHOTS``
+(default: the test's temporary dir); at phone width no page may scroll sideways."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from servers import Service, missing, service_env
+from webhelpers import PASSWORD
+
+from fakelens.types import Analysis
+
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+
+VIDEO = "ffpp_original_004.mp4"
+CHROMIUM = os.environ.get("FAKELENS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage"]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("playwright", "pip install -e '.[test]'")
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        missing(f"chromium ({CHROMIUM})", "apt-get install chromium")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path, model_dir, tiny_detector):
+    env = service_env(tmp_path / "data", None, workers=1)
+    with Service(["serve", "--threads", "1"], env, tmp_path / "serve.log") as service:
+        yield service
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    out = Path(os.environ.get("FAKELENS_SCREENSHOTS") or tmp_path / "shots")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def capture(page, shots: Path, name: str, reloads: bool = False) -> None:
+    """Full-page screenshots at both widths; the phone layout must not scroll sideways.
+    ``reloads``: the page may reload itself meanwhile (a job page when the job ends);
+    then a capture cut short by the reload is not an error."""
+    from playwright.sync_api import Error
+
+    try:
+        page.screenshot(path=str(shots / f"{name}-desktop.png"), full_page=True)
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(shots / f"{name}-phone.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name}: the page is {overflow}px wider than a phone screen"
+    except Error:
+        if not reloads:
+            raise
+    finally:
+        page.set_viewport_size(DESKTOP)
+
+
+def test_register_upload_result_download_logout(browser, server, shots, videos,
+                                                tiny_detector, tmp_path):
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    page = context.new_page()
+    problems: list[str] = []  # script errors, CSP violations, failed requests
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+    try:
+        page.goto(server.url + "/register")
+        capture(page, shots, "register")
+        page.fill("#email", "alice@example.org")
+        page.fill("#password", PASSWORD)
+        page.click("button:has-text('Create account')")
+        page.wait_for_url(server.url + "/")
+
+        capture(page, shots, "upload")
+        page.set_input_files("#file", str(videos / VIDEO))
+        page.fill("#frames", "4")
+        page.select_option("#model", tiny_detector)
+        page.click("button:has-text('Analyse')")
+        page.wait_for_url("**/analyses/*")
+        assert page.locator("h1").inner_text() == VIDEO
+
+        # the job page shows the progress and reloads itself once the analysis is done
+        assert page.locator("#job-progress").count() == 1, "no progress shown"
+        capture(page, shots, "progress", reloads=True)
+        page.wait_for_selector("section.verdict, .alert", timeout=240_000)
+        assert page.locator(".alert").count() == 0, page.locator(".alert").inner_text()
+        verdict = page.locator("section.verdict h2").inner_text()
+        assert verdict in ("Likely manipulated", "No sign of manipulation found", "Uncertain")
+        assert page.locator("svg.timeline").is_visible()
+        assert page.locator("svg.timeline circle").count() >= 1
+        assert "Face 1" in page.locator("table").inner_text()
+        capture(page, shots, "result")
+
+        with page.expect_download() as info:
+            page.click("text=Download the JSON result")
+        download = info.value
+        assert download.suggested_filename == "fakelens-ffpp_original_004_mp4.json"
+        saved = tmp_path / download.suggested_filename
+        download.save_as(saved)
+        report = Analysis.model_validate_json(saved.read_text())
+        assert report.media.path == VIDEO and report.frames_sampled == 4
+        assert [m.name for m in report.models] == [tiny_detector]
+
+        page.click("nav >> text=History")
+        page.wait_for_url("**/history")
+        assert VIDEO in page.locator("table").inner_text()
+        capture(page, shots, "history")
+        page.click("nav >> text=Account")
+        page.wait_for_url("**/account")
+        assert "alice@example.org" in page.content()
+        page.fill("#token-name", "laptop script")
+        page.click("button:has-text('Create token')")
+        assert len(page.locator("#new-token").input_value()) > 40  # shown once
+        assert "laptop script" in page.locator("table").inner_text()
+        capture(page, shots, "account")
+
+        page.click("button:has-text('Log out')")
+        page.wait_for_url("**/login")
+        capture(page, shots, "login")
+        page.goto(server.url + "/history")
+        assert "/login" in page.url  # logged out: pages lead to the login form
+        assert not problems, problems
+    finally:
+        context.close()
