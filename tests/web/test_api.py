@@ -93,6 +93,8 @@ def test_other_users_see_nothing(client, alice_token, bob_token):
     url = analysis["status_url"]
     assert_error(client.get(url, headers=bob_token), 404, "not_found")
     assert_error(client.get(url + "/result.json", headers=bob_token), 404, "not_found")
+    for kind in ("html", "pdf", "json"):
+        assert_error(client.get(url + f"/report.{kind}", headers=bob_token), 404, "not_found")
     assert_error(client.delete(url, headers=bob_token), 404, "not_found")
     assert client.get("/api/v1/analyses", headers=bob_token).json()["total"] == 0
     # still there for its owner; an unknown id looks the same as another user's

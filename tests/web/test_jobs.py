@@ -63,7 +63,17 @@ def test_video_end_to_end(app_factory, videos, model_dir, tiny_detector):
     assert '<svg class="timeline"' in page and "Download the JSON result" in page
     download = client.get(body["status_url"] + "/result.json", headers=headers)
     assert Analysis.model_validate_json(download.content) == result
+    html = client.get(body["status_url"] + "/report.html", headers=headers)
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert result.verdict.value in html.text and VIDEO in html.text
+    assert "data:image/png;base64," in html.text  # thumbnails, heatmaps, plots embedded
+    pdf = client.get(body["status_url"] + "/report.pdf", headers=headers)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    as_json = client.get(body["status_url"] + "/report.json", headers=headers)
+    assert Analysis.model_validate_json(as_json.content) == result
+    assert client.get(body["status_url"] + "/report.exe", headers=headers).status_code == 422
     assert client.delete(body["status_url"], headers=headers).status_code == 204
+    assert not any(client.app.state.settings.reports_dir.iterdir())  # report removed too
 
 
 @pytest.mark.realdata

@@ -42,6 +42,13 @@ class Cancelled(Exception):
     """The analysis was deleted (or taken over) while it ran."""
 
 
+def report_path(settings: WebSettings, public_id: str) -> Path:
+    """Where the HTML report of an analysis is stored (made when the analysis ends)."""
+    if not public_id or any(not (c.isalnum() or c in "-_") for c in public_id):
+        raise ValueError("not an analysis id")
+    return settings.reports_dir / f"{public_id}.html"
+
+
 def blob_path(settings: WebSettings, sha256: str) -> Path:
     """Where an upload with this content hash is stored (the only way to a stored file)."""
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
@@ -119,7 +126,8 @@ class AnalysisJob:
             thread.join()
 
     def _analyze(self, row: AnalysisRow):
-        from fakelens.analysis.pipeline import analyze
+        from fakelens.analysis.pipeline import DetailedAnalysis, analyze_detailed
+        from fakelens.reports import render_html
 
         last = {"percent": -1, "at": 0.0}
 
@@ -133,11 +141,19 @@ class AnalysisJob:
             last.update(percent=percent, at=now)
             self._write_progress(row.public_id, stage, percent)
 
-        result = analyze(blob_path(self.settings, row.media_sha256), frames=row.frames,
-                         model=row.model, settings=self.settings, progress=progress)
+        detailed = analyze_detailed(blob_path(self.settings, row.media_sha256),
+                                    frames=row.frames, model=row.model,
+                                    settings=self.settings, progress=progress)
         # the stored file's path means nothing to the owner: show the name they uploaded
+        result = detailed.analysis
         media = result.media.model_copy(update={"path": row.filename})
-        return result.model_copy(update={"media": media})
+        result = result.model_copy(update={"media": media})
+        # the report needs the face crops and heatmaps, which only exist now: keep its HTML
+        target = report_path(self.settings, row.public_id)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(render_html(DetailedAnalysis(result, detailed.evidence)),
+                          encoding="utf-8")
+        return result
 
     def _write_progress(self, public_id: str, stage: str, percent: int) -> None:
         with session_scope(self.sessions) as s:

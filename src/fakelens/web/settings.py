@@ -55,11 +55,15 @@ class WebSettings(Settings):
     def tmp_dir(self) -> Path:
         return self.data_dir / "tmp"
 
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'fakelens.db'}"
 
     def prepare_dirs(self) -> None:
-        for d in (self.data_dir, self.uploads_dir, self.tmp_dir):
+        for d in (self.data_dir, self.uploads_dir, self.tmp_dir, self.reports_dir):
             d.mkdir(parents=True, exist_ok=True)
 
     def resolved_secret_key(self) -> str:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi import Path as FastApiPath
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select, text
 
 from fakelens import __version__
 from fakelens.db.tables import AnalysisRow, Status
 from fakelens.jobs.queue import queue_kind
+from fakelens.jobs.tasks import report_path
 from fakelens.web.deps import ApiAnalysis, ApiUser, AppSettings, DbSession
 from fakelens.web.errors import ApiError
 from fakelens.web.schemas import (
@@ -111,6 +113,36 @@ def download_result(row: ApiAnalysis) -> Response:
     stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in row.filename)[:80]
     return Response(row.result_json, media_type="application/json", headers={
         "Content-Disposition": f'attachment; filename="fakelens-{stem}.json"'})
+
+
+@api.get("/analyses/{analysis_id}/report.{kind}", response_class=Response,
+         responses={200: {"content": {"text/html": {}, "application/pdf": {},
+                                      "application/json": {}}},
+                     409: {"model": ErrorBody}})
+def download_report(row: ApiAnalysis, settings: AppSettings,
+                    kind: Annotated[Literal["html", "pdf", "json"], FastApiPath()]) -> Response:
+    """The report file, as ``fakelens detect --report`` writes it: self-contained HTML,
+    paginated PDF, or the JSON result."""
+    if row.status != Status.DONE or not row.result_json:
+        raise ApiError(409, "not_ready", f"the analysis is {row.status}: no report yet")
+    stem = "fakelens-report-" + "".join(c if c.isalnum() or c in "-_" else "_"
+                                        for c in row.filename)[:80]
+    if kind == "json":
+        body, media_type = row.result_json.encode(), "application/json"
+    else:
+        try:
+            html = report_path(settings, row.public_id).read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise ApiError(404, "report_missing", "this analysis has no stored report (it "
+                           "was made before reports were kept); run it again") from exc
+        if kind == "html":
+            body, media_type = html.encode(), "text/html; charset=utf-8"
+        else:
+            from fakelens.reports import html_to_pdf
+
+            body, media_type = html_to_pdf(html), "application/pdf"
+    return Response(body, media_type=media_type, headers={
+        "Content-Disposition": f'attachment; filename="{stem}.{kind}"'})
 
 
 @api.delete("/analyses/{analysis_id}", status_code=204, response_class=Response)
