@@ -117,6 +117,7 @@ def test_truncated_mp4_with_its_index_first_gives_the_decodable_part(analyze, fa
     times = [f.timestamp_s for t in result.tracks for f in t.frames]
     assert times and max(times) <= decodable[-1]
     assert result.verdict in (Verdict.REAL, Verdict.FAKE, Verdict.UNCERTAIN)
+    assert any("decoding stopped" in w for w in result.warnings)  # the user is told
 
 
 @pytest.mark.realdata
@@ -303,9 +304,12 @@ def test_cli_keeps_going_when_one_file_fails(tiny_detector, model_dir, face_imag
 
     assert main(["detect", *map(str, files), "--model", tiny_detector, "--json"]) == 1
     out, err = capsys.readouterr()
-    docs = json.loads(out)  # exactly one JSON document on stdout
-    assert isinstance(docs, list)
-    assert [Path(d["media"]["path"]).name for d in docs] == [face_image.name, other.name]
+    docs = json.loads(out)  # exactly one JSON document on stdout, in input order
+    assert isinstance(docs, list) and len(docs) == 3
+    assert Path(docs[0]["media"]["path"]).name == face_image.name
+    assert docs[1]["file"] == str(bad_files["text"])
+    assert docs[1]["error"]["type"] == "UnsupportedMedia"
+    assert Path(docs[2]["media"]["path"]).name == other.name
     assert err.count("error: ") == 1 and "notes.mp4" in err and "Traceback" not in err
 
     assert main(["detect", *map(str, files), "--model", tiny_detector]) == 1

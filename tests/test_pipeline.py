@@ -31,6 +31,7 @@ def test_analyze_video_end_to_end(videos, model_dir, tiny_detector):
     assert main.temporal_score is not None
     assert result.timings.total_s >= result.timings.model_s > 0
     assert result.models[0].name == "tiny-test"
+    assert result.warnings == []  # a whole, healthy clip: nothing to warn about
 
 
 def test_result_validates_against_its_schema(videos, model_dir, tiny_detector):

@@ -63,7 +63,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     except FakeLensError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    results, failures = [], []
+    results, failures, outcomes = [], [], []
     show_progress = sys.stderr.isatty() and not args.quiet
     from rich.progress import Progress
 
@@ -84,15 +84,19 @@ def cmd_detect(args: argparse.Namespace) -> int:
                     write_report(detailed, _report_path(args.report, path, len(files)))
             except FakeLensError as exc:
                 failures.append((path, exc))
+                outcomes.append((path, exc))
                 print(f"error: {exc}", file=sys.stderr)
             else:
                 results.append(detailed.analysis)
+                outcomes.append((path, detailed.analysis))
             bar.remove_task(task)
             bar.advance(overall)
 
     if args.json:
-        docs = [json.loads(r.to_json()) for r in results]
-        print(json.dumps(docs[0] if len(files) == 1 and docs else docs, indent=2))
+        # input order; a failed file is an error object, so scripts can tell which failed
+        docs = [_error_doc(path, out) if isinstance(out, FakeLensError)
+                else json.loads(out.to_json()) for path, out in outcomes]
+        print(json.dumps(docs[0] if len(files) == 1 else docs, indent=2))
     elif results:
         table = Table(title=None)
         for col in ("file", "verdict", "score", "faces", "frames", "seconds"):
@@ -108,6 +112,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
     if failures:
         return failures[0][1].exit_code if len(files) == 1 else 1
     return 0
+
+
+def _error_doc(path: Path, exc: FakeLensError) -> dict:
+    return {"file": str(path), "error": {"type": type(exc).__name__, "message": str(exc)}}
 
 
 def _report_path(target: str, media: Path, n_files: int) -> Path:

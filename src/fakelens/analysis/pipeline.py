@@ -153,6 +153,12 @@ def analyze_detailed(
                         "analysed as one face (" + getattr(face_detector, "reason", "") + ")")
     if info.kind == "video" and len(sampled) < min(frames, 4):
         warnings.append(f"only {len(sampled)} frames could be decoded")
+    duration = info.duration_s or 0.0
+    reached = sampled[-1].timestamp_s if sampled else 0.0
+    if info.kind == "video" and len(sampled) < expected and reached < 0.8 * duration:
+        warnings.append(f"decoding stopped at {reached:.1f} s of {duration:.1f} s (truncated "
+                        f"or damaged file): only {len(sampled)} of {expected} frames, all "
+                        "before that point, were analysed")
     timings = StageTimings(decode_s=timer.totals.get("decode", 0.0),
                            detect_s=timer.totals.get("detect", 0.0),
                            crop_s=timer.totals.get("crop", 0.0),
