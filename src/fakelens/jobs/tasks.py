@@ -15,11 +15,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from huey import Huey
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from fakelens.db.engine import session_scope
@@ -250,3 +251,26 @@ class StaleSweeper:
                         self.settings.stale_after_s, queued=False)
             except Exception:  # noqa: BLE001 - database or queue away: try again later
                 log.warning("stale job sweep failed", exc_info=True)
+
+
+@dataclass
+class Backend:
+    """What the web app and a worker share: database engine, sessions, queue, enqueue."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    huey: Huey
+    enqueue: Enqueue
+
+
+def open_backend(settings: WebSettings) -> Backend:
+    """Data dirs made, schema migrated, queue opened and the analysis task registered."""
+    from fakelens.db.engine import make_engine, make_sessionmaker, upgrade_schema
+    from fakelens.jobs.queue import make_huey
+
+    settings.prepare_dirs()
+    engine = make_engine(settings.resolved_database_url())
+    upgrade_schema(engine)
+    sessions = make_sessionmaker(engine)
+    huey = make_huey(settings)
+    return Backend(engine, sessions, huey, register_tasks(huey, settings, sessions))

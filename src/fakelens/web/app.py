@@ -13,9 +13,8 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from fakelens import __version__
-from fakelens.db.engine import make_engine, make_sessionmaker, upgrade_schema
-from fakelens.jobs.queue import make_huey, start_embedded_consumer, stop_embedded_consumer
-from fakelens.jobs.tasks import StaleSweeper, recover, register_tasks
+from fakelens.jobs.queue import start_embedded_consumer, stop_embedded_consumer
+from fakelens.jobs.tasks import StaleSweeper, open_backend, recover
 from fakelens.web.errors import install_error_handlers
 from fakelens.web.routes import api, auth, pages
 from fakelens.web.security import CSRF_FIELD, RateLimiter, SecurityHeadersMiddleware, csrf_token
@@ -36,12 +35,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     dir and brings the database up to date (Alembic migrations); the job
     consumer threads start with the application (lifespan) and stop with it."""
     settings = settings or WebSettings()
-    settings.prepare_dirs()
-    engine = make_engine(settings.resolved_database_url())
-    upgrade_schema(engine)
-    sessions = make_sessionmaker(engine)
-    huey = make_huey(settings)
-    enqueue = register_tasks(huey, settings, sessions)
+    backend = open_backend(settings)
+    engine, sessions, huey, enqueue = (backend.engine, backend.sessions, backend.huey,
+                                       backend.enqueue)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -33,17 +33,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from fakelens.db.engine import make_engine, make_sessionmaker, upgrade_schema
-    from fakelens.jobs.queue import make_huey
-    from fakelens.jobs.tasks import StaleSweeper, recover, register_tasks
+    from fakelens.jobs.tasks import StaleSweeper, open_backend, recover
 
     settings = _settings(args)
-    settings.prepare_dirs()
-    engine = make_engine(settings.resolved_database_url())
-    upgrade_schema(engine)
-    sessions = make_sessionmaker(engine)
-    huey = make_huey(settings)
-    enqueue = register_tasks(huey, settings, sessions)
+    backend = open_backend(settings)
+    engine, sessions, huey, enqueue = (backend.engine, backend.sessions, backend.huey,
+                                       backend.enqueue)
     recover(sessions, enqueue, settings.max_attempts, settings.stale_after_s)
     sweeper = StaleSweeper(sessions, enqueue, settings).start()
     threads = settings.workers or 1
