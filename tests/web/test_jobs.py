@@ -72,6 +72,11 @@ def test_video_end_to_end(app_factory, videos, model_dir, tiny_detector):
     as_json = client.get(body["status_url"] + "/report.json", headers=headers)
     assert Analysis.model_validate_json(as_json.content) == result
     assert client.get(body["status_url"] + "/report.exe", headers=headers).status_code == 422
+    for kind in ("face", "heatmap"):  # the result page shows each track's key face
+        assert f"/faces/0-{kind}.png" in page
+        image = client.get(f"/analyses/{body['id']}/faces/0-{kind}.png")
+        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    assert client.get(f"/analyses/{body['id']}/faces/7-face.png").status_code == 404
     assert client.delete(body["status_url"], headers=headers).status_code == 204
     assert not any(client.app.state.settings.reports_dir.iterdir())  # report removed too
 

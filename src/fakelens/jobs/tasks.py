@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from huey import Huey
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,6 +49,39 @@ def report_path(settings: WebSettings, public_id: str) -> Path:
     if not public_id or any(not (c.isalnum() or c in "-_") for c in public_id):
         raise ValueError("not an analysis id")
     return settings.reports_dir / f"{public_id}.html"
+
+
+def face_image_path(settings: WebSettings, public_id: str, track_id: int, kind: str) -> Path:
+    """A track's key face ('face') or its heatmap ('heatmap') as PNG, beside the report."""
+    if kind not in ("face", "heatmap") or track_id < 0:
+        raise ValueError("unknown face image")
+    return report_path(settings, public_id).with_name(f"{public_id}-{track_id}-{kind}.png")
+
+
+def remove_report_files(settings: WebSettings, public_id: str) -> None:
+    folder = report_path(settings, public_id).parent
+    for path in [folder / f"{public_id}.html", *folder.glob(f"{public_id}-*.png")]:
+        path.unlink(missing_ok=True)
+
+
+def _write_face_images(settings: WebSettings, public_id: str, detailed) -> None:
+    import cv2
+
+    from fakelens.models.registry import installed_detectors
+    from fakelens.reports.explain import key_face
+
+    installed = installed_detectors()
+    for track in detailed.analysis.tracks:
+        ev = detailed.evidence[track.track_id]
+        deciding = max(track.model_scores, key=lambda m: m.score).model
+        cfg = installed[deciding].config if deciding in installed else None
+        face, heat = key_face(ev.crops, ev.cams, track, cfg.temperature if cfg else 1.0,
+                              detailed.analysis.threshold)
+        for kind, rgb in (("face", face), ("heatmap", heat)):
+            ok, png = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
+            if ok:
+                face_image_path(settings, public_id, track.track_id, kind).write_bytes(
+                    png.tobytes())
 
 
 def blob_path(settings: WebSettings, sha256: str) -> Path:
@@ -152,8 +186,9 @@ class AnalysisJob:
         # the report needs the face crops and heatmaps, which only exist now: keep its HTML
         target = report_path(self.settings, row.public_id)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(render_html(DetailedAnalysis(result, detailed.evidence)),
-                          encoding="utf-8")
+        final = DetailedAnalysis(result, detailed.evidence)
+        target.write_text(render_html(final), encoding="utf-8")
+        _write_face_images(self.settings, row.public_id, final)
         return result
 
     def _write_progress(self, public_id: str, stage: str, percent: int) -> None:

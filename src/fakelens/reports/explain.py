@@ -96,3 +96,10 @@ def track_sentence(track: Track, threshold: float, band: float, is_video: bool,
         text += "; the face was seen too briefly to take part in the verdict"
     return text + "."
 
+
+def key_face(crops: list[np.ndarray], cams: list[np.ndarray], track: Track,
+             temperature: float = 1.0, threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """The face crop of a track's most suspicious frame and its heatmap overlay."""
+    i = suspicious_frames(track, 1)[0]
+    heat = heatmap(cams[i], crops[i].shape[:2], temperature)
+    return crops[i], overlay(crops[i], heat, threshold)

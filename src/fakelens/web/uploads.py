@@ -24,7 +24,7 @@ from starlette.requests import Request
 
 from fakelens.db.tables import AnalysisRow
 from fakelens.errors import EmptyMedia, FakeLensError, MediaTooLarge
-from fakelens.jobs.tasks import blob_path, report_path
+from fakelens.jobs.tasks import blob_path, remove_report_files
 from fakelens.web.errors import ApiError
 from fakelens.web.settings import WebSettings
 
@@ -215,8 +215,7 @@ def delete_analysis(db: Session, settings: WebSettings, row: AnalysisRow) -> Non
     """Remove an analysis and, unless another analysis uses the same content, its file."""
     with _blob_lock:
         sha = row.media_sha256
-        with contextlib.suppress(FileNotFoundError):
-            report_path(settings, row.public_id).unlink()
+        remove_report_files(settings, row.public_id)
         db.delete(row)
         db.flush()
         others = db.scalar(select(func.count()).select_from(AnalysisRow)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from fakelens.db.tables import AnalysisRow, Status
 from fakelens.errors import FakeLensError
+from fakelens.jobs.tasks import face_image_path
 from fakelens.types import Analysis
 from fakelens.web.deps import AppSettings, DbSession, PageAnalysis, PageUser
 from fakelens.web.errors import ApiError, error_code
@@ -97,3 +98,11 @@ def history(request: Request, user: PageUser, db: DbSession,
                    total=total, verdict_words=VERDICT_WORDS)
 
 
+@router.get("/analyses/{analysis_id}/faces/{track_id}-{kind}.png", name="face_image")
+def face_image(row: PageAnalysis, settings: AppSettings, track_id: int,
+               kind: Literal["face", "heatmap"]) -> Response:
+    """A track's key face or its heatmap (owner only, like everything of an analysis)."""
+    path = face_image_path(settings, row.public_id, track_id, kind)
+    if not path.is_file():
+        raise ApiError(404, "not_found", "no such face image")
+    return FileResponse(path, media_type="image/png")

@@ -46,7 +46,47 @@ function dropZone(zone) {
   });
 }
 
+// Send the upload form with XMLHttpRequest to show upload progress; without JavaScript
+// the form posts as usual. The server answers with a redirect to the job page (followed
+// here) or with the form and its errors (shown as the new page).
+function uploadWithProgress(form) {
+  const bar = document.getElementById("upload-progress");
+  const label = document.getElementById("upload-label");
+  form.addEventListener("submit", (event) => {
+    if (!window.FormData || !bar) return;
+    event.preventDefault();
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    xhr.upload.addEventListener("progress", (e) => {
+      if (!e.lengthComputable) return;
+      bar.hidden = false;
+      label.hidden = false;
+      bar.value = Math.round((100 * e.loaded) / e.total);
+      bar.textContent = bar.value + "%";
+    });
+    xhr.addEventListener("load", () => {
+      if (xhr.status < 400 && xhr.responseURL && new URL(xhr.responseURL).pathname
+          !== new URL(form.action).pathname) {
+        window.location.assign(xhr.responseURL);
+        return;
+      }
+      document.open();
+      document.write(xhr.responseText);
+      document.close();
+    });
+    xhr.addEventListener("error", () => {
+      label.hidden = false;
+      label.textContent = "The upload failed (connection lost). Please try again.";
+      form.querySelector("button[type=submit]").disabled = false;
+    });
+    form.querySelector("button[type=submit]").disabled = true;
+    xhr.send(new FormData(form));
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  const form = document.getElementById("upload-form");
+  if (form) uploadWithProgress(form);
   const job = document.getElementById("job");
   if (job) pollJob(job);
   const zone = document.getElementById("drop-zone");
