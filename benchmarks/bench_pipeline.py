@@ -42,13 +42,14 @@ def _peak_rss_mb() -> float:
 
 
 def _child(mode: str, video: str, frames: int, fps: float | None, model: str | None,
-           repeat: int) -> dict:
+           repeat: int, keyframes: bool = False) -> dict:
     rss_start = _peak_rss_mb()
     if mode == "pipeline":
         from fakelens.analysis.pipeline import analyze
 
         def once():
-            result = analyze(video, frames=frames, frames_per_second=fps, model=model)
+            result = analyze(video, frames=frames, frames_per_second=fps, model=model,
+                             keyframes_only=keyframes)
             return result.timings.total_s, {
                 "frames": result.frames_sampled,
                 "duration_s": result.media.duration_s,
@@ -65,7 +66,8 @@ def _child(mode: str, video: str, frames: int, fps: float | None, model: str | N
             t0 = time.perf_counter()
             info = probe(video)
             count = sum(1 for _ in iter_frames(video, info, frames=frames,
-                                               frames_per_second=fps))
+                                               frames_per_second=fps,
+                                               keyframes_only=keyframes))
             return time.perf_counter() - t0, {"frames": count, "duration_s": info.duration_s}
 
     rss_imported = _peak_rss_mb()
@@ -86,6 +88,8 @@ def _measure(mode: str, args: argparse.Namespace) -> dict:
         cmd += ["--fps", str(args.fps)]
     if args.model:
         cmd += ["--model", args.model]
+    if args.keyframes:
+        cmd += ["--keyframes"]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr)
@@ -177,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"clip to analyse (default: {DEFAULT_VIDEO.name} from the samples)")
     parser.add_argument("--frames", type=int, default=32, help="evenly spaced frames (32)")
     parser.add_argument("--fps", type=float, default=None, help="dense mode instead")
+    parser.add_argument("--keyframes", action="store_true",
+                        help="key-frame sampling (fakelens detect --keyframes)")
     parser.add_argument("--model", default=None,
                         help="installed detector (default: the shipped defaults; "
                              "FAKELENS_WEIGHTS_DIR selects where they are looked up)")
@@ -197,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.child:
         result = _child(args.child, str(args.video), args.frames, args.fps, args.model,
-                        args.repeat)
+                        args.repeat, args.keyframes)
         print(json.dumps(result))
         return 0
     if args.make_long_clip:

@@ -181,3 +181,25 @@ def test_exif_orientation_6_comes_out_upright(tmp_path, fmt):
     (frame,) = iter_frames(path, info)
     assert frame.rgb.shape == (96, 64, 3)
     assert np.abs(frame.rgb.astype(int) - _portrait()).mean() < 8
+
+
+def test_keyframe_sampling_decodes_key_frames_only(tmp_path):
+    """Instants snap to the nearest key frames; with too few key frames the exact sampling
+    is kept."""
+    import numpy as np
+
+    from fakelens.media import iter_frames, probe
+    from fakelens.media.load import _keyframe_times
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (64, 64, 3), dtype=np.uint8) for _ in range(100)]
+    clip = write_video(tmp_path / "gop10.mp4", frames, fps=25, gop=10)  # key frame each 0.4 s
+    info = probe(clip)
+    keys = _keyframe_times(clip)
+    got = list(iter_frames(clip, info, frames=8, keyframes_only=True))
+    assert len(got) == 8 and all(f.snapped_to_keyframe for f in got)
+    assert all(any(abs(f.timestamp_s - k) < 1e-6 for k in keys) for f in got)
+    assert got[0].timestamp_s < 0.5 and got[-1].timestamp_s > 3.0  # still the whole video
+    sparse = write_video(tmp_path / "gop250.mp4", frames, fps=25, gop=250)
+    exact = list(iter_frames(sparse, probe(sparse), frames=8, keyframes_only=True))
+    assert len(exact) == 8 and not any(f.snapped_to_keyframe for f in exact)

@@ -78,6 +78,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
             try:
                 detailed = analyze_detailed(path, frames=args.frames, frames_per_second=args.fps,
+                                            keyframes_only=args.keyframes,
                                             model=args.model, threshold=args.threshold,
                                             progress=progress)
                 if args.report:
@@ -174,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=int, default=32, help="evenly spaced frames per video")
     p.add_argument("--fps", type=float, default=None,
                    help="dense mode: analyse this many frames per second instead")
+    p.add_argument("--keyframes", action="store_true",
+                   help="snap sampled frames to key frames and decode only those (fast)")
     p.add_argument("--model", default=None, help="one installed detector instead of defaults")
     p.add_argument("--threshold", type=float, default=None, help="score at which FAKE starts")
     p.add_argument("--report", default=None, help="write a report file: .html, .pdf or .json "

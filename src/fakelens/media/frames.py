@@ -12,3 +12,4 @@ class Frame:
     index: int
     timestamp_s: float
     rgb: np.ndarray
+    snapped_to_keyframe: bool = False  # key-frame sampling moved it from its instant

@@ -249,8 +249,13 @@ def iter_frames(
     *,
     frames: int = 32,
     frames_per_second: float | None = None,
+    keyframes_only: bool = False,
 ) -> Iterator[Frame]:
-    """Yield the frames to analyse: evenly spread over the whole video, streaming."""
+    """Yield the frames to analyse: evenly spread over the whole video, streaming.
+
+    ``keyframes_only`` snaps each sampled instant to the nearest key frame and decodes
+    key frames alone (much faster on long videos; the frames are then only roughly even,
+    and the exact sampling is used when the video has too few key frames)."""
     path = Path(path)
     if info.kind == "image":
         img = open_image(path)
@@ -260,7 +265,65 @@ def iter_frames(
             rgb, _ = image_to_rgb(img, path.name)
         yield Frame(index=0, timestamp_s=0.0, rgb=rgb)
         return
+    if keyframes_only:
+        keys = _keyframe_times(path)
+        wanted = _snap_to_keyframes(_targets(info, frames, frames_per_second), keys)
+        if len(wanted) >= max(2, frames // 2):
+            yield from _iter_keyframes(path, info, wanted)
+            return
     yield from _iter_video_frames(path, info, frames, frames_per_second)
+
+
+def _targets(info: MediaInfo, frames: int, frames_per_second: float | None) -> list[float]:
+    duration = info.duration_s or 0.0
+    if frames_per_second:
+        return dense_timestamps(duration, frames_per_second)
+    return even_timestamps(duration, frames)
+
+
+def _snap_to_keyframes(targets: list[float], keys: list[float]) -> list[float]:
+    """The distinct key-frame times nearest to the sampled instants (relative to start)."""
+    if not keys:
+        return []
+    start = keys[0]
+    rel = [k - start for k in keys]
+    snapped = set()
+    for t in targets:
+        i = bisect.bisect_left(rel, t)
+        near = min((j for j in (i - 1, i) if 0 <= j < len(rel)), key=lambda j: abs(rel[j] - t))
+        snapped.add(keys[near])
+    return sorted(snapped)
+
+
+def _iter_keyframes(path: Path, info: MediaInfo, wanted: list[float]) -> Iterator[Frame]:
+    fps = info.fps or 25.0
+    wanted_set = {round(k, 6) for k in wanted}
+    emitted = 0
+    with _open_container(path) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        stream.codec_context.skip_frame = "NONKEY"  # the decoder drops every other frame
+        time_base = stream.time_base or Fraction(1, 1000)
+        start = float(stream.start_time * time_base) if stream.start_time is not None else 0.0
+        try:
+            for frame in container.decode(stream):
+                if frame.pts is None:
+                    continue
+                t = float(frame.pts * time_base)
+                if round(t, 6) not in wanted_set:
+                    continue
+                rel = max(t - start, 0.0)
+                rgb = _rotate(frame.to_ndarray(format="rgb24"), info.rotation)
+                yield Frame(index=int(round(rel * fps)), timestamp_s=rel, rgb=rgb,
+                            snapped_to_keyframe=True)
+                emitted += 1
+        except av.FFmpegError as exc:
+            if emitted == 0:
+                raise CorruptMedia(
+                    f"{path.name}: video data is damaged ({exc.strerror or exc})") from exc
+            log.warning("%s: decoding stopped early: %s", path.name, exc)
+    if emitted == 0:
+        raise CorruptMedia(f"{path.name}: no decodable video frame (truncated or damaged)")
 
 
 def _keyframe_times(path: Path) -> list[float]:
@@ -295,11 +358,7 @@ class _SeekPlan:
 def _iter_video_frames(
     path: Path, info: MediaInfo, frames: int, frames_per_second: float | None
 ) -> Iterator[Frame]:
-    duration = info.duration_s or 0.0
-    if frames_per_second:
-        targets = dense_timestamps(duration, frames_per_second)
-    else:
-        targets = even_timestamps(duration, frames)
+    targets = _targets(info, frames, frames_per_second)
     fps = info.fps or 25.0
     half_frame = 0.5 / fps
     plan = _SeekPlan(_keyframe_times(path), half_frame)
