@@ -157,7 +157,7 @@ def analyze_detailed(
     warnings = []
     if face_detector.is_fallback:
         warnings.append("no face detector was available: the centre of each frame was "
-                        "analysed as one face (" + getattr(face_detector, "reason", "") + ")")
+                        f"analysed as one face ({face_detector.reason})")
     if info.kind == "video" and len(sampled) < min(frames, 4):
         warnings.append(f"only {len(sampled)} frames could be decoded")
     if keyframes_only and info.kind == "video" and not snapped:

@@ -89,6 +89,9 @@ class CentreFallbackDetector:
     name = "fallback: centre crop (no face detector installed)"
     is_fallback = True
 
+    def __init__(self, reason: str = ""):
+        self.reason = reason  # why the real detector could not be loaded
+
     def detect(self, rgb: np.ndarray) -> list[FaceDetection]:
         h, w = rgb.shape[:2]
         side = 0.6 * min(h, w)
@@ -121,7 +124,6 @@ def load_face_detector(settings: Settings, *, allow_fallback: bool = True) -> Fa
             if not allow_fallback:
                 raise
             log.warning("%s; using the centre-crop fallback", exc)
-            detector = CentreFallbackDetector()
-            detector.reason = str(exc)  # type: ignore[attr-defined]
+            detector = CentreFallbackDetector(reason=str(exc))
         _cache[key] = detector
         return detector
