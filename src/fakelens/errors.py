@@ -70,3 +70,34 @@ class ConfigError(FakeLensError):
 
 class ReportError(FakeLensError):
     """A report cannot be written (unknown format, unwritable path, no PDF engine)."""
+
+
+class ForumError(FakeLensError):
+    """Something the forum refuses: the message says what and why."""
+
+    exit_code = 6
+
+
+class InvalidPost(ForumError):
+    """A title, body, tag or form value the forum cannot take as it is."""
+
+    http_status = 400
+
+
+class NotAllowed(ForumError):
+    """The user's role or standing does not allow this (or the user is silenced)."""
+
+    http_status = 403
+
+
+class NotFound(ForumError):
+    """No such topic, post, category or member (or not visible to this user)."""
+
+    exit_code = 2
+    http_status = 404
+
+
+class PostingLimit(ForumError):
+    """A new account's daily limit of topics or replies is used up."""
+
+    http_status = 429

@@ -88,6 +88,7 @@ def test_register_upload_result_download_logout(browser, server, shots, videos,
         page.goto(server.url + "/register")
         capture(page, shots, "register")
         page.fill("#email", "alice@example.org")
+        page.fill("#username", "alice")
         page.fill("#password", PASSWORD)
         page.click("button:has-text('Create account')")
         page.wait_for_url(server.url + "/")

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import argparse
 
-from fakelens.db.engine import current_revision, make_engine
+from alembic.script import ScriptDirectory
+from fastapi.testclient import TestClient
+from webhelpers import other_client, register
+
+from fakelens.cli import main
+from fakelens.db.engine import alembic_config, current_revision, make_engine
+from fakelens.web.app import create_app
 from fakelens.web.commands import add_web_commands, cmd_db_upgrade, cmd_serve, cmd_worker
 from fakelens.web.settings import WebSettings
 
@@ -49,9 +55,31 @@ def test_db_upgrade(monkeypatch, tmp_path, capsys):
     args = parser().parse_args(["db", "upgrade"])
     assert args.func == cmd_db_upgrade
     assert cmd_db_upgrade(args) == 0
-    assert "at revision 0001 (was empty)" in capsys.readouterr().out
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert f"at revision {head} (was empty)" in capsys.readouterr().out
     assert cmd_db_upgrade(args) == 0
-    assert capsys.readouterr().out.strip() == "fakelens db: at revision 0001"
+    assert capsys.readouterr().out.strip() == f"fakelens db: at revision {head}"
     engine = make_engine(f"sqlite:///{tmp_path / 'fakelens.db'}")
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == head
     engine.dispose()
+
+
+def test_users_set_role_and_list(monkeypatch, tmp_path, capsys):
+    """An admin (or any role) from the command line; unknown members and roles are clear
+    errors with a non-zero exit code."""
+    monkeypatch.setenv("FAKELENS_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("FAKELENS_DATABASE_URL", raising=False)
+    client = TestClient(create_app(WebSettings(workers=0)))
+    with client:
+        register(client, "first@example.org")
+        register(other_client(client), "carol@example.org")
+    assert main(["users", "set-role", "Carol@example.org", "moderator"]) == 0
+    assert "@carol is now moderator" in capsys.readouterr().out
+    assert main(["users", "set-role", "first", "expert"]) == 0
+    assert main(["users", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert "carol" in listing and "moderator" in listing and "expert" in listing
+    assert main(["users", "set-role", "nobody@example.org", "admin"]) == 2
+    assert "no account" in capsys.readouterr().err
+    assert main(["users", "set-role", "carol", "overlord"]) != 0
+    assert "roles are member, expert, moderator, admin" in capsys.readouterr().err

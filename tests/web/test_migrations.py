@@ -16,12 +16,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect, select, text
 
 from fakelens.db.engine import (
     INITIAL_REVISION,
     alembic_config,
     current_revision,
+    include_object,
     make_engine,
     normalize_url,
     upgrade_schema,
@@ -42,7 +43,8 @@ def head() -> str:
 
 def differences(engine: Engine) -> list:
     with engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_object": include_object})
+        return compare_metadata(context, Base.metadata)
 
 
 def test_migrations_build_the_schema_of_the_models(engine):
@@ -55,15 +57,31 @@ def test_migrations_build_the_schema_of_the_models(engine):
 
 
 def test_database_made_by_create_all_is_adopted(engine):
-    Base.metadata.create_all(engine)
+    """A database from before migrations existed: the 0001 schema without alembic_version
+    (what ``create_all`` made then), with an account, an analysis and a token in it."""
+    upgrade_schema(engine, INITIAL_REVISION)
     with engine.begin() as conn:
-        conn.execute(User.__table__.insert().values(email="a@example.org", password_hash="x",
-                                                    created_at=datetime(2026, 1, 1)))
+        conn.execute(text("DROP TABLE alembic_version"))
+        conn.execute(text("INSERT INTO users (email, password_hash, created_at) VALUES "
+                          "('a.b@example.org', 'x', :t), ('ab@example.org', 'x', :t)"),
+                     {"t": datetime(2026, 1, 1)})
+        conn.execute(text(
+            "INSERT INTO analyses (public_id, user_id, status, stage, progress, attempts, "
+            "filename, media_sha256, media_size, media_kind, frames, created_at, updated_at) "
+            "VALUES ('p1', 1, 'done', 'done', 100, 1, 'a.mp4', 'f', 1, 'video', 32, :t, :t)"),
+            {"t": datetime(2026, 1, 1)})
     upgrade_schema(engine)
     assert current_revision(engine) == head()
     assert differences(engine) == []
     with engine.connect() as conn:
-        assert conn.execute(select(User.email)).scalars().all() == ["a@example.org"]
+        users = conn.execute(select(User.email, User.username, User.role)
+                             .order_by(User.id)).all()
+        analyses = conn.execute(text("SELECT count(*) FROM analyses")).scalar()
+    # usernames made from the address (unique), the first account becomes the admin,
+    # and nothing that pointed at users was lost on the way
+    assert [tuple(u) for u in users] == [("a.b@example.org", "ab_1", "admin"),
+                                         ("ab@example.org", "ab_2", "member")]
+    assert analyses == 1
 
 
 def test_down_and_up_again(engine):

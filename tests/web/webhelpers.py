@@ -27,10 +27,14 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def register(client: TestClient, email: str, password: str = PASSWORD):
+def register(client: TestClient, email: str, password: str = PASSWORD,
+             username: str | None = None):
+    """Create an account (username: the address' part before the @ unless given)."""
     token = csrf_from(client.get("/register").text)
+    username = username if username is not None else email.split("@")[0]
     return client.post("/register", data={"email": email, "password": password,
-                                          "csrf_token": token}, follow_redirects=False)
+                                          "username": username, "csrf_token": token},
+                       follow_redirects=False)
 
 
 def other_client(client: TestClient) -> TestClient:

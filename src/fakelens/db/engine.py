@@ -84,6 +84,14 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def include_object(obj, name: str | None, type_: str, reflected: bool, compare_to) -> bool:
+    """Schema comparison (autogenerate, tests) skips the full-text search objects that the
+    migrations make outside the models."""
+    from fakelens.forum.tables import is_search_object
+
+    return not is_search_object(name, type_)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 

@@ -1,4 +1,5 @@
-"""The tables: users, their API tokens, their analyses (SQLAlchemy 2 typed mappings)."""
+"""The tables: users, their API tokens, their analyses (SQLAlchemy 2 typed mappings); the
+forum's tables (``fakelens.forum.tables``) join the same metadata at the end."""
 
 from __future__ import annotations
 
@@ -26,17 +27,41 @@ class Status(StrEnum):
     FAILED = "failed"
 
 
+class Role(StrEnum):
+    """Forum roles, each with the powers of those before it."""
+
+    MEMBER = "member"
+    EXPERT = "expert"  # may mark the verified label of a shared analysis
+    MODERATOR = "moderator"  # review queue, hide/delete any post, silence members
+    ADMIN = "admin"  # changes roles
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+
 class Base(DeclarativeBase):
     pass
 
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (Index("uq_users_username", "username", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
+    # public name on the forum (@mentions); the e-mail address is never shown
+    username: Mapped[str] = mapped_column(String(32))
     password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
+    silenced_until: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def has_role(self, role: Role) -> bool:
+        return Role(self.role).rank >= role.rank
+
+    def is_silenced(self, now: datetime | None = None) -> bool:
+        return self.silenced_until is not None and self.silenced_until > (now or utcnow())
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user",
                                                   cascade="all, delete-orphan")
@@ -83,3 +108,7 @@ class AnalysisRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# the forum's tables share this metadata (migrations and schema checks see one schema)
+from fakelens.forum import tables as _forum_tables  # noqa: E402, F401

@@ -7,27 +7,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from fakelens import __version__
+from fakelens.forum import routes as forum_routes
 from fakelens.jobs.queue import start_embedded_consumer, stop_embedded_consumer
 from fakelens.jobs.tasks import StaleSweeper, open_backend, recover
 from fakelens.web.errors import install_error_handlers
 from fakelens.web.routes import api, auth, pages
-from fakelens.web.security import CSRF_FIELD, RateLimiter, SecurityHeadersMiddleware, csrf_token
+from fakelens.web.security import RateLimiter, SecurityHeadersMiddleware
 from fakelens.web.settings import WebSettings
+from fakelens.web.templating import template_globals
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "fakelens_session"
 SESSION_MAX_AGE_S = 14 * 24 * 3600
-
-
-def _template_globals(request: Request) -> dict:
-    return {"csrf_token": csrf_token(request), "csrf_field": CSRF_FIELD}
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
@@ -75,8 +73,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.login_limiter = RateLimiter(settings.login_per_minute, 60)
     app.state.upload_limiter = RateLimiter(settings.uploads_per_hour, 3600)
     web = resources.files("fakelens.web")
-    app.state.templates = Jinja2Templates(directory=str(web / "templates"),
-                                          context_processors=[_template_globals])
+    forum_templates = resources.files("fakelens.forum") / "templates"
+    app.state.templates = Jinja2Templates(directory=[str(web / "templates"),
+                                                     str(forum_templates)],
+                                          context_processors=[template_globals])
 
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(),
                        session_cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE_S,
@@ -86,5 +86,6 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(forum_routes.router)
     install_error_handlers(app)
     return app

@@ -70,6 +70,56 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_db(args: argparse.Namespace):
+    from fakelens.db.engine import make_engine, make_sessionmaker, upgrade_schema
+
+    settings = _settings(args)
+    settings.prepare_dirs()
+    engine = make_engine(settings.resolved_database_url())
+    upgrade_schema(engine)
+    return engine, make_sessionmaker(engine)
+
+
+def cmd_users_set_role(args: argparse.Namespace) -> int:
+    """Give a member (e-mail address or username) a role: member, expert, moderator, admin."""
+    from sqlalchemy import func, or_, select
+
+    from fakelens.db.tables import User
+    from fakelens.errors import NotFound
+    from fakelens.forum.moderation import set_role
+
+    engine, sessions = _open_db(args)
+    try:
+        with sessions() as db:
+            who = args.user.strip().lower()
+            user = db.scalar(select(User).where(or_(func.lower(User.email) == who,
+                                                    User.username == who.lstrip("@"))))
+            if user is None:
+                raise NotFound(f"no account with the e-mail address or username {args.user!r}")
+            set_role(db, user, args.role)
+            print(f"fakelens users: @{user.username} is now {user.role}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from fakelens.db.tables import User
+
+    engine, sessions = _open_db(args)
+    try:
+        with sessions() as db:
+            for user in db.scalars(select(User).order_by(User.id)):
+                silenced = f"  silenced until {user.silenced_until:%Y-%m-%d %H:%M}" if (
+                    user.is_silenced()) else ""
+                print(f"{user.username:<20} {user.role:<10} {user.email}{silenced}")
+    finally:
+        engine.dispose()
+    return 0
+
+
 def add_web_commands(subparsers) -> None:
     """Register ``serve`` and ``worker`` on the CLI's sub-parsers."""
     p = subparsers.add_parser("serve", help="run the web service (API + web UI)")
@@ -93,3 +143,14 @@ def add_web_commands(subparsers) -> None:
     p = db.add_parser("upgrade", help="apply the schema migrations (serve and worker apply "
                       "them at startup too)")
     p.set_defaults(func=cmd_db_upgrade)
+
+    p = subparsers.add_parser("users", help="accounts of the web service and their forum "
+                              "roles")
+    users = p.add_subparsers(dest="users_command", required=True)
+    p = users.add_parser("set-role", help="give an account a role (member, expert, "
+                         "moderator, admin)")
+    p.add_argument("user", help="e-mail address or username")
+    p.add_argument("role", help="member, expert, moderator or admin")
+    p.set_defaults(func=cmd_users_set_role)
+    p = users.add_parser("list", help="every account with its role")
+    p.set_defaults(func=cmd_users_list)

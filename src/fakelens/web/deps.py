@@ -86,8 +86,14 @@ def page_user(request: Request, db: DbSession) -> User:
     return user
 
 
+def maybe_page_user(request: Request, db: DbSession) -> User | None:
+    """The logged-in user of a page anyone may read, or None."""
+    return session_user(request, db)
+
+
 ApiUser = Annotated[User, Depends(api_user)]
 PageUser = Annotated[User, Depends(page_user)]
+MaybeUser = Annotated[User | None, Depends(maybe_page_user)]
 AnalysisId = Annotated[str, Path(description="the id returned when the upload was accepted")]
 
 

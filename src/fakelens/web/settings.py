@@ -40,6 +40,16 @@ class WebSettings(Settings):
     max_frames: int = Field(256, ge=1, le=4096)
     login_per_minute: int = Field(10, ge=1, description="login attempts per client address")
     uploads_per_hour: int = Field(60, ge=1, description="uploads per user")
+    forum_flag_threshold: int = Field(3, ge=1, description="flags from distinct members that "
+                                      "hide a post until a moderator reviews it")
+    forum_new_account_hours: float = Field(24, ge=0, description="accounts younger than this "
+                                           "post under the new-account limits below")
+    forum_new_topics_per_day: int = Field(3, ge=0)
+    forum_new_replies_per_day: int = Field(20, ge=0)
+    forum_new_links_per_post: int = Field(2, ge=0)
+    forum_new_images_per_post: int = Field(0, ge=0)
+    forum_silence_days: float = Field(7, gt=0, description="how long a moderator's "
+                                      "'silence' keeps a member from posting")
     secure_cookies: bool = Field(False, description="session cookie only over HTTPS")
     immediate: bool = Field(False, description="run jobs inside the request (debugging)")
 
@@ -59,11 +69,17 @@ class WebSettings(Settings):
     def reports_dir(self) -> Path:
         return self.data_dir / "reports"
 
+    @property
+    def shares_dir(self) -> Path:
+        """Thumbnails copied into shared-analysis snapshots (public while shared)."""
+        return self.data_dir / "shares"
+
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'fakelens.db'}"
 
     def prepare_dirs(self) -> None:
-        for d in (self.data_dir, self.uploads_dir, self.tmp_dir, self.reports_dir):
+        for d in (self.data_dir, self.uploads_dir, self.tmp_dir, self.reports_dir,
+                  self.shares_dir):
             d.mkdir(parents=True, exist_ok=True)
 
     def resolved_secret_key(self) -> str:

@@ -24,6 +24,7 @@ from starlette.requests import Request
 
 from fakelens.db.tables import AnalysisRow
 from fakelens.errors import EmptyMedia, FakeLensError, MediaTooLarge
+from fakelens.forum.shares import unshare_all
 from fakelens.jobs.tasks import blob_path, remove_report_files
 from fakelens.web.errors import ApiError
 from fakelens.web.settings import WebSettings
@@ -216,6 +217,7 @@ def delete_analysis(db: Session, settings: WebSettings, row: AnalysisRow) -> Non
     with _blob_lock:
         sha = row.media_sha256
         remove_report_files(settings, row.public_id)
+        unshare_all(db, settings, row)  # its shared snapshots lose their media too
         db.delete(row)
         db.flush()
         others = db.scalar(select(func.count()).select_from(AnalysisRow)

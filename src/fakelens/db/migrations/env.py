@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from fakelens.db.engine import include_object
 from fakelens.db.tables import Base
 
 config = context.config
@@ -20,6 +21,7 @@ connection = config.attributes.get("connection")
 
 def _run(conn) -> None:
     context.configure(connection=conn, target_metadata=Base.metadata, compare_type=True,
+                      include_object=include_object,
                       render_as_batch=conn.dialect.name == "sqlite")
     with context.begin_transaction():
         context.run_migrations()

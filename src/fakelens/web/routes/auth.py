@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from fakelens.db.tables import ApiToken, User
+from fakelens.db.tables import ApiToken, Role, User
 from fakelens.web.deps import SESSION_USER, DbSession, PageUser
 from fakelens.web.errors import ApiError
 from fakelens.web.security import (
@@ -17,10 +19,12 @@ from fakelens.web.security import (
     new_api_token,
     verify_password,
 )
+from fakelens.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 MIN_PASSWORD = 10
+USERNAME = re.compile(r"^[a-z0-9_]{3,20}$")
 MAX_PASSWORD = 1024
 
 
@@ -32,10 +36,6 @@ def check_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> Non
 
 Csrf = Depends(check_csrf)
 
-
-def _render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, name, context,
-                                                        status_code=status)
 
 
 def _safe_next(target: str | None) -> str:
@@ -55,32 +55,46 @@ def _start_session(request: Request, user: User) -> None:
 
 @router.get("/register", response_class=HTMLResponse, name="register_page")
 def register_page(request: Request) -> HTMLResponse:
-    return _render(request, "register.html")
+    return render(request, "register.html")
 
 
 @router.post("/register", dependencies=[Csrf], name="register")
 def register(request: Request, db: DbSession, email: Annotated[str, Form(max_length=254)],
-             password: Annotated[str, Form(max_length=MAX_PASSWORD)]) -> Response:
-    email = email.strip().lower()
+             password: Annotated[str, Form(max_length=MAX_PASSWORD)],
+             username: Annotated[str, Form(max_length=64)] = "") -> Response:
+    email, username = email.strip().lower(), username.strip().lower()
     errors = []
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         errors.append("Enter a valid e-mail address.")
+    if not USERNAME.match(username):
+        errors.append("Choose a username of 3 to 20 letters, digits or underscores.")
     if len(password) < MIN_PASSWORD:
         errors.append(f"Choose a password of at least {MIN_PASSWORD} characters.")
     if not errors and db.scalar(select(User.id).where(User.email == email)) is not None:
         errors.append("An account with this e-mail address exists already: log in.")
+    if not errors and db.scalar(select(User.id).where(User.username == username)) is not None:
+        errors.append("This username is taken: choose another one.")
     if errors:
-        return _render(request, "register.html", status=400, errors=errors, email=email)
-    user = User(email=email, password_hash=hash_password(password))
+        return render(request, "register.html", status=400, errors=errors, email=email,
+                      username=username)
+    # the first account administers the service (more admins: `fakelens users set-role`)
+    first = db.scalar(select(User.id).limit(1)) is None
+    user = User(email=email, username=username, password_hash=hash_password(password),
+                role=Role.ADMIN if first else Role.MEMBER)
     db.add(user)
-    db.commit()
+    try:
+        db.commit()
+    except IntegrityError:  # registered at the same moment by someone else
+        db.rollback()
+        return render(request, "register.html", status=400, email=email, username=username,
+                      errors=["This e-mail address or username was just taken."])
     _start_session(request, user)
     return RedirectResponse("/", status_code=303)
 
 
 @router.get("/login", response_class=HTMLResponse, name="login_page")
 def login_page(request: Request, next: str | None = None) -> HTMLResponse:  # noqa: A002
-    return _render(request, "login.html", next=_safe_next(next))
+    return render(request, "login.html", next=_safe_next(next))
 
 
 @router.post("/login", dependencies=[Csrf], name="login")
@@ -94,7 +108,7 @@ def login(request: Request, db: DbSession, email: Annotated[str, Form(max_length
     email = email.strip().lower()
     user = db.scalar(select(User).where(User.email == email))
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        return _render(request, "login.html", status=400, email=email, next=_safe_next(next),
+        return render(request, "login.html", status=400, email=email, next=_safe_next(next),
                        errors=["Wrong e-mail address or password."])
     _start_session(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
@@ -109,7 +123,7 @@ def logout(request: Request) -> Response:
 def _account(request: Request, user: User, db, status: int = 200, **extra) -> HTMLResponse:
     tokens = db.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
                         .order_by(ApiToken.created_at.desc())).all()
-    return _render(request, "account.html", status=status, user=user, tokens=tokens, **extra)
+    return render(request, "account.html", status=status, user=user, tokens=tokens, **extra)
 
 
 @router.get("/account", response_class=HTMLResponse, name="account_page")

@@ -16,23 +16,14 @@ from fakelens.web.deps import AppSettings, DbSession, PageAnalysis, PageUser
 from fakelens.web.errors import ApiError, error_code
 from fakelens.web.routes.auth import Csrf
 from fakelens.web.security import CSRF_FIELD, csrf_ok
+from fakelens.web.templating import VERDICT_WORDS, render
 from fakelens.web.timeline import timeline_svg, track_colour
 from fakelens.web.uploads import accept_upload, delete_analysis
 
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 20
-VERDICT_WORDS = {
-    "FAKE": "Likely manipulated",
-    "REAL": "No sign of manipulation found",
-    "UNCERTAIN": "Uncertain",
-    "NO_FACE": "No face found",
-}
 
-
-def _render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, name, context,
-                                                        status_code=status)
 
 
 def _models() -> list[str]:
@@ -43,7 +34,7 @@ def _models() -> list[str]:
 
 @router.get("/", response_class=HTMLResponse, name="upload_page")
 def upload_page(request: Request, user: PageUser, settings: AppSettings) -> HTMLResponse:
-    return _render(request, "upload.html", user=user, models=_models(), settings=settings)
+    return render(request, "upload.html", user=user, models=_models(), settings=settings)
 
 
 @router.post("/analyses", name="upload")
@@ -63,20 +54,23 @@ async def upload(request: Request, user: PageUser, db: DbSession,
         status = exc.status if isinstance(exc, ApiError) else exc.http_status
         message = exc.message if isinstance(exc, ApiError) else str(exc)
         code = exc.code if isinstance(exc, ApiError) else error_code(exc)
-        return _render(request, "upload.html", status=status, user=user, models=_models(),
+        return render(request, "upload.html", status=status, user=user, models=_models(),
                        settings=settings, errors=[message], error_code=code)
     return RedirectResponse(request.url_for("analysis_page", analysis_id=row.public_id)
                             .path, status_code=303)
 
 
 @router.get("/analyses/{analysis_id}", response_class=HTMLResponse, name="analysis_page")
-def analysis_page(request: Request, row: PageAnalysis, user: PageUser) -> HTMLResponse:
+def analysis_page(request: Request, row: PageAnalysis, user: PageUser,
+                  db: DbSession) -> HTMLResponse:
+    from fakelens.forum.shares import shared_topic
+
     result = Analysis.model_validate_json(row.result_json) if row.result_json else None
-    return _render(request, "analysis.html", user=user, row=row, result=result,
-                   finished=row.status in (Status.DONE, Status.FAILED),
-                   verdict_words=VERDICT_WORDS.get(row.verdict or "", row.verdict),
-                   timeline=timeline_svg(result) if result else None,
-                   track_colour=track_colour)
+    return render(request, "analysis.html", user=user, row=row, result=result,
+                  finished=row.status in (Status.DONE, Status.FAILED),
+                  verdict_words=VERDICT_WORDS.get(row.verdict or "", row.verdict),
+                  timeline=timeline_svg(result) if result else None,
+                  track_colour=track_colour, shared=shared_topic(db, row))
 
 
 @router.post("/analyses/{analysis_id}/delete", dependencies=[Csrf], name="delete_page")
@@ -94,7 +88,7 @@ def history(request: Request, user: PageUser, db: DbSession,
                       .order_by(AnalysisRow.created_at.desc(), AnalysisRow.id.desc())
                       .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
-    return _render(request, "history.html", user=user, rows=rows, page=page, pages=pages,
+    return render(request, "history.html", user=user, rows=rows, page=page, pages=pages,
                    total=total, verdict_words=VERDICT_WORDS)
 
 
