@@ -8,13 +8,15 @@ Redis likewise with ``FAKELENS_TEST_REDIS_URL``."""
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from browserhelpers import CHROMIUM, launch_browser
 from fastapi.testclient import TestClient
-from servers import postgres_server, redis_server
+from servers import missing, postgres_server, redis_server
 from sqlalchemy import create_engine, make_url, text
 from webhelpers import create_token, make_settings, other_client, register
 
@@ -109,3 +111,26 @@ def bob_token(client: TestClient) -> dict[str, str]:
     bob = other_client(client)
     assert register(bob, "bob@example.org").status_code == 303
     return {"Authorization": f"Bearer {create_token(bob)}"}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium (headless) driven by Playwright."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("playwright", "pip install -e '.[test]'")
+    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
+        missing(f"chromium ({CHROMIUM})", "apt-get install chromium")
+    with sync_playwright() as pw:
+        chromium = launch_browser(pw)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: ``FAKELENS_SCREENSHOTS`` or the test's temporary dir."""
+    out = Path(os.environ.get("FAKELENS_SCREENSHOTS") or tmp_path / "shots")
+    out.mkdir(parents=True, exist_ok=True)
+    return out

@@ -7,12 +7,11 @@ Every page is captured at desktop and phone width (375 px) into ``FAKELENS_SCREE
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
-from servers import Service, missing, service_env
+from browserhelpers import DESKTOP, capture
+from servers import Service, service_env
 from webhelpers import PASSWORD
 
 from fakelens.types import Analysis
@@ -20,27 +19,6 @@ from fakelens.types import Analysis
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 VIDEO = "ffpp_original_004.mp4"
-CHROMIUM = os.environ.get("FAKELENS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage"]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 375, "height": 740}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright", "pip install -e '.[test]'")
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        missing(f"chromium ({CHROMIUM})", "apt-get install chromium")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -48,32 +26,6 @@ def server(tmp_path: Path, model_dir, tiny_detector):
     env = service_env(tmp_path / "data", None, workers=1)
     with Service(["serve", "--threads", "1"], env, tmp_path / "serve.log") as service:
         yield service
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    out = Path(os.environ.get("FAKELENS_SCREENSHOTS") or tmp_path / "shots")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def capture(page, shots: Path, name: str, reloads: bool = False) -> None:
-    """Full-page screenshots at both widths; the phone layout must not scroll sideways.
-    ``reloads``: the page may reload itself meanwhile (a job page when the job ends);
-    then a capture cut short by the reload is not an error."""
-    from playwright.sync_api import Error
-
-    try:
-        page.screenshot(path=str(shots / f"{name}-desktop.png"), full_page=True)
-        page.set_viewport_size(PHONE)
-        page.screenshot(path=str(shots / f"{name}-phone.png"), full_page=True)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: the page is {overflow}px wider than a phone screen"
-    except Error:
-        if not reloads:
-            raise
-    finally:
-        page.set_viewport_size(DESKTOP)
 
 
 def test_register_upload_result_download_logout(browser, server, shots, videos,

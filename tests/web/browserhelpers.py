@@ -1,0 +1,40 @@
+"""Browser helpers of the web tests: Debian's chromium driven by Playwright (the
+``browser`` and ``shots`` fixtures live in conftest.py) and full-page captures at desktop
+and phone width."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CHROMIUM = os.environ.get("FAKELENS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage"]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+
+
+def launch_browser(pw):
+    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def capture(page, shots: Path, name: str, reloads: bool = False) -> None:
+    """Full-page screenshots at both widths; the phone layout must not scroll sideways.
+    ``reloads``: the page may reload itself meanwhile (a job page when the job ends);
+    then a capture cut short by the reload is not an error."""
+    from playwright.sync_api import Error
+
+    try:
+        page.screenshot(path=str(shots / f"{name}-desktop.png"), full_page=True)
+        page.set_viewport_size(PHONE)
+        page.screenshot(path=str(shots / f"{name}-phone.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name}: the page is {overflow}px wider than a phone screen"
+    except Error:
+        if not reloads:
+            raise
+    finally:
+        page.set_viewport_size(DESKTOP)
+
+

@@ -1,0 +1,206 @@
+"""The forum in a real browser (Debian's chromium via Playwright) against ``fakelens
+serve`` in a subprocess, on SQLite and on PostgreSQL.
+
+Three people: Alice (the first account: admin and moderator), Bob and Carol. Bob analyses
+a photo and shares it with a hostile title and body; Carol votes and replies quoting him;
+Bob is notified, likes and accepts her answer; Carol posts spam, Bob and Alice flag it
+until it is hidden; Alice reviews it and silences Carol; search finds what was posted.
+Every XSS payload must stay inert in the rendered DOM (no dialog, no handler, no
+javascript: link); CSRF and authorization hold in the browser too. Pages are captured at
+desktop and phone width (``FAKELENS_SCREENSHOTS``)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from browserhelpers import DESKTOP, capture
+from servers import Service, service_env
+from webhelpers import PASSWORD
+
+pytestmark = [pytest.mark.realdata, pytest.mark.slow]
+
+XSS_TITLE = '<img src=x onerror="window.__xss=1;alert(1)"> Is this portrait real?'
+XSS_BODY = ("Please check it. <script>window.__xss=2;alert(2)</script>\n\n"
+            "[harmless looking](javascript:window.__xss=3;alert(3)) "
+            '<a href="#" onmouseover="alert(4)">hover</a> '
+            "![pixel](https://tracker.example/p.gif) **thanks**")
+SPAM = "BUY FOLLOWERS NOW at [cheap](https://spam.example) #spamword"
+DOM_PROBE = """() => ({
+  xss: window.__xss || 0,
+  handlers: [...document.querySelectorAll('*')].flatMap(el => [...el.attributes]
+      .filter(a => a.name.startsWith('on')).map(a => el.tagName + ' ' + a.name)),
+  scripts: [...document.scripts].map(s => s.src || 'inline'),
+  badLinks: [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'))
+      .filter(h => /^(javascript|data|vbscript):/i.test(h.trim())),
+  foreignImages: [...document.images].map(i => i.getAttribute('src') || '')
+      .filter(s => /^(https?:)?\\/\\//.test(s)),
+  iframes: document.querySelectorAll('iframe, object, embed').length,
+})"""
+
+
+@pytest.fixture
+def server(tmp_path: Path, database_url, model_dir, tiny_detector):
+    env = service_env(tmp_path / "data", database_url, workers=1, forum_flag_threshold=2)
+    with Service(["serve", "--threads", "1"], env, tmp_path / "serve.log") as service:
+        yield service
+
+
+class Person:
+    """One browser context (own cookies) for one account."""
+
+    def __init__(self, browser, server, name: str, dialogs: list[str], problems: list[str]):
+        self.name, self.server = name, server
+        self.context = browser.new_context(viewport=DESKTOP)
+        self.page = self.context.new_page()
+        self.page.on("dialog", lambda d: (dialogs.append(f"{name}: {d.message}"), d.dismiss()))
+        self.page.on("pageerror", lambda exc: problems.append(f"{name}: {exc}"))
+        self.page.on("console", lambda m: m.type == "error" and problems.append(
+            f"{name}: {m.text}") if "403" not in m.text and "404" not in m.text else None)
+
+    def go(self, path: str):
+        self.page.goto(self.server.url + path)
+        return self.page
+
+    def register(self) -> None:
+        page = self.go("/register")
+        page.fill("#email", f"{self.name}@example.org")
+        page.fill("#username", self.name)
+        page.fill("#password", PASSWORD)
+        page.click("button:has-text('Create account')")
+        page.wait_for_url(self.server.url + "/")
+
+
+def assert_inert(page) -> None:
+    found = page.evaluate(DOM_PROBE)
+    assert found["xss"] == 0, found
+    assert found["handlers"] == [], found
+    assert all(src.endswith("/static/app.js") for src in found["scripts"]), found
+    assert found["badLinks"] == [] and found["foreignImages"] == [], found
+    assert found["iframes"] == 0, found
+
+
+def test_three_people_share_discuss_flag_and_review(browser, server, shots, videos,
+                                                     tiny_detector):
+    dialogs: list[str] = []
+    problems: list[str] = []
+    alice, bob, carol = (Person(browser, server, n, dialogs, problems)
+                         for n in ("alice", "bob", "carol"))
+    try:
+        for person in (alice, bob, carol):
+            person.register()
+
+        # Bob analyses a video and shares the result with a hostile title and body
+        page = bob.page
+        page.set_input_files("#file", str(videos / "ffpp_original_004.mp4"))
+        page.fill("#frames", "4")
+        page.select_option("#model", tiny_detector)
+        page.click("button:has-text('Analyse')")
+        page.wait_for_selector("section.verdict", timeout=120_000)
+        page.click("text=Share on the forum")
+        page.wait_for_url("**/share")
+        page.fill("#title", XSS_TITLE)
+        page.fill("#body", XSS_BODY)
+        page.fill("#tags", "portrait face-swap")
+        page.click("button:has-text('Share')")
+        page.wait_for_url(re.compile(r".*/forum/t/\d+$"))
+        topic_url = page.url.removeprefix(server.url)
+        assert page.locator("h1.topic-title").inner_text() == XSS_TITLE
+        assert page.locator("#share .thumbs img").count() >= 2  # a face and its heatmap
+        assert page.locator("#share svg.timeline").count() == 1
+        assert page.locator(".post-body strong").inner_text() == "thanks"
+        assert_inert(page)
+        capture(page, shots, "forum-topic-shared")
+
+        # Carol finds it in the list, votes FAKE, and replies quoting Bob
+        page = carol.go("/forum")
+        capture(page, shots, "forum-index")
+        page.click(f"a.topic-title[href='{topic_url}']")
+        assert_inert(page)
+        page.click("form.vote-form button[value=FAKE]")
+        page.wait_for_url(f"**{topic_url}*")
+        assert page.locator(".vote-count[data-vote=FAKE]").inner_text() == "Fake 1"
+        assert page.locator("form.vote-form button[aria-pressed=true]").inner_text() == "Fake"
+        page.click("#post-1 >> text=Quote")
+        draft = page.locator("#reply-body").input_value()
+        assert draft.startswith("> **@bob** wrote (post 1):")
+        page.fill("#reply-body", draft + "The left ear is blurred in every frame, @bob.")
+        page.click("button:has-text('Post reply')")
+        page.wait_for_selector("#post-2")
+        assert page.locator("#post-2 blockquote").count() == 1
+        assert "in reply to" in page.locator("#post-2 header").inner_text()
+
+        # Bob is notified, follows the link, likes and accepts Carol's answer
+        page = bob.go("/forum")
+        # quoted and mentioned in one post: one notification
+        assert page.locator("#nav-notifications .badge").inner_text() == "1"
+        page.click("#nav-notifications")
+        assert "@carol quoted your post" in page.locator("ul.notifications").inner_text()
+        capture(page, shots, "forum-notifications")
+        page.click("ul.notifications a >> nth=0")
+        page.wait_for_selector("#post-2")
+        page.click("#post-2 button:has-text('Like')")
+        page.wait_for_selector("#post-2 button:has-text('Unlike')")
+        page.click("#post-2 button:has-text('Accept as answer')")
+        page.wait_for_selector("#post-2.accepted")
+        assert "Accepted answer" in page.locator("#post-2 header").inner_text()
+
+        # Carol cannot edit Bob's post, nor reach the review queue; a cross-site form
+        # post does not land
+        page = carol.go(topic_url)
+        assert page.locator("#post-1 >> text=Edit").count() == 0
+        assert carol.go("/forum/review").locator("h1").inner_text() == "Not allowed"
+        page = carol.page
+        page.set_content(f'<form id="x" method="post" action="{server.url}{topic_url}/reply">'
+                         f'<input name="body" value="forged reply"></form>')
+        page.evaluate("document.getElementById('x').submit()")
+        page.wait_for_load_state()
+        assert "forged reply" not in carol.go(topic_url).content()
+
+        # Carol spams; Bob and Alice flag it (threshold 2): hidden for everyone else
+        page.fill("#reply-body", SPAM)
+        page.click("button:has-text('Post reply')")
+        page.wait_for_selector("#post-3")
+        for person in (bob, alice):
+            page = person.go(topic_url)
+            page.click("#post-3 summary:has-text('Flag')")
+            page.check("#post-3 input[value=spam]")
+            page.click("#post-3 button:has-text('Flag post')")
+            page.wait_for_selector(".notice")
+        assert "hidden until a moderator" in alice.page.locator(".notice").inner_text()
+        assert "BUY FOLLOWERS" not in bob.go(topic_url).locator("#post-3").inner_text()
+
+        # Alice reviews the queue and silences Carol
+        page = alice.go("/forum")
+        assert page.locator("#nav-review .badge").inner_text() == "1"
+        page.click("#nav-review")
+        assert "BUY FOLLOWERS" in page.locator(".review-item").inner_text()
+        capture(page, shots, "forum-review")
+        page.click("button:has-text('Hide and silence @carol')")
+        page.wait_for_selector("text=Nothing to review")
+        page = carol.go(topic_url)
+        page.fill("#reply-body", "Let me post again")
+        page.click("button:has-text('Post reply')")
+        assert "silenced this account" in page.locator(".alert").inner_text()
+
+        # search finds Carol's reply by a word in it, not the hidden spam
+        page = bob.go("/forum")
+        page.fill("#q", "blurred ear")
+        page.click("form.search button")
+        page.wait_for_url("**/forum/search?q=*")
+        hits = page.locator("li.hit")
+        assert hits.count() == 1 and "Is this portrait real?" in hits.inner_text()
+        assert page.locator("li.hit mark").count() >= 1
+        capture(page, shots, "forum-search")
+        page.fill("#q", "spamword")
+        page.click("form.search button")
+        assert "Nothing found" in page.content()
+
+        page = alice.go(topic_url)
+        assert_inert(page)
+        assert dialogs == [], dialogs
+        assert problems == [], problems
+    finally:
+        for person in (alice, bob, carol):
+            person.context.close()
