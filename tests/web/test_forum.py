@@ -275,3 +275,17 @@ def test_search_finds_what_was_posted(bob, carol):
     form(carol, f"/forum/t/{hidden_topic}",
          f"/forum/p/{post_ids(carol, hidden_topic)[0]}/delete")
     assert "gardening" not in titles("tomatoes")
+
+
+def test_forum_settings_in_the_docs_exist_with_their_defaults():
+    from pathlib import Path
+
+    from fakelens.web.settings import WebSettings
+
+    doc = (Path(__file__).parents[2] / "docs" / "FORUM.md").read_text()
+    documented = re.findall(r"`FAKELENS_(FORUM_\w+)`\s+\((\d+)\)", doc)
+    fields = WebSettings.model_fields
+    assert len(dict(documented)) == 7
+    for name, default in documented:
+        assert name.lower() in fields, name
+        assert fields[name.lower()].default == float(default), name

@@ -19,6 +19,9 @@ class SBIData(_Strict):
     cache_weights: list[float] | None = Field(None, description="sampling weight per cache")
     cross_blend_prob: float = Field(0.3, ge=0, le=1)
     val_fraction: float = Field(0.05, gt=0, lt=0.5)
+    degradation: Literal["heavy", "mild"] = Field(
+        "heavy", description="compression/resize recipe applied alike to reals and fakes "
+        "(training.synth.DEGRADATIONS)")
 
 
 class ImageFolderData(_Strict):

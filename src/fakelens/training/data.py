@@ -37,8 +37,10 @@ class SBIPairs(torch.utils.data.Dataset):
     """Each item: a real face and a pseudo-fake made from it (SBI or cross-blend)."""
 
     def __init__(self, crops, meshes, indices, weights, *, size: int, seed: int,
-                 cross_blend_prob: float, length: int, augment: bool = True):
+                 cross_blend_prob: float, length: int, augment: bool = True,
+                 degradation: str = "heavy"):
         self.crops, self.meshes = crops, meshes
+        self.degradation = degradation
         self.indices = np.asarray(indices)
         w = np.asarray(weights, dtype=np.float64)
         self.p = w / w.sum()
@@ -72,9 +74,9 @@ class SBIPairs(torch.utils.data.Dataset):
         real = img
         if self.augment:
             real = synth.degrade(jitter_crop(real, rng, self.size),
-                                 synth.random_degradation(rng), rng)
+                                 synth.random_degradation(rng, self.degradation), rng)
             fake = synth.degrade(jitter_crop(fake, rng, self.size),
-                                 synth.random_degradation(rng), rng)
+                                 synth.random_degradation(rng, self.degradation), rng)
         return real, fake
 
     def __getitem__(self, key: int):

@@ -46,10 +46,11 @@ def build_datasets(cfg: TrainConfig, length: int):
                                   for c, w in zip(caches, weights_per_cache, strict=True)])
         train_idx, val_idx = split_by_group(groups, data.val_fraction, cfg.seed)
         train = SBIPairs(crops, meshes, train_idx, weights[train_idx], size=cfg.input_size,
-                         seed=cfg.seed, cross_blend_prob=data.cross_blend_prob, length=length)
+                         seed=cfg.seed, cross_blend_prob=data.cross_blend_prob, length=length,
+                         degradation=data.degradation)
         val = SBIPairs(crops, meshes, val_idx, np.ones(len(val_idx)), size=cfg.input_size,
                        seed=cfg.seed + 1, cross_blend_prob=data.cross_blend_prob,
-                       length=min(400, len(val_idx)))
+                       length=min(400, len(val_idx)), degradation=data.degradation)
         return train, val
     if data.kind == "images":
         caches = [load_face_cache(p) for p in data.face_caches]

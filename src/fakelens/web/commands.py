@@ -1,5 +1,5 @@
-"""CLI sub-commands ``serve``, ``worker`` and ``db upgrade``; the web stack is imported only
-when they run."""
+"""CLI sub-commands ``serve``, ``worker``, ``db upgrade`` and ``users``; the web stack is
+imported only when they run."""
 
 from __future__ import annotations
 
