@@ -66,3 +66,16 @@ def test_degrade_keeps_shape_and_is_seeded(face):
     b = synth.degrade(img, d, np.random.default_rng(0))
     assert a.shape == img.shape and a.dtype == np.uint8 and np.array_equal(a, b)
     assert not np.array_equal(a, img)
+
+
+def test_mild_degradation_is_milder_than_heavy():
+    from fakelens.training.synth import random_degradation
+
+    rng = np.random.default_rng(0)
+    mild = [random_degradation(rng, "mild") for _ in range(500)]
+    heavy = [random_degradation(rng, "heavy") for _ in range(500)]
+    assert min(d.jpeg_quality for d in mild if d.jpeg_quality) >= 65
+    assert min(d.scale for d in mild if d.scale) >= 0.6
+    assert min(d.jpeg_quality for d in heavy if d.jpeg_quality) < 40
+    assert sum(d.jpeg_quality is not None for d in mild) < sum(
+        d.jpeg_quality is not None for d in heavy)

@@ -204,3 +204,55 @@ def test_three_people_share_discuss_flag_and_review(browser, server, shots, vide
     finally:
         for person in (alice, bob, carol):
             person.context.close()
+
+
+def test_two_people_topic_edit_delete_and_authorization(browser, server, shots):
+    """Dana opens a topic from the form (tags, hostile link text), Eve replies; Dana edits
+    (marked edited) and deletes her reply; Eve sees no edit/delete controls on Dana's posts
+    and cannot open her edit page."""
+    dialogs: list[str] = []
+    problems: list[str] = []
+    dana, eve = (Person(browser, server, n, dialogs, problems) for n in ("dana", "eve"))
+    try:
+        dana.register()
+        eve.register()
+        page = dana.go("/forum")
+        page.click("text=New topic")
+        page.select_option("#category", "methods-and-tools")
+        page.fill("#title", "Which detectors handle lip-sync fakes?")
+        page.fill("#body", 'See [this "paper"](https://example.org/p?a=1&b=<x>) and '
+                           "[a trap](javascript:alert(document.cookie)).")
+        page.fill("#tags", "lip-sync Datasets")
+        page.click("button:has-text('Create topic')")
+        page.wait_for_url(re.compile(r".*/forum/t/\d+$"))
+        topic_url = page.url.removeprefix(server.url)
+        assert page.locator("a.tag").all_inner_texts() == ["#datasets", "#lip-sync"]
+        link = page.locator(".post-body a").first
+        assert link.get_attribute("href") == "https://example.org/p?a=1&b=%3Cx%3E"
+        assert "nofollow" in link.get_attribute("rel")
+        assert_inert(page)
+
+        page = eve.go(topic_url)
+        assert page.locator("#post-1 >> text=Edit").count() == 0
+        assert page.locator("#post-1 button:has-text('Delete')").count() == 0
+        page.fill("#reply-body", "Try the **lip-sync** benchmark.")
+        page.click("button:has-text('Post reply')")
+        page.wait_for_selector("#post-2")
+        post_id = page.locator("#post-1").get_attribute("data-post-id")
+        assert eve.go(f"/forum/p/{post_id}/edit").locator("h1").inner_text() == "Not allowed"
+
+        page = dana.go(topic_url)
+        page.click("#post-1 >> text=Edit")
+        page.fill("#body", "See the FaceForensics++ paper instead.")
+        page.click("button:has-text('Save')")
+        page.wait_for_selector("#post-1 .edited")
+        assert "FaceForensics++ paper instead" in page.locator("#post-1 .post-body").inner_text()
+        page = eve.go(topic_url)
+        page.click("#post-2 button:has-text('Delete')")
+        page.wait_for_selector("#post-2 .placeholder")
+        assert "lip-sync benchmark" not in page.locator("#post-2").inner_text()
+        capture(page, shots, "forum-topic-two-people")
+        assert dialogs == [] and problems == [], (dialogs, problems)
+    finally:
+        for person in (dana, eve):
+            person.context.close()
