@@ -5,9 +5,10 @@ session and commits."""
 from __future__ import annotations
 
 import re
+import time
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from fakelens.db.tables import Role, User, utcnow
@@ -28,6 +29,7 @@ from fakelens.forum.policy import (
 from fakelens.forum.tables import Category, Like, Notification, Post, Tag, Topic, TopicTag
 
 TAG = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
+_WRITE_ATTEMPTS = 8
 
 
 def parse_tags(raw: str) -> list[str]:
@@ -152,10 +154,27 @@ def reply(db: Session, rules: ForumRules, user: User, topic: Topic, body: str,
         reply_to = db.get(Post, reply_to_id)
         if reply_to is None or reply_to.topic_id != topic.id:
             raise InvalidPost("the quoted post is not in this topic")
+    for attempt in range(_WRITE_ATTEMPTS):
+        try:
+            return _insert_reply(db, user, topic, body, rendered, reply_to)
+        except (IntegrityError, OperationalError) as exc:
+            # two replies at once took the same number, or (SQLite) the other writer's
+            # commit made this transaction's snapshot stale: start again
+            db.rollback()
+            if attempt == _WRITE_ATTEMPTS - 1 or (isinstance(exc, OperationalError)
+                                                  and "locked" not in str(exc)):
+                raise
+            time.sleep(0.02 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _insert_reply(db: Session, user: User, topic: Topic, body: str,
+                  rendered: markup.Rendered, reply_to: Post | None) -> Post:
     now = utcnow()
-    # the topic row lock orders concurrent replies (PostgreSQL; SQLite writes one at a time)
+    # the topic row lock orders concurrent replies on PostgreSQL
     db.execute(select(Topic.id).where(Topic.id == topic.id).with_for_update())
-    number = (db.scalar(select(func.max(Post.number)).where(Post.topic_id == topic.id)) or 0) + 1
+    number = (db.scalar(select(func.max(Post.number)).where(Post.topic_id == topic.id))
+              or 0) + 1
     post = Post(topic_id=topic.id, user_id=user.id, number=number, body=body,
                 html=rendered.html, reply_to_id=reply_to.id if reply_to else None,
                 created_at=now)

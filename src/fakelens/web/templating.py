@@ -39,6 +39,14 @@ def _nav_counts(request: Request) -> dict[str, int]:
         return counts
 
 
+FLASH_KEY = "flash"
+
+
+def flash(request: Request, message: str) -> None:
+    """A message for the next page this browser renders (after a redirect)."""
+    request.session[FLASH_KEY] = message
+
+
 def template_globals(request: Request) -> dict:
     return {"csrf_token": csrf_token(request), "csrf_field": CSRF_FIELD,
-            "nav_counts": _nav_counts(request)}
+            "nav_counts": _nav_counts(request), "flashed": request.session.pop(FLASH_KEY, None)}

@@ -19,7 +19,7 @@ from fakelens.forum.search import search
 from fakelens.forum.shares import my_vote, snapshot_of, vote_counts
 from fakelens.web.deps import DbSession, MaybeUser, PageUser
 from fakelens.web.routes.auth import Csrf
-from fakelens.web.templating import VERDICT_WORDS, render
+from fakelens.web.templating import VERDICT_WORDS, flash, render
 from fakelens.web.timeline import timeline_svg, track_colour
 
 router = APIRouter()
@@ -203,12 +203,11 @@ def flag(request: Request, db: DbSession, user: PageUser, rules: Rules, post_id:
          reason: Annotated[str, Form(max_length=16)] = "",
          note: Annotated[str, Form(max_length=500)] = "") -> Response:
     post = posts.get_post(db, post_id)
-    topic = posts.get_topic(db, post.topic_id, user)
+    posts.get_topic(db, post.topic_id, user)
     hidden = flag_post(db, rules, user, post, reason, note)
-    message = ("Thanks: the post is hidden until a moderator reviews it." if hidden else
-               "Thanks: moderators will review this post.")
-    return _topic_page(request, db, user, topic, queries.page_of_post(db, post),
-                       notice=message)
+    flash(request, "Thanks: the post is hidden until a moderator reviews it." if hidden else
+          "Thanks: moderators will review this post.")
+    return see_other(post_url(post, POSTS_PER_PAGE))
 
 
 @router.get("/forum/search", response_class=HTMLResponse, name="forum_search")
