@@ -57,14 +57,14 @@ class User(Base):
     silenced_until: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user",
+                                                  cascade="all, delete-orphan")
+
     def has_role(self, role: Role) -> bool:
         return Role(self.role).rank >= role.rank
 
     def is_silenced(self, now: datetime | None = None) -> bool:
         return self.silenced_until is not None and self.silenced_until > (now or utcnow())
-
-    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user",
-                                                  cascade="all, delete-orphan")
 
 
 class ApiToken(Base):

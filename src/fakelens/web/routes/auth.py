@@ -24,8 +24,8 @@ from fakelens.web.templating import render
 router = APIRouter(include_in_schema=False)
 
 MIN_PASSWORD = 10
-USERNAME = re.compile(r"^[a-z0-9_]{3,20}$")
 MAX_PASSWORD = 1024
+USERNAME = re.compile(r"^[a-z0-9_]{3,20}$")
 
 
 def check_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> None:
@@ -35,7 +35,6 @@ def check_csrf(request: Request, csrf_token: Annotated[str, Form()] = "") -> Non
 
 
 Csrf = Depends(check_csrf)
-
 
 
 def _safe_next(target: str | None) -> str:
@@ -109,7 +108,7 @@ def login(request: Request, db: DbSession, email: Annotated[str, Form(max_length
     user = db.scalar(select(User).where(User.email == email))
     if not verify_password(user.password_hash if user else None, password) or user is None:
         return render(request, "login.html", status=400, email=email, next=_safe_next(next),
-                       errors=["Wrong e-mail address or password."])
+                      errors=["Wrong e-mail address or password."])
     _start_session(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 

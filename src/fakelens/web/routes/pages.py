@@ -25,7 +25,6 @@ router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
 
 
-
 def _models() -> list[str]:
     from fakelens.models.registry import installed_detectors
 
