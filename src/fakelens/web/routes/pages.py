@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from fakelens.db.tables import AnalysisRow, Status
 from fakelens.errors import FakeLensError
+from fakelens.forum.shares import shared_topic
 from fakelens.jobs.tasks import face_image_path
 from fakelens.types import Analysis
 from fakelens.web.deps import AppSettings, DbSession, PageAnalysis, PageUser
@@ -54,7 +55,7 @@ async def upload(request: Request, user: PageUser, db: DbSession,
         message = exc.message if isinstance(exc, ApiError) else str(exc)
         code = exc.code if isinstance(exc, ApiError) else error_code(exc)
         return render(request, "upload.html", status=status, user=user, models=_models(),
-                       settings=settings, errors=[message], error_code=code)
+                      settings=settings, errors=[message], error_code=code)
     return RedirectResponse(request.url_for("analysis_page", analysis_id=row.public_id)
                             .path, status_code=303)
 
@@ -62,8 +63,6 @@ async def upload(request: Request, user: PageUser, db: DbSession,
 @router.get("/analyses/{analysis_id}", response_class=HTMLResponse, name="analysis_page")
 def analysis_page(request: Request, row: PageAnalysis, user: PageUser,
                   db: DbSession) -> HTMLResponse:
-    from fakelens.forum.shares import shared_topic
-
     result = Analysis.model_validate_json(row.result_json) if row.result_json else None
     return render(request, "analysis.html", user=user, row=row, result=result,
                   finished=row.status in (Status.DONE, Status.FAILED),
@@ -88,7 +87,7 @@ def history(request: Request, user: PageUser, db: DbSession,
                       .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
     return render(request, "history.html", user=user, rows=rows, page=page, pages=pages,
-                   total=total, verdict_words=VERDICT_WORDS)
+                  total=total, verdict_words=VERDICT_WORDS)
 
 
 @router.get("/analyses/{analysis_id}/faces/{track_id}-{kind}.png", name="face_image")
