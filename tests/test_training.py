@@ -114,3 +114,16 @@ def test_export_matches_torch_and_records_sha256(tiny_cache, tmp_path):
         assert get_detector(cfg.name).config == conf
     finally:
         del os.environ["FAKELENS_WEIGHTS_DIR"]
+
+
+def test_every_packaged_config_validates():
+    from importlib import resources
+
+    from fakelens.training.config import load_config
+
+    folder = resources.files("fakelens.training") / "configs"
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".yaml"))
+    assert "faceswap_frames.yaml" in names and "faceswap_frames_mild.yaml" in names
+    configs = {name: load_config(folder / name) for name in names}
+    assert configs["faceswap_frames.yaml"].data.degradation == "heavy"  # the shipped recipe
+    assert configs["faceswap_frames_mild.yaml"].data.degradation == "mild"
