@@ -315,3 +315,49 @@ def test_concurrent_replies_get_distinct_numbers(client, admin):
     with sessions() as db:
         count = db.scalar(select(func.count()).select_from(Post))
     assert count == 17
+
+
+def test_concurrent_flags_and_new_tags(client, admin):
+    """Members flagging one post at the same moment (each twice): one flag each; topics
+    adding the same new tag at once share one tag."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fakelens.errors import InvalidPost
+    from fakelens.forum import moderation
+    from fakelens.forum import posts as forum_posts
+    from fakelens.forum.policy import ForumRules
+    from fakelens.forum.tables import Flag, Tag
+
+    names = [f"flagger{i}" for i in range(6)]
+    for name in names:
+        member(client, name)
+    topic_id = new_topic(admin, "Flag magnet topic", "spam spam spam")
+    post_id = post_ids(admin, topic_id)[0]
+    sessions = client.app.state.sessions
+
+    def flag(name: str) -> str:
+        with sessions() as db:
+            user = db.scalar(select(User).where(User.username == name))
+            try:
+                moderation.flag_post(db, ForumRules(flag_threshold=len(names) + 1), user,
+                                     forum_posts.get_post(db, post_id), "spam")
+                return "flagged"
+            except InvalidPost:
+                return "again"
+
+    def topic_with_tag(i: int) -> None:
+        with sessions() as db:
+            user = db.scalar(select(User).where(User.username == "admin"))
+            forum_posts.create_topic(db, ForumRules(), user,
+                                     forum_posts.get_category(db, "methods-and-tools"),
+                                     f"Tagged topic {i}", "body", tags="brand-new-tag")
+
+    with ThreadPoolExecutor(6) as pool:
+        outcomes = list(pool.map(flag, names * 2))
+        list(pool.map(topic_with_tag, range(6)))
+    assert sorted(outcomes) == ["again"] * 6 + ["flagged"] * 6
+    with sessions() as db:
+        assert db.scalar(select(func.count()).select_from(Flag)) == 6
+        assert db.scalar(select(func.count()).select_from(Tag)
+                         .where(Tag.name == "brand-new-tag")) == 1
+    assert admin.get("/forum/tags/brand-new-tag").text.count('class="topic-title"') == 6

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from importlib import resources
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
+from sqlalchemy import Engine, Table, create_engine, event, inspect, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -90,6 +90,19 @@ def include_object(obj, name: str | None, type_: str, reflected: bool, compare_t
     from fakelens.forum.tables import is_search_object
 
     return not is_search_object(name, type_)
+
+
+def insert_or_ignore(session: Session, table: Table, **values) -> bool:
+    """``INSERT ... ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL: True if the row was
+    inserted, False if a unique constraint already held such a row. Unlike a SAVEPOINT
+    around a plain insert, this never fails the surrounding transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = (insert(table).values(**values).on_conflict_do_nothing()
+                 .returning(*table.primary_key.columns))
+    return session.execute(statement).first() is not None
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from fakelens.db.engine import insert_or_ignore
 from fakelens.db.tables import Role, User, utcnow
 from fakelens.errors import InvalidPost, NotAllowed, NotFound
 from fakelens.forum.policy import ForumRules, can_see_post, is_moderator, require
@@ -36,12 +36,10 @@ def flag_post(db: Session, rules: ForumRules, user: User, post: Post, reason: st
     require(not user.is_silenced(), "a silenced account cannot flag posts")
     if post.deleted_at is not None or not can_see_post(user, post):
         raise NotFound("no such post")
-    try:
-        with db.begin_nested():
-            db.add(Flag(post_id=post.id, user_id=user.id, reason=reason,
-                        note=note.strip()[:500]))
-    except IntegrityError as exc:
-        raise InvalidPost("you flagged this post already; moderators will look at it") from exc
+    if not insert_or_ignore(db, Flag.__table__, post_id=post.id, user_id=user.id,
+                            reason=reason, note=note.strip()[:500], created_at=utcnow()):
+        db.rollback()
+        raise InvalidPost("you flagged this post already; moderators will look at it")
     open_flags = db.scalar(select(func.count(func.distinct(Flag.user_id))).where(
         Flag.post_id == post.id, Flag.resolved_at.is_(None))) or 0
     if open_flags >= rules.flag_threshold and not post.hidden:

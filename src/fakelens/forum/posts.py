@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from fakelens.db.engine import insert_or_ignore
 from fakelens.db.tables import Role, User, utcnow
 from fakelens.errors import InvalidPost, NotAllowed, NotFound
 from fakelens.forum import markup
@@ -80,15 +81,9 @@ def get_post(db: Session, post_id: int) -> Post:
 def _set_tags(db: Session, topic: Topic, names: list[str]) -> None:
     db.execute(delete(TopicTag).where(TopicTag.topic_id == topic.id))
     for name in names:
-        tag = db.scalar(select(Tag).where(Tag.name == name))
-        if tag is None:
-            try:  # two topics may create the same new tag at once
-                with db.begin_nested():
-                    tag = Tag(name=name)
-                    db.add(tag)
-            except IntegrityError:
-                tag = db.scalar(select(Tag).where(Tag.name == name))
-        db.add(TopicTag(topic_id=topic.id, tag_id=tag.id))
+        insert_or_ignore(db, Tag.__table__, name=name)  # two topics may add it at once
+        tag_id = db.scalar(select(Tag.id).where(Tag.name == name))
+        db.add(TopicTag(topic_id=topic.id, tag_id=tag_id))
 
 
 def topic_tags(db: Session, topic_ids: list[int]) -> dict[int, list[str]]:
