@@ -46,17 +46,17 @@ def _keep_attribute(tag: str, attribute: str, value: str) -> str | None:
 
 
 def _link_mentions(html: str, known: set[str] | None) -> str:
-    # outside tags and code only: split the HTML into tags and text, skip <code>/<pre>
+    # in text only: split the HTML into tags and text, skip what is inside code, pre or a
     parts = re.split(r"(<[^>]+>)", html)
-    inside_code = 0
+    skip_depth = 0
     for i, part in enumerate(parts):
         if part.startswith("<"):
             if re.match(r"<(code|pre|a)\b", part):
-                inside_code += 1
+                skip_depth += 1
             elif re.match(r"</(code|pre|a)>", part):
-                inside_code = max(0, inside_code - 1)
+                skip_depth = max(0, skip_depth - 1)
             continue
-        if not inside_code:
+        if not skip_depth:
             parts[i] = MENTION.sub(
                 lambda m: (f'<a href="/forum/u/{m[1]}" class="mention">@{m[1]}</a>'
                            if known is None or m[1] in known else m[0]), part)

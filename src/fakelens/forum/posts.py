@@ -25,6 +25,7 @@ from fakelens.forum.policy import (
     check_content,
     check_may_post,
     check_text,
+    is_moderator,
     require,
 )
 from fakelens.forum.tables import Category, Like, Notification, Post, Tag, Topic, TopicTag
@@ -65,8 +66,7 @@ def get_category(db: Session, slug: str) -> Category:
 
 def get_topic(db: Session, topic_id: int, viewer: User | None = None) -> Topic:
     topic = db.get(Topic, topic_id)
-    if topic is None or (topic.deleted_at is not None and not (
-            viewer is not None and viewer.has_role(Role.MODERATOR))):
+    if topic is None or (topic.deleted_at is not None and not is_moderator(viewer)):
         raise NotFound("no such topic (it may have been deleted)")
     return topic
 
@@ -228,20 +228,19 @@ def toggle_like(db: Session, user: User, post: Post) -> bool:
     if post.user_id == user.id:
         raise NotAllowed("you cannot like your own post")
     require(can_see_post(user, post) and post.deleted_at is None, "this post is not visible")
-    existing = db.get(Like, (post.id, user.id))
-    delta = -1 if existing else 1
-    if existing:
-        db.delete(existing)
+    if db.get(Like, (post.id, user.id)) is None:
+        delta = 1
+        changed = insert_or_ignore(db, Like.__table__, post_id=post.id, user_id=user.id,
+                                   created_at=utcnow())
     else:
-        db.add(Like(post_id=post.id, user_id=user.id))
-    try:
-        db.flush()
-    except IntegrityError:  # a double click raced itself: the like exists
-        db.rollback()
-        return True
-    db.execute(update(Post).where(Post.id == post.id).values(like_count=Post.like_count + delta))
-    db.execute(update(Topic).where(Topic.id == post.topic_id)
-               .values(like_count=Topic.like_count + delta))
+        delta = -1
+        changed = db.execute(delete(Like).where(Like.post_id == post.id, Like.user_id == user.id)
+                             .returning(Like.post_id)).first() is not None
+    if changed:  # a double click racing itself counts once
+        db.execute(update(Post).where(Post.id == post.id)
+                   .values(like_count=Post.like_count + delta))
+        db.execute(update(Topic).where(Topic.id == post.topic_id)
+                   .values(like_count=Topic.like_count + delta))
     db.commit()
     return delta > 0
 

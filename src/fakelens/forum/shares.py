@@ -52,12 +52,14 @@ def active_share(db: Session, row: AnalysisRow) -> SharedAnalysis | None:
                                                   SharedAnalysis.unshared_at.is_(None)))
 
 
+def topic_id_of(db: Session, share: SharedAnalysis) -> int | None:
+    return db.scalar(select(Topic.id).where(Topic.share_id == share.id))
+
+
 def shared_topic(db: Session, row: AnalysisRow) -> tuple[SharedAnalysis, int] | None:
     """The analysis' active share and the id of its topic, if it is shared."""
     share = active_share(db, row)
-    if share is None:
-        return None
-    topic_id = db.scalar(select(Topic.id).where(Topic.share_id == share.id))
+    topic_id = topic_id_of(db, share) if share is not None else None
     return (share, topic_id) if topic_id is not None else None
 
 
@@ -69,10 +71,9 @@ def share_analysis(db: Session, rules: ForumRules, settings: WebSettings, user: 
         raise NotFound("no such analysis")
     if row.status != Status.DONE or not row.result_json:
         raise InvalidPost("only a finished analysis can be shared")
-    existing = active_share(db, row)
+    existing = shared_topic(db, row)
     if existing is not None:
-        topic_id = db.scalar(select(Topic.id).where(Topic.share_id == existing.id))
-        raise InvalidPost(f"this analysis is shared already (topic {topic_id})")
+        raise InvalidPost(f"this analysis is shared already (topic {existing[1]})")
     analysis = Analysis.model_validate_json(row.result_json)
     share = SharedAnalysis(analysis_id=row.id, user_id=user.id, snapshot_json="{}")
     db.add(share)

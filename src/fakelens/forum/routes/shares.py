@@ -7,13 +7,11 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from sqlalchemy import select
 
 from fakelens.errors import ForumError, NotFound
 from fakelens.forum import posts, queries, shares
 from fakelens.forum.policy import is_moderator
 from fakelens.forum.routes.common import Rules, see_other
-from fakelens.forum.tables import Topic
 from fakelens.types import Analysis
 from fakelens.web.deps import AppSettings, DbSession, PageAnalysis, PageUser
 from fakelens.web.routes.auth import Csrf
@@ -63,7 +61,7 @@ def share(request: Request, db: DbSession, user: PageUser, row: PageAnalysis, ru
 
 
 def _topic_of(db, share) -> int:
-    topic_id = db.scalar(select(Topic.id).where(Topic.share_id == share.id))
+    topic_id = shares.topic_id_of(db, share)
     if topic_id is None:
         raise NotFound("no such shared analysis")
     return topic_id
