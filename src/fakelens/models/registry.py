@@ -22,6 +22,7 @@ ARCHITECTURE_SUMMARIES = {
     "resnext50_lstm": "ResNeXt50_32x4d frame encoder + LSTM over the face track",
     "mobilenet_gru": "MobileNetV2 frame encoder + bidirectional GRU over the face track",
     "mobilenet_frame": "MobileNetV2 frame/image classifier (stills)",
+    "mobilenet_xray": "MobileNetV2 frame classifier + where-blended map (heatmaps)",
 }
 
 

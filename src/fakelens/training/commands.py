@@ -62,8 +62,13 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
                           label, args.frames)
                    for p in sorted(root.rglob("*")) if p.suffix.lower() in MEDIA_SUFFIXES]
     else:
-        sources = [Source(str(i.path), i.group, i.label, args.frames)
-                   for i in open_dataset(args.dataset)]
+        items = open_dataset(args.dataset)
+        if args.split:
+            from fakelens.training.splits import select
+
+            items = select(root, items, args.split)
+        sources = _pair_sources(items, args.frames) if args.pairs else [
+            Source(str(i.path), i.group, i.label, args.frames) for i in items]
     if args.only:
         sources = [s for s in sources if Path(s.path).stem in set(args.only)]
     if not sources:
@@ -74,6 +79,19 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
     n_real = sum(s.label == REAL for s in sources)
     print(f"{len(sources)} sources ({n_real} real) -> {args.out}")
     return 0
+
+
+def _pair_sources(items, frames: int):
+    """One source per group holding a REAL clip and a FAKE made from it."""
+    from fakelens.training.datasets import FAKE, REAL
+    from fakelens.training.preprocess import Source
+
+    by_group: dict[str, dict[int, list]] = {}
+    for i in items:
+        by_group.setdefault(i.group, {}).setdefault(i.label, []).append(i)
+    return [Source(str(g[REAL][0].path), group, REAL, frames, fake_path=str(fake.path))
+            for group, g in sorted(by_group.items()) if REAL in g and FAKE in g
+            for fake in g[FAKE]]
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -99,6 +117,10 @@ def add_training_commands(sub) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--label", default=None, help="label every file of a plain folder (real)")
     p.add_argument("--only", nargs="*", default=None, help="keep only these file stems")
+    p.add_argument("--split", choices=["train", "val", "test"], default=None,
+                   help="only the items of this role (training/splits.py)")
+    p.add_argument("--pairs", action="store_true",
+                   help="aligned crops of each FAKE and the REAL clip of its group")
     p.add_argument("--frames", type=int, default=1, help="frames sampled per video")
     p.add_argument("--crop-scale", type=float, default=1.0)
     p.add_argument("--size", type=int, default=192)

@@ -24,6 +24,26 @@ class SBIData(_Strict):
         "(training.synth.DEGRADATIONS)")
 
 
+class MixedData(_Strict):
+    """Aligned real/fake pairs of real manipulations mixed with pseudo-fakes of real faces;
+    checkpoints are selected on held-out real clips and real fakes (video-level AUC)."""
+
+    kind: Literal["mixed"] = "mixed"
+    face_caches: list[Path] = Field(description="real faces (stills and video frames): "
+                                    "self-blends, cross-blends, self-reenactments")
+    cache_weights: list[float] | None = Field(None, description="sampling weight per cache")
+    pair_caches: list[Path] = Field(default_factory=list,
+                                    description="preprocess --pairs caches (training role)")
+    pair_share: float = Field(0.35, ge=0, le=1, description="share of items from pair caches")
+    cross_blend_prob: float = Field(0.25, ge=0, le=1)
+    reenact_prob: float = Field(0.15, ge=0, le=1, description="for faces of video tracks")
+    degradation: Literal["heavy", "mild"] = "heavy"
+    val_pair_caches: list[Path] = Field(description="pair caches of the validation role")
+    val_real_caches: list[Path] = Field(default_factory=list,
+                                        description="real clips of the validation role")
+    val_frames_per_clip: int = Field(16, ge=1)
+
+
 class ImageFolderData(_Strict):
     kind: Literal["images"] = "images"
     face_caches: list[Path] = Field(description="face caches with real (0) and fake (1) labels")
@@ -42,7 +62,7 @@ class TrainConfig(_Strict):
     name: str = Field(description="name of the trained model (file names, registry)")
     architecture: str
     pretrained: bool = True
-    data: SBIData | ImageFolderData | TemporalData = Field(discriminator="kind")
+    data: SBIData | MixedData | ImageFolderData | TemporalData = Field(discriminator="kind")
     init_from: Path | None = Field(None, description="checkpoint to start from (temporal stage)")
     input_size: int = Field(160, ge=32)
     crop_scale: float = Field(1.0, gt=0.5, le=3.0)
@@ -52,6 +72,11 @@ class TrainConfig(_Strict):
     max_steps: int = Field(1500, ge=1)
     max_minutes: float = Field(60.0, gt=0)
     warmup_steps: int = Field(50, ge=0)
+    schedule: Literal["steps", "time"] = Field(
+        "steps", description="cosine decay over max_steps, or over max_minutes (a fixed "
+        "time budget: the rate reaches its floor when the time is up)")
+    blend_loss_weight: float = Field(0.0, ge=0, description="auxiliary where-blended map "
+                                     "loss (architectures with a blend head)")
     eval_every: int = Field(100, ge=1)
     patience: int = Field(6, ge=1, description="evaluations without improvement before stop")
     checkpoint_every: int = Field(50, ge=1)

@@ -23,22 +23,33 @@ def to_tensor(rgb: np.ndarray, size: int, mean=IMAGENET_MEAN, std=IMAGENET_STD) 
     return (x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
 
 
+def jitter_params(rng: np.random.Generator, n: int, min_frac: float = 0.9
+                  ) -> tuple[int, int, int, bool]:
+    """(side, x0, y0, flip) of a small random crop of an ``n``x``n`` image."""
+    side = int(n * rng.uniform(min_frac, 1.0))
+    x0, y0 = rng.integers(0, n - side + 1, size=2)
+    return side, int(x0), int(y0), bool(rng.random() < 0.5)
+
+
+def apply_jitter(img: np.ndarray, params: tuple[int, int, int, bool], size: int) -> np.ndarray:
+    side, x0, y0, flip = params
+    out = cv2.resize(img[y0:y0 + side, x0:x0 + side], (size, size), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(out[:, ::-1]) if flip else out
+
+
 def jitter_crop(img: np.ndarray, rng: np.random.Generator, size: int,
                 min_frac: float = 0.9) -> np.ndarray:
     """Small random crop (scale and offset) resized to ``size``; random horizontal flip."""
-    n = img.shape[0]
-    side = int(n * rng.uniform(min_frac, 1.0))
-    x0, y0 = rng.integers(0, n - side + 1, size=2)
-    out = cv2.resize(img[y0:y0 + side, x0:x0 + side], (size, size), interpolation=cv2.INTER_AREA)
-    return out[:, ::-1] if rng.random() < 0.5 else out
+    return apply_jitter(img, jitter_params(rng, img.shape[0], min_frac), size)
 
 
 class SBIPairs(torch.utils.data.Dataset):
-    """Each item: a real face and a pseudo-fake made from it (SBI or cross-blend)."""
+    """Each item: a real face and a pseudo-fake made from it (SBI, cross-blend, or, for
+    faces with other frames of the same video, a lower-face self-reenactment)."""
 
     def __init__(self, crops, meshes, indices, weights, *, size: int, seed: int,
                  cross_blend_prob: float, length: int, augment: bool = True,
-                 degradation: str = "heavy"):
+                 degradation: str = "heavy", groups=None, reenact_prob: float = 0.0):
         self.crops, self.meshes = crops, meshes
         self.degradation = degradation
         self.indices = np.asarray(indices)
@@ -46,10 +57,19 @@ class SBIPairs(torch.utils.data.Dataset):
         self.p = w / w.sum()
         self.size, self.seed = size, seed
         self.cross_blend_prob = cross_blend_prob
+        self.reenact_prob = reenact_prob
         self.length = length
         self.augment = augment
         self._pose = np.stack([synth.pose_descriptor(meshes[i].astype(np.float32))
                                for i in self.indices]) if cross_blend_prob > 0 else None
+        self._same_video: dict[int, np.ndarray] = {}
+        if reenact_prob > 0 and groups is not None:
+            g = np.asarray(groups)[self.indices]
+            for name in np.unique(g):
+                members = np.flatnonzero(g == name)
+                if len(members) >= 4:  # a video track, not a still
+                    for pos in members:
+                        self._same_video[int(pos)] = members
 
     def __len__(self) -> int:
         return self.length
@@ -60,18 +80,27 @@ class SBIPairs(torch.utils.data.Dataset):
         d = np.linalg.norm(self._pose[candidates] - self._pose[pos], axis=1)
         return int(self.indices[candidates[np.argmin(d)]])
 
-    def make_pair(self, key: int) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng([self.seed, key])
+    def synthesise(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(real face, pseudo-fake, blend mask), before augmentation."""
         pos = int(rng.choice(len(self.indices), p=self.p))
         i = int(self.indices[pos])
         img, mesh = self.crops[i], self.meshes[i].astype(np.float32)
-        if self._pose is not None and rng.random() < self.cross_blend_prob:
+        same = self._same_video.get(pos)
+        if same is not None and rng.random() < self.reenact_prob:
+            j = int(self.indices[int(rng.choice(same[same != pos]))])
+            fake, mask = synth.self_reenact(img, mesh, self.crops[j],
+                                            self.meshes[j].astype(np.float32), rng)
+        elif self._pose is not None and rng.random() < self.cross_blend_prob:
             j = self._donor(pos, rng)
-            fake, _ = synth.cross_blend(img, mesh, self.crops[j],
-                                        self.meshes[j].astype(np.float32), rng)
+            fake, mask = synth.cross_blend(img, mesh, self.crops[j],
+                                           self.meshes[j].astype(np.float32), rng)
         else:
-            fake, _ = synth.self_blend(img, mesh, rng)
-        real = img
+            fake, mask = synth.self_blend(img, mesh, rng)
+        return img, fake, mask
+
+    def make_pair(self, key: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([self.seed, key])
+        real, fake, _ = self.synthesise(rng)
         if self.augment:
             real = synth.degrade(jitter_crop(real, rng, self.size),
                                  synth.random_degradation(rng, self.degradation), rng)
@@ -83,6 +112,74 @@ class SBIPairs(torch.utils.data.Dataset):
         real, fake = self.make_pair(key)
         return torch.stack([to_tensor(real, self.size), to_tensor(fake, self.size)]), \
             torch.tensor([0.0, 1.0])
+
+
+class MixedPairs(torch.utils.data.Dataset):
+    """Real/fake pairs from two sources, with where-blended maps for an auxiliary head:
+
+    * with probability ``pair_share``, an aligned pair of a real clip and the fake made
+      from it (same frame, same crop), augmented identically so that only the
+      manipulation tells them apart; its map is where the two differ;
+    * otherwise a pseudo-fake of ``sbi`` (self-blend, cross-blend, self-reenactment);
+      its map is the blend mask.
+
+    Items: ``(crops [2,3,S,S], labels [2], maps [2,m,m])``; the real face's map is zero.
+    """
+
+    def __init__(self, sbi: SBIPairs, pair_real, pair_fake, pair_indices, *, size: int,
+                 seed: int, length: int, pair_share: float, map_size: int,
+                 augment: bool = True, degradation: str = "heavy"):
+        self.sbi, self.pair_real, self.pair_fake = sbi, pair_real, pair_fake
+        self.pair_indices = np.asarray(pair_indices)
+        self.size, self.seed, self.length = size, seed, length
+        self.pair_share = pair_share if len(self.pair_indices) else 0.0
+        self.map_size, self.augment, self.degradation = map_size, augment, degradation
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _map(self, mask: np.ndarray, params) -> np.ndarray:
+        m = apply_jitter(mask.astype(np.float32), params, self.size) if params else mask
+        return cv2.resize(np.ascontiguousarray(m), (self.map_size, self.map_size),
+                          interpolation=cv2.INTER_AREA)
+
+    def __getitem__(self, key: int):
+        rng = np.random.default_rng([self.seed, key])
+        if rng.random() < self.pair_share:
+            i = int(rng.choice(self.pair_indices))
+            real, fake = self.pair_real[i], self.pair_fake[i]
+            mask = synth.pair_mask(real, fake)
+            params = jitter_params(rng, real.shape[0]) if self.augment else None
+            fake_params = params
+        else:
+            real, fake, mask = self.sbi.synthesise(rng)
+            params = jitter_params(rng, real.shape[0]) if self.augment else None
+            fake_params = jitter_params(rng, real.shape[0]) if self.augment else None
+        if self.augment:
+            d_real = synth.random_degradation(rng, self.degradation)
+            d_fake = d_real if fake_params is params else \
+                synth.random_degradation(rng, self.degradation)
+            real = synth.degrade(apply_jitter(real, params, self.size), d_real, rng)
+            fake = synth.degrade(apply_jitter(fake, fake_params, self.size), d_fake, rng)
+        maps = np.stack([np.zeros((self.map_size, self.map_size), np.float32),
+                         self._map(mask, fake_params)])
+        return (torch.stack([to_tensor(real, self.size), to_tensor(fake, self.size)]),
+                torch.tensor([0.0, 1.0]), torch.from_numpy(maps))
+
+
+class VideoFrames(torch.utils.data.Dataset):
+    """Unaugmented face crops of whole clips, for video-level validation: items are
+    ``(crop [1,3,S,S], label [1])`` and ``clips`` names the clip of each item."""
+
+    def __init__(self, crops, labels, clips, *, size: int):
+        self.crops, self.labels, self.clips, self.size = crops, labels, np.asarray(clips), size
+
+    def __len__(self) -> int:
+        return len(self.crops)
+
+    def __getitem__(self, i: int):
+        return to_tensor(self.crops[i], self.size).unsqueeze(0), \
+            torch.tensor([float(self.labels[i])])
 
 
 class LabelledFaces(torch.utils.data.Dataset):

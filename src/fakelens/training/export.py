@@ -23,7 +23,10 @@ PARITY_TOLERANCE = 1e-3
 
 
 class FrameGraph(nn.Module):
-    """crops [N,3,H,W] -> logits [N], embeddings [N,C], cam [N,h,w] (mean(cam) == logit)."""
+    """crops [N,3,H,W] -> logits [N], embeddings [N,C], cam [N,h,w].
+
+    ``cam`` is the where-blended map (per-cell logit) of models with a blend head, and
+    otherwise the class activation map (mean(cam) == logit)."""
 
     def __init__(self, model):
         super().__init__()
@@ -34,6 +37,8 @@ class FrameGraph(nn.Module):
         emb = fmap.mean(dim=(2, 3))
         head = self.model.frame_head
         logits = head(emb).squeeze(-1)
+        if self.model.blend_head is not None:
+            return logits, emb, self.model.blend_head(fmap)[:, 0]
         cam = (fmap * head.weight.view(1, -1, 1, 1)).sum(dim=1) + head.bias
         return logits, emb, cam
 

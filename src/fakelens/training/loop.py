@@ -20,7 +20,7 @@ from safetensors.torch import load_file, save_file
 from fakelens.models.architectures import build_model
 from fakelens.training import metrics
 from fakelens.training.config import TrainConfig
-from fakelens.training.data import LabelledFaces, PseudoTracks, SBIPairs
+from fakelens.training.data import LabelledFaces, MixedPairs, PseudoTracks, SBIPairs, VideoFrames
 from fakelens.training.datasets import split_by_group
 from fakelens.training.preprocess import load_face_cache
 
@@ -34,8 +34,59 @@ def _as_clips(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     return x.reshape(-1, *x.shape[2:]), y.reshape(-1)
 
 
+def _concat_caches(paths, weights=None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    caches = [load_face_cache(p) for p in paths]
+    merged = {k: np.concatenate([c[k] for c in caches]) for k in ("crops", "mesh", "group")}
+    weights = weights or [1.0] * len(caches)
+    per_item = np.concatenate([np.full(len(c["crops"]), w / len(c["crops"]))
+                               for c, w in zip(caches, weights, strict=True)])
+    return merged, per_item
+
+
+def _even(n: int, k: int) -> np.ndarray:
+    return np.unique(np.linspace(0, n - 1, min(n, k)).round().astype(int))
+
+
+def video_validation(data, size: int) -> VideoFrames:
+    """Held-out real clips and real fakes, ``val_frames_per_clip`` evenly spaced frames
+    of each: checkpoint selection looks at what the benchmark measures (real media)."""
+    crops, labels, clips = [], [], []
+
+    def add(frames, label, name):
+        for i in _even(len(frames), data.val_frames_per_clip):
+            crops.append(frames[i])
+            labels.append(label)
+            clips.append(name)
+
+    for p in data.val_pair_caches:
+        c = load_face_cache(p)
+        for g in np.unique(c["group"]):
+            sel = np.flatnonzero(c["group"] == g)
+            add(c["crops"][sel], 0, f"{g}/real")
+            add(c["fake_crops"][sel], 1, f"{g}/fake")
+    for p in data.val_real_caches:
+        c = load_face_cache(p)
+        for g in np.unique(c["group"]):
+            add(c["crops"][c["group"] == g], 0, f"{g}/real")
+    return VideoFrames(np.stack(crops), np.array(labels), clips, size=size)
+
+
 def build_datasets(cfg: TrainConfig, length: int):
     data = cfg.data
+    if data.kind == "mixed":
+        faces, weights = _concat_caches(data.face_caches, data.cache_weights)
+        n = len(faces["crops"])
+        sbi = SBIPairs(faces["crops"], faces["mesh"], np.arange(n), weights,
+                       size=cfg.input_size, seed=cfg.seed, cross_blend_prob=data.cross_blend_prob,
+                       length=length, degradation=data.degradation, groups=faces["group"],
+                       reenact_prob=data.reenact_prob)
+        pairs = [load_face_cache(p) for p in data.pair_caches]
+        real = np.concatenate([c["crops"] for c in pairs]) if pairs else faces["crops"][:0]
+        fake = np.concatenate([c["fake_crops"] for c in pairs]) if pairs else real
+        train = MixedPairs(sbi, real, fake, np.arange(len(real)), size=cfg.input_size,
+                           seed=cfg.seed, length=length, pair_share=data.pair_share,
+                           map_size=-(-cfg.input_size // 32), degradation=data.degradation)
+        return train, video_validation(data, cfg.input_size)
     if data.kind == "sbi":
         caches = [load_face_cache(p) for p in data.face_caches]
         crops = np.concatenate([c["crops"] for c in caches])
@@ -85,11 +136,13 @@ def build_datasets(cfg: TrainConfig, length: int):
     return train, val
 
 
-def _lr_factor(step: int, cfg: TrainConfig) -> float:
+def _lr_factor(step: int, cfg: TrainConfig, elapsed_s: float = 0.0) -> float:
     if step < cfg.warmup_steps:
         return (step + 1) / cfg.warmup_steps
     progress = (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps)
-    return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+    if cfg.schedule == "time":
+        progress = max(progress, elapsed_s / (cfg.max_minutes * 60))
+    return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
 class Trainer:
@@ -151,7 +204,7 @@ class Trainer:
         loader = torch.utils.data.DataLoader(val, batch_size=16, num_workers=0)
         ys, zs = [], []
         with torch.no_grad():
-            for x, y in loader:
+            for x, y, *_ in loader:
                 clips, labels = _as_clips(x, y)
                 ys.append(labels.numpy())
                 zs.append(self._logits(clips.to(self.device)).float().cpu().numpy())
@@ -160,8 +213,17 @@ class Trainer:
             self.model.features.eval()
         y, z = np.concatenate(ys), np.concatenate(zs)
         p = 1 / (1 + np.exp(-z))
-        return {"auc": metrics.roc_auc(y, z), "loss": metrics.log_loss(y, p),
-                "acc": metrics.accuracy(y, p, 0.5), "labels": y, "logits": z}
+        out = {"auc": metrics.roc_auc(y, z), "loss": metrics.log_loss(y, p),
+               "acc": metrics.accuracy(y, p, 0.5), "labels": y, "logits": z}
+        if isinstance(val, VideoFrames):
+            # select on real media: mean of the video-level and the frame-level AUC
+            names = sorted(set(val.clips))
+            vy = np.array([y[val.clips == c][0] for c in names])
+            vp = np.array([p[val.clips == c].mean() for c in names])
+            out.update(frame_auc=out["auc"], video_auc=metrics.roc_auc(vy, vp),
+                       real_clips_above_half=float((vp[vy == 0] >= 0.5).mean()))
+            out["auc"] = (out["video_auc"] + out["frame_auc"]) / 2
+        return out
 
     def fit(self) -> dict:
         cfg = self.cfg
@@ -173,6 +235,7 @@ class Trainer:
                                              num_workers=cfg.workers, drop_last=True,
                                              persistent_workers=False)
         loss_fn = torch.nn.BCEWithLogitsLoss()
+        blend_weight = cfg.blend_loss_weight if self.model.blend_head is not None else 0.0
         self.model.train()
         if self.temporal_only:
             self.model.features.eval()
@@ -184,14 +247,20 @@ class Trainer:
                       TextColumn("{task.completed}/{task.total} {task.fields[info]}"),
                       TimeElapsedColumn(), transient=False) as bar:
             task = bar.add_task(cfg.name, total=cfg.max_steps, completed=start, info="")
-            for x, y in loader:
+            for x, y, *maps in loader:
                 step = self.state["step"]
                 for g in self.opt.param_groups:
-                    g["lr"] = cfg.lr * _lr_factor(step, cfg)
+                    g["lr"] = cfg.lr * _lr_factor(step, cfg, self.state["elapsed_s"])
                 clips, labels = _as_clips(x, y)
                 clips, labels = clips.to(self.device), labels.to(self.device)
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
-                    loss = loss_fn(self._logits(clips).float(), labels)
+                    if blend_weight and maps:
+                        out = self.model(clips)
+                        target = maps[0].flatten(0, 1).to(self.device)
+                        loss = loss_fn(out["frame_logits"][:, 0].float(), labels) + \
+                            blend_weight * loss_fn(out["blend_logits"].float(), target)
+                    else:
+                        loss = loss_fn(self._logits(clips).float(), labels)
                 self.opt.zero_grad(set_to_none=True)
                 loss.backward()
                 self.opt.step()
@@ -206,8 +275,14 @@ class Trainer:
                     self.state["history"].append({"step": step, "train_loss":
                                                   float(np.mean(running[-cfg.eval_every:])),
                                                   "val_auc": ev["auc"], "val_loss": ev["loss"],
-                                                  "minutes": self.state["elapsed_s"] / 60})
-                    log.info("step %d val auc %.4f loss %.4f", step, ev["auc"], ev["loss"])
+                                                  "minutes": self.state["elapsed_s"] / 60,
+                                                  **{k: ev[k] for k in ("video_auc",
+                                                     "frame_auc", "real_clips_above_half")
+                                                     if k in ev}})
+                    log.info("step %d val %s", step, {k: round(float(v), 4) for k, v in
+                                                       self.state["history"][-1].items()})
+                    if isinstance(val, VideoFrames):  # every evaluated step can be chosen
+                        self._save(f"step-{step:05d}")
                     if ev["auc"] > self.state["best_auc"]:
                         self.state["best_auc"], self.state["stale"] = ev["auc"], 0
                         self._save("best")

@@ -32,6 +32,7 @@ class Source:
     group: str  # identity or source video: splits never cut a group
     label: int  # 0 real, 1 fake
     frames: int = 1  # frames to sample from a video
+    fake_path: str | None = None  # a pair: the fake made from this real video, same frames
 
 
 def _worker_init(settings_json: str, scale: float, size: int) -> None:
@@ -73,11 +74,45 @@ def _faces_of(src: Source) -> tuple[list[dict], list[str]]:
     return out, skipped
 
 
+def _pairs_of(src: Source) -> tuple[list[dict], list[str]]:
+    """Aligned real/fake crops: the face is found on the real frame and the same box and
+    landmarks crop the fake frame of the same index, so a pair differs only by the
+    manipulation."""
+    det, mesh, scale, size = _W["det"], _W["mesh"], _W["scale"], _W["size"]
+    out, skipped = [], []
+    try:
+        real_frames = list(iter_frames(src.path, probe(src.path), frames=src.frames))
+        fake_frames = {f.index: f for f in iter_frames(src.fake_path, probe(src.fake_path),
+                                                       frames=src.frames)}
+    except FakeLensError as exc:
+        return [], [f"{src.path}: {exc}"]
+    for frame in real_frames:
+        fake = fake_frames.get(frame.index)
+        if fake is None or fake.rgb.shape != frame.rgb.shape:
+            skipped.append(f"{src.fake_path}@{frame.timestamp_s:.2f}s: no matching frame")
+            continue
+        faces = det.detect(frame.rgb)
+        if not faces:
+            skipped.append(f"{src.path}@{frame.timestamp_s:.2f}s: no face")
+            continue
+        face = faces[0]
+        m = crop_matrix(face.box, face.landmarks, scale, size)
+        dense = mesh.landmarks(frame.rgb, face.box, face.landmarks)
+        out.append({"crop": crop_face(frame.rgb, face.box, face.landmarks, scale=scale,
+                                      size=size),
+                    "fake_crop": crop_face(fake.rgb, face.box, face.landmarks, scale=scale,
+                                           size=size),
+                    "mesh": transform_points(dense, m).astype(np.float16),
+                    "five": transform_points(face.landmarks, m).astype(np.float16),
+                    "group": src.group, "label": src.label})
+    return out, skipped
+
+
 def _shard(args) -> tuple[int, list[dict], list[str]]:
     index, sources = args
     faces, skipped = [], []
     for src in sources:
-        f, s = _faces_of(src)
+        f, s = _pairs_of(src) if src.fake_path else _faces_of(src)
         faces.extend(f)
         skipped.extend(s)
     return index, faces, skipped
@@ -87,7 +122,9 @@ def build_face_cache(sources: list[Source], out_dir: Path, settings: Settings, *
                      crop_scale: float, size: int, workers: int = 2,
                      shard_size: int = 500) -> Path:
     """Write shards ``faces-NNNN.npz`` and ``manifest.json``; already written shards are
-    kept, so an interrupted run resumes where it stopped."""
+    kept, so an interrupted run resumes where it stopped. Sources with a ``fake_path``
+    give pair caches: ``crops`` are the real faces and ``fake_crops`` the same crops of
+    the fake."""
     out_dir.mkdir(parents=True, exist_ok=True)
     manifest_path = out_dir / "manifest.json"
     manifest = {"crop_scale": crop_scale, "size": size, "shards": {}, "skipped": []}
@@ -109,7 +146,9 @@ def build_face_cache(sources: list[Source], out_dir: Path, settings: Settings, *
                          mesh=np.stack([f["mesh"] for f in faces]),
                          five=np.stack([f["five"] for f in faces]),
                          group=np.array([f["group"] for f in faces]),
-                         label=np.array([f["label"] for f in faces], np.int8))
+                         label=np.array([f["label"] for f in faces], np.int8),
+                         **({"fake_crops": np.stack([f["fake_crop"] for f in faces])}
+                            if "fake_crop" in faces[0] else {}))
             manifest["shards"][str(index)] = {"file": name if faces else None,
                                               "faces": len(faces), "skipped": len(skipped)}
             manifest["skipped"].extend(skipped)

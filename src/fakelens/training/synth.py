@@ -221,3 +221,42 @@ def temporal_self_blend(frames: list[np.ndarray], landmarks: list[np.ndarray],
         fakes.append(blend(source, target, mask))
         masks.append(mask)
     return fakes, masks
+
+
+def lower_face_points(landmarks: np.ndarray) -> np.ndarray:
+    """Mesh points from the nose down (mouth, cheeks, chin): the region that expression
+    reenactment and lip-sync rewrite. Index 1 of MediaPipe's mesh is the nose tip."""
+    pts = np.asarray(landmarks, dtype=np.float32)
+    return pts[pts[:, 1] >= pts[1, 1] - 0.05 * np.ptp(pts[:, 1])]
+
+
+def self_reenact(img: np.ndarray, landmarks: np.ndarray, other: np.ndarray,
+                 other_lm: np.ndarray, rng: np.random.Generator
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """A reenactment-style pseudo-fake: the mouth and lower face of *another frame of the
+    same person*, aligned on the face mesh and blended into this frame. The identity is
+    unchanged (as with Face2Face, NeuralTextures or a lip-sync), only the lower face is
+    foreign, with its resampling and boundary."""
+    h, w = img.shape[:2]
+    m, _ = cv2.estimateAffinePartial2D(other_lm.astype(np.float32),
+                                       landmarks.astype(np.float32))
+    if m is None:
+        return self_blend(img, landmarks, rng)
+    warped = cv2.warpAffine(other, m, (w, h), flags=cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REFLECT)
+    mask = deform_mask(hull_mask(lower_face_points(landmarks), (h, w)), rng)
+    warped = _match_colour(warped, img, mask)
+    if rng.random() < 0.5:
+        warped = sharpen_or_blur(warped, rng)
+    if rng.random() < 0.3:
+        warped = resample(warped, rng, low=0.6)
+    mask *= rng.choice(BLEND_RATIOS[2:])
+    return blend(warped, img, mask), mask
+
+
+def pair_mask(real: np.ndarray, fake: np.ndarray) -> np.ndarray:
+    """Where an aligned fake differs from its own original, in [0, 1] (smoothed, with
+    compression noise below the floor removed)."""
+    diff = np.abs(real.astype(np.float32) - fake.astype(np.float32)).mean(axis=2)
+    diff = cv2.GaussianBlur(diff, (0, 0), max(1.0, real.shape[0] / 64))
+    return np.clip((diff - 4.0) / 12.0, 0.0, 1.0)

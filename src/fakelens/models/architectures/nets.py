@@ -45,12 +45,14 @@ class FrameSequenceModel(nn.Module):
     """CNN frame encoder + linear frame head (+ optional temporal head)."""
 
     def __init__(self, backbone: str, pretrained: bool, temporal: dict | None,
-                 dropout: float = 0.2):
+                 dropout: float = 0.2, blend_map: bool = False):
         super().__init__()
         self.features, self.embed_dim = BACKBONES[backbone](pretrained)
         self.dropout = nn.Dropout(dropout)
         self.frame_head = nn.Linear(self.embed_dim, 1)
         self.temporal = TemporalHead(self.embed_dim, **temporal) if temporal else None
+        # Face X-ray style: per-cell logit of "this region was blended in"
+        self.blend_head = nn.Conv2d(self.embed_dim, 1, kernel_size=1) if blend_map else None
 
     def feature_maps(self, crops: torch.Tensor) -> torch.Tensor:  # [N,3,H,W] -> [N,C,h,w]
         return self.features(crops)
@@ -61,9 +63,13 @@ class FrameSequenceModel(nn.Module):
     def forward(self, clips: torch.Tensor) -> dict[str, torch.Tensor]:
         b, t = clips.shape[:2]
         # channels-last is about twice as fast on CPU for these convolutions
-        emb = self.embed(clips.flatten(0, 1).contiguous(memory_format=torch.channels_last))
+        fmap = self.feature_maps(clips.flatten(0, 1).contiguous(
+            memory_format=torch.channels_last))
+        emb = fmap.mean(dim=(2, 3))
         frame_logits = self.frame_head(self.dropout(emb)).view(b, t)
         out = {"frame_logits": frame_logits}
+        if self.blend_head is not None:
+            out["blend_logits"] = self.blend_head(fmap)[:, 0]  # [b*t, h, w]
         if self.temporal is not None:
             out["track_logit"] = self.temporal(emb.view(b, t, -1))
         return out
@@ -75,6 +81,7 @@ class Architecture:
     description: str
     backbone: str
     temporal: dict | None
+    blend_map: bool = False
 
 
 ARCHITECTURES: dict[str, Architecture] = {
@@ -90,10 +97,14 @@ ARCHITECTURES: dict[str, Architecture] = {
                                       "bidirectional": True}),
         Architecture("mobilenet_frame", "MobileNetV2 frame/image classifier (stills)",
                      "mobilenet_v2", None),
+        Architecture("mobilenet_xray",
+                     "MobileNetV2 frame classifier + where-blended map head (Face X-ray style)",
+                     "mobilenet_v2", None, blend_map=True),
     ]
 }
 
 
 def build_model(architecture: str, *, pretrained: bool = True) -> FrameSequenceModel:
     arch = ARCHITECTURES[architecture]
-    return FrameSequenceModel(arch.backbone, pretrained, arch.temporal)
+    return FrameSequenceModel(arch.backbone, pretrained, arch.temporal,
+                              blend_map=arch.blend_map)
