@@ -75,7 +75,7 @@ def _write_face_images(settings: WebSettings, public_id: str, detailed) -> None:
         ev = detailed.evidence[track.track_id]
         deciding = max(track.model_scores, key=lambda m: m.score).model
         cfg = installed[deciding].config if deciding in installed else None
-        face, heat = key_face(ev.crops, ev.cams, track, cfg.temperature if cfg else 1.0,
+        face, heat = key_face(ev.crops, ev.cams, track, cfg.heatmap_temperature if cfg else 1.0,
                               detailed.analysis.threshold)
         for kind, rgb in (("face", face), ("heatmap", heat)):
             ok, png = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))

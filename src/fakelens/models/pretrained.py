@@ -29,15 +29,26 @@ class PretrainedConfig(BaseModel):
     colour_order: Literal["RGB", "BGR"] = "RGB"
     labels: tuple[str, str] = ("real", "fake")
     temperature: float = Field(1.0, gt=0, description="frame logits are divided by this")
+    logit_offset: float = Field(0.0, description="subtracted from frame logits before the "
+                                "temperature: probability = sigmoid((logit - offset) / T)")
     temporal_temperature: float = Field(1.0, gt=0, description="same, for the track logit")
     threshold: float = Field(0.5, gt=0, lt=1)
     frame_graph: str = Field(description="ONNX file: crops -> logits, embeddings, cam")
+    heatmap: Literal["class-activation", "blend-map"] = Field(
+        "class-activation", description="what the graph's cam output is: a class activation "
+        "map (per-cell logit contribution) or a where-blended map (per-cell logit)")
     frame_sha256: str
     temporal_graph: str | None = Field(None, description="ONNX file: embeddings -> track logit")
     temporal_sha256: str | None = None
     applies_to: tuple[str, ...] = Field(("video", "image"), description="media kinds scored")
     metrics: dict[str, str] = Field(default_factory=dict, description="from the model card")
     training: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def heatmap_temperature(self) -> float:
+        """A class activation map shares the frame logit's scale; a where-blended map has
+        its own, trained on masks."""
+        return self.temperature if self.heatmap == "class-activation" else 1.0
 
     @classmethod
     def load(cls, path: Path) -> PretrainedConfig:

@@ -78,7 +78,7 @@ class Detector:
             emb.append(out[1])
             cams.append(out[2])
         z = np.concatenate(logits).astype(np.float64)
-        probs = 1.0 / (1.0 + np.exp(-z / self.config.temperature))
+        probs = 1.0 / (1.0 + np.exp(-(z - self.config.logit_offset) / self.config.temperature))
         return FrameOutputs(probs, z, np.concatenate(emb), np.concatenate(cams))
 
     def score_track(self, embeddings: np.ndarray) -> float | None:
@@ -91,14 +91,18 @@ class Detector:
         return float(1.0 / (1.0 + np.exp(-float(z.ravel()[0]) / t)))
 
 
-_loaded: dict[tuple[str, int], Detector] = {}
 _lock = threading.Lock()
 
 
+_loaded: dict[tuple[str, str, int], Detector] = {}
+
+
 def load_detector(name: str, threads: int = 0) -> Detector:
-    """The named installed detector, loaded once per process."""
+    """The named installed detector, loaded once per process (per weights folder, so
+    that a benchmark can compare two versions of one detector in one process)."""
+    installed = get_detector(name)
     with _lock:
-        key = (name, threads)
+        key = (name, str(installed.folder), threads)
         if key not in _loaded:
-            _loaded[key] = Detector(get_detector(name), threads)
+            _loaded[key] = Detector(installed, threads)
         return _loaded[key]

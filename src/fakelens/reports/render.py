@@ -132,7 +132,7 @@ def _track_context(detailed: DetailedAnalysis, track: Track) -> dict:
     is_video = a.media.kind == "video"
     ev = detailed.evidence[track.track_id]
     cfg = _model_config(_deciding_model(track) or "")
-    temperature = cfg.temperature if cfg else 1.0
+    temperature = cfg.heatmap_temperature if cfg else 1.0
     picks = explain.suspicious_frames(track, HEATMAP_FRAMES)
     heatmaps = []
     for i in picks:

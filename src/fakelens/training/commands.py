@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -16,12 +17,31 @@ def cmd_train(args: argparse.Namespace) -> int:
     return train_main(argv)
 
 
+def cmd_suite(args: argparse.Namespace) -> int:
+    from fakelens.training.suite import run_suite
+
+    data = Path(args.data) if args.data else Path(os.environ.get("FAKELENS_SAMPLES", ""))
+    if not data.is_dir():
+        print("error: --suite needs the shared data folder (--data DIR or FAKELENS_SAMPLES)",
+              file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    run_suite(data, out, suite=args.suite, baseline=args.baseline, frames=args.frames)
+    print((out / "suite.md").read_text())
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from fakelens.training.datasets import open_dataset
     from fakelens.training.evaluate import run_eval
 
+    if args.suite:
+        return cmd_suite(args)
+    if not args.dataset:
+        print("error: give a dataset or --suite NAME", file=sys.stderr)
+        return 2
     items = open_dataset(args.dataset, split=args.split)
     if args.exclude:
         items = [i for i in items if i.path.stem not in set(args.exclude)]
@@ -102,7 +122,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     info = ship(frame_run=args.run, frame_config=args.config, out_dir=args.out,
                 task=args.task, description=args.description,
                 applies_to=tuple(args.applies_to.split(",")), temporal_run=args.temporal_run,
-                temporal_config=args.temporal_config, calibration_cache=args.calibration_cache)
+                temporal_config=args.temporal_config, calibration_cache=args.calibration_cache,
+                checkpoint=args.checkpoint)
     print(json.dumps(info, indent=1))
     return 0
 
@@ -138,7 +159,11 @@ def add_training_commands(sub) -> None:
     p.add_argument("--applies-to", default="video,image")
     p.add_argument("--calibration-cache", type=Path, default=None,
                    help="face cache of real faces the run never saw: the temperature is "
-                        "fitted on self-blended pairs made from it")
+                        "fitted on self-blended pairs made from it (mixed runs: a labelled "
+                        "photo cache whose real photos outside the benchmark's hold-out "
+                        "join the real clips of calibration)")
+    p.add_argument("--checkpoint", default="best", help="checkpoint of the run to ship "
+                   "(best, last or step-NNNNN)")
     p.add_argument("--out", type=Path, default=Path("src/fakelens/weights"))
     p.set_defaults(func=cmd_export)
 
@@ -149,8 +174,14 @@ def add_training_commands(sub) -> None:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="AUC, EER, AP, log loss with bootstrap intervals")
-    p.add_argument("dataset", help="folder with labels.csv, real/+fake/, or ffpp:|celebdf:|"
-                                   "dfdc:PATH")
+    p.add_argument("dataset", nargs="?", help="folder with labels.csv, real/+fake/, or "
+                                              "ffpp:|celebdf:|dfdc:PATH")
+    p.add_argument("--suite", default=None, help="the quality benchmark (default): every "
+                   "held-out set of the shared data, beside --baseline weights")
+    p.add_argument("--data", default=None, help="shared data folder for --suite (default: "
+                   "$FAKELENS_SAMPLES)")
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="folder of previous weights to score beside the installed ones")
     p.add_argument("--model", default=None, help="installed detector (default: shipped ones)")
     p.add_argument("--out", default="eval-out", help="folder for eval.json, eval.md, roc.png")
     p.add_argument("--frames", type=int, default=32)

@@ -115,3 +115,31 @@ def fit_temperature(labels, logits) -> float:
         m1, m2 = lo + (hi - lo) / 3, hi - (hi - lo) / 3
         lo, hi = (lo, m2) if nll(m1) < nll(m2) else (m1, hi)
     return float((lo + hi) / 2)
+
+
+def fit_platt(labels, logits, *, balanced: bool = True) -> tuple[float, float]:
+    """(offset b, temperature T) minimising the log loss of sigmoid((logit - b) / T),
+    each class weighted equally when ``balanced`` (a calibration set is rarely drawn with
+    the prior of the media people check). Grid search, then coordinate refinement."""
+    y, z = _check(labels, logits)
+    if len(np.unique(y)) < 2:
+        raise ValueError("calibration needs both classes")
+    w = np.where(y == 1, 0.5 / (y == 1).sum(), 0.5 / (y == 0).sum()) if balanced else \
+        np.full(len(y), 1.0 / len(y))
+
+    def nll(b: float, t: float) -> float:
+        p = np.clip(1 / (1 + np.exp(-(z - b) / t)), 1e-7, 1 - 1e-7)
+        return float(-(w * (y * np.log(p) + (1 - y) * np.log(1 - p))).sum())
+
+    ts = np.exp(np.linspace(np.log(0.2), np.log(20), 60))
+    bs = np.linspace(z.min(), z.max(), 81)
+    _, b, t = min((nll(b, t), b, t) for b in bs for t in ts)
+    step_b, step_t = (bs[1] - bs[0]), 1.1
+    for _ in range(60):
+        cands = [(b + step_b, t), (b - step_b, t), (b, t * step_t), (b, t / step_t)]
+        best = min(cands, key=lambda c: nll(*c))
+        if nll(*best) < nll(b, t):
+            b, t = best
+        else:
+            step_b, step_t = step_b / 2, 1 + (step_t - 1) / 2
+    return float(b), float(t)

@@ -38,11 +38,41 @@ def validation_logits(run_dir: Path, config_path: Path, checkpoint: str = "best"
     return ev["labels"], ev["logits"]
 
 
+def ship_on_real_media(*, run: Path, config: Path, out_dir: Path, task: str,
+                       description: str, applies_to: tuple[str, ...], checkpoint: str,
+                       photo_cache: Path | None) -> dict:
+    """A mixed run: calibrate the chosen checkpoint on held-out real media, export."""
+    from fakelens.training.calibrate import calibrate, calibration_media
+
+    cfg = load_config(config)
+    weights = run / f"{checkpoint}.safetensors"
+    cal = calibrate(calibration_media(weights, cfg, photo_cache))
+    summary = json.loads((run / "summary.json").read_text())
+    chosen = next((h for h in summary["history"] if f"step-{h['step']:05d}" == checkpoint),
+                  None)
+    training = {"steps_run": str(summary["steps"]), "minutes": f"{summary['minutes']:.1f}",
+                "checkpoint": checkpoint}
+    if chosen:
+        training.update({k: f"{chosen[k]:.4f}" for k in ("video_auc", "frame_auc")
+                         if k in chosen})
+    training.update({f"calibration_{k}": str(v) for k, v in cal.summary().items()})
+    export_detector(weights, cfg, out_dir, task=task, description=description,
+                    temperature=cal.temperature, logit_offset=cal.offset,
+                    applies_to=applies_to, training=training)
+    info = cal.summary()
+    log.info("shipped %s: %s", cfg.name, info)
+    return info
+
+
 def ship(*, frame_run: Path, frame_config: Path, out_dir: Path, task: str, description: str,
          applies_to: tuple[str, ...], temporal_run: Path | None = None,
          temporal_config: Path | None = None, metrics_card: dict[str, str] | None = None,
-         calibration_cache: Path | None = None) -> dict:
+         calibration_cache: Path | None = None, checkpoint: str = "best") -> dict:
     """Fit temperatures (frame head; temporal head if any), export ONNX + config."""
+    if load_config(frame_config).data.kind == "mixed":
+        return ship_on_real_media(run=frame_run, config=frame_config, out_dir=out_dir,
+                                  task=task, description=description, applies_to=applies_to,
+                                  checkpoint=checkpoint, photo_cache=calibration_cache)
     y, z = validation_logits(frame_run, frame_config, calibration_cache=calibration_cache)
     temperature = metrics.fit_temperature(y, z)
     info = {"frame_val_auc": metrics.roc_auc(y, z), "temperature": temperature,

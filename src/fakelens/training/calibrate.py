@@ -1,0 +1,127 @@
+"""Calibration on real media: the face-swap detector's offset and temperature are fitted
+on held-out real clips, real photos and real fakes (validation role, never the
+benchmark's), then the offset is raised until few real media reach the threshold.
+
+A detector fitted on pseudo-fakes of photos (v1) called most real webcam clips fake:
+the scale of its scores had never seen real video. Here the calibration set is what a
+user sends: whole clips scored like ``analyze()`` does (robust mean of frames) and stills.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+from fakelens.analysis.verdict import DEFAULT_BAND, robust_mean
+from fakelens.models.architectures import build_model
+from fakelens.training import metrics
+from fakelens.training.config import TrainConfig
+from fakelens.training.data import to_tensor
+from fakelens.training.datasets import split_by_group
+from fakelens.training.loop import video_validation
+from fakelens.training.preprocess import load_face_cache
+
+log = logging.getLogger(__name__)
+
+THRESHOLD = 0.5
+MAX_REAL_AT_THRESHOLD = 1 / 12  # real media scored >= threshold
+MAX_REAL_IN_BAND = 1 / 5  # real media scored >= threshold - band
+
+
+@dataclass
+class CalibrationMedia:
+    name: str
+    label: int
+    kind: str  # "video" or "image"
+    logits: np.ndarray
+
+
+@dataclass
+class Calibration:
+    offset: float
+    temperature: float
+    fitted_offset: float  # before the real-media constraint
+    media: list[CalibrationMedia] = field(repr=False)
+
+    def prob(self, logits: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-(np.asarray(logits) - self.offset) / self.temperature))
+
+    def media_scores(self, kind: str, label: int) -> np.ndarray:
+        return np.array([robust_mean(self.prob(m.logits)) for m in self.media
+                         if m.kind == kind and m.label == label])
+
+    def summary(self) -> dict:
+        out = {"offset": round(self.offset, 4), "temperature": round(self.temperature, 4),
+               "fitted_offset": round(self.fitted_offset, 4)}
+        for kind in ("video", "image"):
+            for label, name in ((0, "real"), (1, "fake")):
+                s = self.media_scores(kind, label)
+                if len(s):
+                    out[f"{kind}_{name}_n"] = len(s)
+                    out[f"{kind}_{name}_at_threshold"] = int((s >= THRESHOLD).sum())
+                    out[f"{kind}_{name}_in_band"] = int(
+                        (np.abs(s - THRESHOLD) < DEFAULT_BAND).sum())
+            reals, fakes = self.media_scores(kind, 0), self.media_scores(kind, 1)
+            if len(reals) and len(fakes):
+                out[f"{kind}_auc"] = round(metrics.roc_auc(
+                    np.r_[np.zeros(len(reals)), np.ones(len(fakes))], np.r_[reals, fakes]), 4)
+        return out
+
+
+def checkpoint_logits(checkpoint: Path, cfg: TrainConfig, crops: np.ndarray,
+                      batch: int = 64) -> np.ndarray:
+    model = build_model(cfg.architecture, pretrained=False)
+    model.load_state_dict(load_file(checkpoint))
+    model.eval()
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(crops), batch):
+            x = torch.stack([to_tensor(c, cfg.input_size) for c in crops[i:i + batch]])
+            out.append(model(x.unsqueeze(1))["frame_logits"][:, 0].numpy())
+    return np.concatenate(out).astype(np.float64)
+
+
+def calibration_media(checkpoint: Path, cfg: TrainConfig,
+                      photo_cache: Path | None) -> list[CalibrationMedia]:
+    """Validation clips (real and fake) and the real photos of ``photo_cache`` outside
+    the benchmark's 20% hold-out (same group split as ``fakelens eval --suite``)."""
+    val = video_validation(cfg.data, cfg.input_size)
+    z = checkpoint_logits(checkpoint, cfg, val.crops)
+    media = [CalibrationMedia(c, int(val.labels[val.clips == c][0]), "video",
+                              z[val.clips == c]) for c in sorted(set(val.clips))]
+    if photo_cache is not None:
+        cache = load_face_cache(photo_cache)
+        train_idx, _ = split_by_group(cache["group"], 0.2, 0)
+        real = train_idx[cache["label"][train_idx] == 0]
+        zp = checkpoint_logits(checkpoint, cfg, cache["crops"][real])
+        media += [CalibrationMedia(str(cache["group"][i]), 0, "image", zp[k:k + 1])
+                  for k, i in enumerate(real)]
+    return media
+
+
+def calibrate(media: list[CalibrationMedia]) -> Calibration:
+    """Balanced Platt fit on frames (each medium weighted alike), then the smallest
+    offset that keeps real clips and real photos under both limits."""
+    y = np.concatenate([np.full(len(m.logits), m.label) for m in media])
+    z = np.concatenate([m.logits for m in media])
+    b, t = metrics.fit_platt(y, z)
+    cal = Calibration(b, t, b, media)
+
+    def within_limits(c: Calibration) -> bool:
+        for kind in ("video", "image"):
+            s = c.media_scores(kind, 0)
+            if len(s) and ((s >= THRESHOLD).mean() > MAX_REAL_AT_THRESHOLD
+                           or (s >= THRESHOLD - DEFAULT_BAND).mean() > MAX_REAL_IN_BAND):
+                return False
+        return True
+
+    step = 0.05 * t
+    while not within_limits(cal) and cal.offset < b + 40 * t:
+        cal.offset += step
+    log.info("calibration: %s", cal.summary())
+    return cal

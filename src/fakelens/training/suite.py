@@ -1,0 +1,178 @@
+"""``fakelens eval --suite default``: the one quality benchmark.
+
+Scores the installed detectors through the product's own ``analyze()`` path (shipped
+defaults, 32 evenly spaced frames) on every public held-out set, beside a previous
+version of the weights, and writes one table: per set the AUC of the media score with
+a bootstrap interval, the share of real media called FAKE and of UNCERTAIN verdicts at
+the shipped threshold, and for aligned pairs how often a fake outranks its own original.
+Only material of the ``test`` role (``training/splits.py``) is scored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from fakelens.errors import FakeLensError
+from fakelens.training import metrics
+from fakelens.training.datasets import Item, open_dataset, split_by_group
+from fakelens.training.evaluate import Scored, score_items
+from fakelens.training.splits import select
+
+
+@dataclass(frozen=True)
+class SuiteSet:
+    name: str
+    folder: str  # under the shared data folder
+    description: str
+    split: str | None = None  # rows of labels.csv with this split
+    holdout_fraction: float | None = None  # the validation part of a group split
+    paired: bool = False  # groups hold a fake and its own original
+
+
+DEFAULT_SUITE = (
+    SuiteSet("dev-videos", "videos", "dev clips never trained on: 4 FF++ c23 fakes (one per "
+             "method), 3 of their originals, 3 real talking heads"),
+    SuiteSet("live-swap-heldout", "live-swap", "DeepFaceLive swaps of 5 held-out face "
+             "models and their own originals", paired=True),
+    SuiteSet("generated-videos", "generated-videos", "GHOST swaps, SadTalker heads, a "
+             "Wav2Lip lip-sync and their real sources"),
+    SuiteSet("dfdc-crops", "dfdc-crops", "DFDC face crops (stills), validation split",
+             split="validation"),
+    SuiteSet("gan-stills", "gan-faces", "StyleGAN2 faces vs real photos (stills), the 20% "
+             "held out of the synthetic-face run", holdout_fraction=0.2),
+)
+
+SUITES = {"default": DEFAULT_SUITE}
+
+
+def suite_items(data_dir: Path, entry: SuiteSet) -> list[Item]:
+    folder = Path(data_dir) / entry.folder
+    items = select(folder, open_dataset(str(folder), split=entry.split), "test")
+    if entry.holdout_fraction:
+        _, val = split_by_group(np.array([i.group for i in items]), entry.holdout_fraction, 0)
+        items = [items[i] for i in val]
+    return items
+
+
+@contextmanager
+def weights_from(folder: Path | None) -> Iterator[None]:
+    """Use the detectors of ``folder`` (None: the installed ones) for the block."""
+    before = os.environ.get("FAKELENS_WEIGHTS_DIR")
+    if folder is not None:
+        os.environ["FAKELENS_WEIGHTS_DIR"] = str(folder)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("FAKELENS_WEIGHTS_DIR", None)
+        else:
+            os.environ["FAKELENS_WEIGHTS_DIR"] = before
+
+
+def _pairs_ranked(scored: list[Scored]) -> tuple[int, int]:
+    """(fakes scored above their own original, pairs)."""
+    by_group: dict[str, dict[int, list[float]]] = {}
+    for s in scored:
+        if s.fakelens_score is not None:
+            by_group.setdefault(s.item.group, {}).setdefault(s.item.label, []).append(
+                s.fakelens_score)
+    pairs = [(f, r) for g in by_group.values() if 0 in g and 1 in g
+             for f in g[1] for r in g[0]]
+    return sum(f > r for f, r in pairs), len(pairs)
+
+
+def summarise_set(scored: list[Scored], threshold: float, paired: bool,
+                  n_boot: int = 1000) -> dict:
+    ok = [s for s in scored if s.fakelens_score is not None]
+    y = np.array([s.item.label for s in ok])
+    score = np.array([s.fakelens_score for s in ok])
+    mean_frames = np.array([s.video_score for s in ok])
+    verdicts = np.array([s.verdict for s in ok])
+    reals, fakes = y == 0, y == 1
+    out = {"n": len(scored), "n_scored": len(ok), "n_fake": int(fakes.sum()),
+           "n_real": int(reals.sum()),
+           "not_scored": [{"file": Path(s.item.path).name, "reason": s.error or "no face"}
+                          for s in scored if s.fakelens_score is None],
+           "real_flagged_fake": int((verdicts[reals] == "FAKE").sum()),
+           "real_uncertain": int((verdicts[reals] == "UNCERTAIN").sum()),
+           "fake_called_fake": int((verdicts[fakes] == "FAKE").sum()),
+           "uncertain": int((verdicts == "UNCERTAIN").sum()),
+           "threshold": threshold}
+    if reals.any() and fakes.any():
+        out["auc"] = metrics.roc_auc(y, score)
+        out["auc_ci95"] = metrics.bootstrap_ci(metrics.roc_auc, y, score, n=n_boot)
+        out["auc_mean_of_frames"] = metrics.roc_auc(y, mean_frames)
+    if paired:
+        out["pairs_ranked"], out["pairs"] = _pairs_ranked(ok)
+    out["items"] = [{"file": Path(s.item.path).name, "label": s.item.label,
+                     "method": s.item.method, "score": s.fakelens_score,
+                     "mean_of_frames": s.video_score, "verdict": s.verdict}
+                    for s in scored]
+    return out
+
+
+def run_suite(data_dir: Path, out_dir: Path, *, suite: str = "default",
+              baseline: Path | None = None, frames: int = 32,
+              current_label: str = "current", baseline_label: str = "previous",
+              progress=None) -> dict:
+    if suite not in SUITES:
+        raise FakeLensError(f"unknown suite {suite!r} (known: {', '.join(SUITES)})")
+    versions = [(current_label, None)] + ([(baseline_label, Path(baseline))] if baseline
+                                          else [])
+    report: dict = {"suite": suite, "frames": frames, "sets": {}}
+    for entry in SUITES[suite]:
+        items = suite_items(data_dir, entry)
+        report["sets"][entry.name] = {"description": entry.description, "versions": {}}
+        for label, folder in versions:
+            t0 = time.perf_counter()
+            with weights_from(folder):
+                scored = score_items(items, model=None, frames=frames, progress=progress)
+            block = summarise_set(scored, 0.5, entry.paired)
+            block["seconds"] = round(time.perf_counter() - t0, 1)
+            report["sets"][entry.name]["versions"][label] = block
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "suite.json").write_text(json.dumps(report, indent=1))
+    (out_dir / "suite.md").write_text(to_markdown(report))
+    return report
+
+
+def _share(k: int, n: int) -> str:
+    return f"{k} of {n}" if n else "n/a"
+
+
+def to_markdown(report: dict) -> str:
+    lines = [f"# Quality benchmark: suite `{report['suite']}` ({report['frames']} frames, "
+             "shipped defaults, through `analyze()`)", "",
+             "AUC of the media score (95% bootstrap interval); in brackets after it, the AUC "
+             "of the mean of per-frame probabilities. Verdicts at the shipped threshold.", "",
+             "| set | n (fake/real) | weights | AUC [95% CI] (mean of frames) | real called "
+             "FAKE | UNCERTAIN (all media) | fakes called FAKE | fake > own original |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, s in report["sets"].items():
+        for label, b in s["versions"].items():
+            auc = "n/a"
+            if "auc" in b:
+                lo, hi = b["auc_ci95"]
+                auc = f"{b['auc']:.3f} [{lo:.3f}, {hi:.3f}] ({b['auc_mean_of_frames']:.3f})"
+            pairs = _share(b["pairs_ranked"], b["pairs"]) if "pairs" in b else ""
+            lines.append(
+                f"| {name} | {b['n_scored']} ({b['n_fake']}/{b['n_real']}) | {label} | {auc} | "
+                f"{_share(b['real_flagged_fake'], b['n_real'])} | "
+                f"{_share(b['uncertain'], b['n_scored'])} | "
+                f"{_share(b['fake_called_fake'], b['n_fake'])} | {pairs} |")
+    lines += ["", "Sets:"] + [f"- `{n}`: {s['description']}" for n, s in
+                              report["sets"].items()]
+    skipped = [(n, label, x) for n, s in report["sets"].items()
+               for label, b in s["versions"].items() for x in b["not_scored"]]
+    if skipped:
+        lines += ["", "Not scored (no face found or unreadable):"] + [
+            f"- {n} ({label}): {x['file']}: {x['reason']}" for n, label, x in skipped]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,186 @@
+"""Detector v2 training: split roles, aligned pair caches, mixed pairs with blend maps,
+self-reenactment, calibration on real media and the quality benchmark's summary."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fakelens.training import metrics, splits, synth
+from fakelens.training.datasets import Item, labelled_folder
+
+
+def _live_swap_items(samples: Path) -> list[Item]:
+    return list(labelled_folder(samples / "live-swap"))
+
+
+@pytest.mark.realdata
+def test_live_swap_roles_never_split_a_face_model(samples):
+    items = _live_swap_items(samples)
+    roles_of_model: dict[str, set[str]] = {}
+    for item in items:
+        roles_of_model.setdefault(splits.face_model(item.group), set()).add(
+            splits.role_of("live-swap", item))
+    assert all(len(r) == 1 for r in roles_of_model.values()), roles_of_model
+    by_role = {r: {m for m, rs in roles_of_model.items() if r in rs} for r in splits.ROLES}
+    assert by_role["test"] == splits.LIVE_SWAP_TEST_MODELS
+    assert by_role["val"] == splits.LIVE_SWAP_VAL_MODELS
+    assert len(by_role["train"]) >= 8
+    # every named held-out model exists in the data (a typo would silently train on it)
+    assert splits.LIVE_SWAP_TEST_MODELS | splits.LIVE_SWAP_VAL_MODELS <= set(roles_of_model)
+
+
+@pytest.mark.realdata
+def test_named_real_clips_exist(samples):
+    stems = {Path(r["file"]).stem for r in
+             csv.DictReader((samples / "videos-real" / "labels.csv").open())}
+    assert splits.VIDEOS_REAL_VAL <= stems
+    dev = {Path(r["file"]).stem for r in
+           csv.DictReader((samples / "videos" / "labels.csv").open())}
+    assert splits.DEV_VIDEOS_TRAIN <= dev
+
+
+def test_face_model_and_unknown_datasets_are_test_material(tmp_path):
+    assert splits.face_model("Ava_de_Addario_3") == "Ava_de_Addario"
+    assert splits.face_model("Rob_Doe") == "Rob_Doe"
+    item = Item(tmp_path / "x.mp4", 1, "x", "m")
+    assert splits.role_of("dfdc-crops", item) == "test"
+    with pytest.raises(Exception, match="unknown split role"):
+        splits.select(tmp_path, [item], "holdout")
+
+
+@pytest.fixture(scope="module")
+def face():
+    rng = np.random.default_rng(0)
+    img = (rng.random((96, 96, 3)) * 60 + 100).astype(np.uint8)
+    t = np.linspace(0, 2 * np.pi, 80, endpoint=False)
+    ring = np.stack([48 + 26 * np.cos(t), 52 + 34 * np.sin(t)], 1).astype(np.float32)
+    ring[1] = (48, 50)  # index 1 is the nose tip in the face mesh
+    return img, ring
+
+
+def test_self_reenactment_changes_only_the_lower_face(face):
+    img, lm = face
+    other = np.full_like(img, 30)  # a very different "other frame"
+    fake, mask = synth.self_reenact(img, lm, other, lm.copy(), np.random.default_rng(1))
+    changed = np.abs(fake.astype(int) - img.astype(int)).sum(axis=2) > 0
+    assert changed.any()
+    assert not changed[:30].any(), "the eyes and forehead are kept"
+    assert mask[:30].max() == 0 and mask[60:80].max() > 0.4
+
+
+def test_pair_mask_marks_where_a_fake_differs():
+    rng = np.random.default_rng(0)
+    real = (rng.random((64, 64, 3)) * 255).astype(np.uint8)
+    fake = real.copy()
+    fake[20:44, 20:44] = np.clip(fake[20:44, 20:44].astype(int) + 60, 0, 255)
+    mask = synth.pair_mask(real, fake)
+    assert mask[28:36, 28:36].mean() > 0.9 and mask[:8, :8].max() == 0
+    noisy = np.clip(real.astype(int) + rng.integers(-2, 3, real.shape), 0, 255).astype(np.uint8)
+    assert synth.pair_mask(real, noisy).max() == 0  # compression-level noise is not a fake
+
+
+def test_platt_fit_recovers_offset_and_temperature():
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 4, 20000)
+    y = (rng.random(len(z)) < 1 / (1 + np.exp(-(z - 1.5) / 2.0))).astype(int)
+    b, t = metrics.fit_platt(y, z, balanced=False)
+    assert abs(b - 1.5) < 0.25 and abs(t - 2.0) < 0.25
+
+
+def test_calibration_keeps_real_media_under_the_limits():
+    pytest.importorskip("torch")
+    from fakelens.training.calibrate import (
+        MAX_REAL_AT_THRESHOLD,
+        THRESHOLD,
+        CalibrationMedia,
+        calibrate,
+    )
+
+    rng = np.random.default_rng(0)
+    media = [CalibrationMedia(f"r{i}", 0, "video", rng.normal(0.5, 1.0, 16)) for i in range(24)]
+    media += [CalibrationMedia(f"f{i}", 1, "video", rng.normal(2.0, 1.0, 16)) for i in range(6)]
+    media += [CalibrationMedia(f"p{i}", 0, "image", rng.normal(1.0, 1.5, 1)) for i in range(60)]
+    cal = calibrate(media)
+    for kind in ("video", "image"):
+        reals = cal.media_scores(kind, 0)
+        assert (reals >= THRESHOLD).mean() <= MAX_REAL_AT_THRESHOLD
+    assert cal.offset >= cal.fitted_offset
+    assert cal.summary()["video_auc"] > 0.8
+
+
+def test_suite_summary_counts_verdicts_and_pairs(tmp_path):
+    from fakelens.training.evaluate import Scored
+    from fakelens.training.suite import summarise_set, to_markdown
+
+    def s(name, label, group, score, verdict):
+        return Scored(Item(tmp_path / name, label, group, "m"), score, score, [score], verdict)
+
+    scored = [s("a_real.mp4", 0, "a", 0.2, "REAL"), s("a_fake.mp4", 1, "a", 0.9, "FAKE"),
+              s("b_real.mp4", 0, "b", 0.55, "UNCERTAIN"), s("b_fake.mp4", 1, "b", 0.5,
+                                                             "UNCERTAIN"),
+              Scored(Item(tmp_path / "c.mp4", 0, "c", "m"), None, None, [], "NO_FACE")]
+    block = summarise_set(scored, 0.5, paired=True, n_boot=50)
+    assert (block["n"], block["n_scored"], block["n_fake"], block["n_real"]) == (5, 4, 2, 2)
+    assert block["pairs_ranked"] == 1 and block["pairs"] == 2
+    assert block["real_flagged_fake"] == 0 and block["uncertain"] == 2
+    assert block["fake_called_fake"] == 1 and block["auc"] == 0.75
+    md = to_markdown({"suite": "default", "frames": 32, "sets": {
+        "x": {"description": "demo", "versions": {"current": block}}}})
+    assert "| x | 4 (2/2) | current | 0.750" in md and "1 of 2" in md and "c.mp4" in md
+
+
+@pytest.mark.realdata
+def test_suite_scores_only_test_material(samples):
+    from fakelens.training.suite import DEFAULT_SUITE, suite_items
+
+    for entry in DEFAULT_SUITE:
+        items = suite_items(samples, entry)
+        assert items, entry.name
+        stems = {i.path.stem for i in items}
+        assert not stems & splits.DEV_VIDEOS_TRAIN
+        assert not stems & splits.VIDEOS_REAL_VAL
+        if entry.folder == "live-swap":
+            assert {splits.face_model(i.group) for i in items} == splits.LIVE_SWAP_TEST_MODELS
+
+
+@pytest.mark.train
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_pair_cache_and_a_mixed_training_step(samples, model_dir, tmp_path):
+    torch = pytest.importorskip("torch")
+    from fakelens.config import Settings
+    from fakelens.training.config import TrainConfig
+    from fakelens.training.loop import Trainer, build_datasets
+    from fakelens.training.preprocess import Source, build_face_cache, load_face_cache
+
+    ls = samples / "live-swap"
+    settings = Settings(model_dir=model_dir, allow_download=False)
+    pair = Source(str(ls / "Ewon_Spice_1__left_real.mp4"), "Ewon_Spice_1", 0, 4,
+                  fake_path=str(ls / "Ewon_Spice_1__right_fake.mp4"))
+    build_face_cache([pair], tmp_path / "pairs", settings, crop_scale=1.0, size=96, workers=1)
+    cache = load_face_cache(tmp_path / "pairs")
+    assert cache["crops"].shape == cache["fake_crops"].shape == (4, 96, 96, 3)
+    # same frame, same crop: the swap changes the face, not the framing
+    diff = np.abs(cache["crops"].astype(int) - cache["fake_crops"].astype(int)).mean(axis=3)
+    assert diff[:, 40:70, 30:66].mean() > diff[:, :8, :].mean()
+
+    cfg = TrainConfig.model_validate(dict(
+        name="smoke-mixed", architecture="mobilenet_xray", pretrained=False,
+        data={"kind": "mixed", "face_caches": [str(tmp_path / "pairs")],
+              "pair_caches": [str(tmp_path / "pairs")], "pair_share": 0.5,
+              "val_pair_caches": [str(tmp_path / "pairs")], "val_frames_per_clip": 2},
+        input_size=64, batch_size=2, max_steps=2, eval_every=1, checkpoint_every=1,
+        warmup_steps=0, workers=0, threads=2, blend_loss_weight=0.5, schedule="time"))
+    train, val = build_datasets(cfg, 8)
+    x, y, maps = train[0]
+    assert x.shape == (2, 3, 64, 64) and maps.shape == (2, 2, 2)
+    assert torch.equal(y, torch.tensor([0.0, 1.0])) and float(maps[0].abs().sum()) == 0
+    assert len(val) == 4 and set(val.clips) == {"Ewon_Spice_1/real", "Ewon_Spice_1/fake"}
+    summary = Trainer(cfg, tmp_path / "run").fit()
+    assert summary["steps"] == 2
+    assert {"video_auc", "frame_auc"} <= set(summary["history"][-1])
+    assert (tmp_path / "run" / "step-00002.safetensors").is_file()
