@@ -7,6 +7,17 @@ cd "$(dirname "$0")/.."
 shared="$(cd .. && pwd)/shared"
 export FAKELENS_MODEL_DIR="${FAKELENS_MODEL_DIR:-$shared/models}" FAKELENS_ALLOW_DOWNLOAD=0
 out=docs/eval
+
+# 1. the quality benchmark: every held-out set, shipped defaults through analyze(), beside
+# the previous release's weights (v1, taken from git)
+baseline=runs/weights-v1
+if [ ! -f $baseline/fakelens-faceswap.json ]; then
+  mkdir -p $baseline
+  git archive c914c23 src/fakelens/weights | tar -x -C $baseline --strip-components=3
+fi
+fakelens eval --suite default --data "$shared/data" --baseline $baseline --out $out/suite
+
+# 2. detail reports per set (per-method AUC, frame level, ROC plots)
 trained_on="talking_head_d0 talking_head_d3 talking_head_d6 talking_head_d9 hdtf_WDA_KatieHill_000"
 
 # dev videos: the 10 clips never seen in training (4 FF++ fakes, 3 FF++ originals, 3 reals)
@@ -22,4 +33,5 @@ fakelens eval "$shared/data/gan-faces" --holdout-fraction 0.2 --holdout-seed 0 \
   --model fakelens-synthetic --out $out/gan-heldout-synthetic
 fakelens eval "$shared/data/gan-faces" --holdout-fraction 0.2 --holdout-seed 0 \
   --out $out/gan-heldout-defaults
+fakelens eval "$shared/data/generated-videos" --out $out/generated-videos
 python scripts/record_metrics.py

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce the shipped detectors on a CPU machine (2 cores: about 1 h 15 min in all).
+# Reproduce the shipped detectors on a CPU machine (2 cores: about 1 h 45 min in all).
 # Every step resumes where it stopped when run again. Needs ../shared (see docs/MODELS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,22 +17,32 @@ fakelens preprocess "$shared/data/videos" --out runs/cache/video-real-s1.0 --fra
   --only talking_head_d0 talking_head_d3 talking_head_d6 talking_head_d9 hdtf_WDA_KatieHill_000
 fakelens preprocess "$shared/data/gan-faces" --out runs/cache/gan-faces-s1.6 \
   --crop-scale 1.6 --size 256 --shard-size 200
-# real photos the face-swap detector never sees in training: its temperature is fitted on
-# self-blended pairs made from them
-fakelens preprocess "$shared/data/gan-faces/real" --label real --out runs/cache/calib-real-s1.0 \
-  --crop-scale 1.0 --size 192 --shard-size 600
+# v2 face-swap material, each clip in one role of src/fakelens/training/splits.py:
+# aligned live-swap pairs (train / val face models), real talking-face clips (train / val),
+# labelled photos (the real ones outside the benchmark's hold-out join calibration)
+fakelens preprocess "$shared/data/live-swap" --pairs --split train \
+  --out runs/cache/live-swap-pairs-train --frames 96 --crop-scale 1.0 --size 192 --shard-size 1
+fakelens preprocess "$shared/data/live-swap" --pairs --split val \
+  --out runs/cache/live-swap-pairs-val --frames 16 --crop-scale 1.0 --size 192 --shard-size 1
+fakelens preprocess "$shared/data/videos-real" --split train --out runs/cache/videos-real-train \
+  --frames 64 --crop-scale 1.0 --size 192 --shard-size 1
+fakelens preprocess "$shared/data/videos-real" --split val --out runs/cache/videos-real-val \
+  --frames 16 --crop-scale 1.0 --size 192 --shard-size 1
+fakelens preprocess "$shared/data/gan-faces" --out runs/cache/gan-faces-s1.0 \
+  --crop-scale 1.0 --size 192 --shard-size 300
 
-# 2. face-swap detector: SBI frame classifier, then the temporal head
-fakelens train $cfg/faceswap_frames.yaml --out runs/faceswap_frames
-fakelens train $cfg/faceswap_temporal.yaml --out runs/faceswap_temporal
+# 2. face-swap detector v2: mixed pairs, a fixed 65-minute budget; every evaluated step is
+# kept (runs/faceswap_v2/step-NNNNN.safetensors) and scored on held-out real media
+fakelens train $cfg/faceswap_v2.yaml --out runs/faceswap_v2
 # 3. synthetic-face (GAN still) detector
 fakelens train $cfg/synthetic_stills.yaml --out runs/synthetic_stills
 
-# 4. calibrate on each run's validation split and export ONNX into the package
-fakelens export runs/faceswap_frames --config $cfg/faceswap_frames.yaml \
-  --temporal-run runs/faceswap_temporal --temporal-config $cfg/faceswap_temporal.yaml \
-  --task face-swap --applies-to video,image --calibration-cache runs/cache/calib-real-s1.0 \
-  --description "MobileNetV2 + GRU trained on self-blended pseudo-fakes of real faces"
+# 4. calibrate on held-out real media (face swap) or the run's validation split (GAN),
+# export ONNX into the package. CHECKPOINT: the step chosen in docs/MODELS.md.
+fakelens export runs/faceswap_v2 --config $cfg/faceswap_v2.yaml \
+  --checkpoint "${CHECKPOINT:-best}" --calibration-cache runs/cache/gan-faces-s1.0 \
+  --task face-swap --applies-to video,image \
+  --description "MobileNetV2 + where-blended map, trained on live face-swap pairs and pseudo-fakes of real faces and real video"
 fakelens export runs/synthetic_stills --config $cfg/synthetic_stills.yaml \
   --task synthetic-face --applies-to image \
   --description "MobileNetV2 trained on real photos vs StyleGAN2 faces"

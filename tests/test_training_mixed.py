@@ -83,6 +83,17 @@ def test_pair_mask_marks_where_a_fake_differs():
     assert synth.pair_mask(real, noisy).max() == 0  # compression-level noise is not a fake
 
 
+def test_beauty_filter_smooths_texture_but_keeps_edges():
+    rng = np.random.default_rng(0)
+    img = np.full((64, 64, 3), 90, np.uint8)
+    img[:, 32:] = 200  # an edge
+    noisy = np.clip(img + rng.normal(0, 8, img.shape), 0, 255).astype(np.uint8)
+    out = synth.smooth_skin(noisy, 1.0)
+    assert out.shape == noisy.shape and out.dtype == np.uint8
+    assert out[:, 4:28].std() < 0.6 * noisy[:, 4:28].std()  # skin texture smoothed
+    assert out[:, 36:].mean() - out[:, :28].mean() > 100  # the edge survives
+
+
 def test_platt_fit_recovers_offset_and_temperature():
     rng = np.random.default_rng(0)
     z = rng.normal(0, 4, 20000)

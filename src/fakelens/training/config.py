@@ -38,6 +38,8 @@ class MixedData(_Strict):
     cross_blend_prob: float = Field(0.25, ge=0, le=1)
     reenact_prob: float = Field(0.15, ge=0, le=1, description="for faces of video tracks")
     degradation: Literal["heavy", "mild"] = "heavy"
+    smooth_prob: float = Field(0.0, ge=0, le=1, description="share of items whose two faces "
+                               "get the same beauty-filter smoothing")
     val_pair_caches: list[Path] = Field(description="pair caches of the validation role")
     val_real_caches: list[Path] = Field(default_factory=list,
                                         description="real clips of the validation role")

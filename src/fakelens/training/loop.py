@@ -85,7 +85,8 @@ def build_datasets(cfg: TrainConfig, length: int):
         fake = np.concatenate([c["fake_crops"] for c in pairs]) if pairs else real
         train = MixedPairs(sbi, real, fake, np.arange(len(real)), size=cfg.input_size,
                            seed=cfg.seed, length=length, pair_share=data.pair_share,
-                           map_size=-(-cfg.input_size // 32), degradation=data.degradation)
+                           map_size=-(-cfg.input_size // 32), degradation=data.degradation,
+                           smooth_prob=data.smooth_prob)
         return train, video_validation(data, cfg.input_size)
     if data.kind == "sbi":
         caches = [load_face_cache(p) for p in data.face_caches]
