@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 
 import fakelens
-from fakelens.types import Analysis, Verdict
+from fakelens.types import SCHEMA_VERSION, Analysis, Verdict
 
 pytestmark = [pytest.mark.realdata, pytest.mark.train]
 
@@ -38,7 +38,7 @@ def test_result_validates_against_its_schema(videos, model_dir, tiny_detector):
     result = fakelens.analyze(videos / "talking_head_d0.mp4", frames=4, model=tiny_detector)
     doc = json.loads(result.to_json())
     jsonschema.validate(doc, Analysis.model_json_schema())
-    assert doc["schema_version"] == "1.0"
+    assert doc["schema_version"] == SCHEMA_VERSION
 
 
 def test_image_end_to_end(face_image, model_dir, tiny_detector):

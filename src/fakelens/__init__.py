@@ -4,6 +4,7 @@ and explain the verdict.
     >>> import fakelens
     >>> result = fakelens.analyze("clip.mp4")
     >>> result.verdict, result.score
+    >>> result.provenance.credentials.state  # content credentials, beside the verdict
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
-__all__ = ["Analysis", "FakeLensError", "Verdict", "__version__", "analyze", "list_models",
-           "load_detector"]
+__all__ = ["Analysis", "FakeLensError", "Verdict", "__version__", "analyze",
+           "inspect_provenance", "list_models", "load_detector"]
 
 if TYPE_CHECKING:
     from fakelens.analysis.pipeline import analyze
     from fakelens.errors import FakeLensError
     from fakelens.models.runtime import load_detector
+    from fakelens.provenance import inspect_provenance
     from fakelens.types import Analysis, Verdict
 
 
@@ -34,6 +36,10 @@ def __getattr__(name: str):
         from fakelens.analysis.pipeline import analyze
 
         return analyze
+    if name == "inspect_provenance":
+        from fakelens.provenance import inspect_provenance
+
+        return inspect_provenance
     if name == "load_detector":
         from fakelens.models.runtime import load_detector
 

@@ -20,14 +20,17 @@ MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".3gp", ".flv", ".wmv
                   ".tif", ".tiff"}
 
 
-def _collect(paths: list[str]) -> list[Path]:
+AUDIO_SUFFIXES = {".wav", ".mp3", ".m4a", ".flac"}
+
+
+def _collect(paths: list[str], suffixes: set[str] = MEDIA_SUFFIXES) -> list[Path]:
     """Files as given; folders walked recursively for media files (hidden ones skipped)."""
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
             out.extend(sorted(f for f in p.rglob("*") if f.is_file()
-                              and f.suffix.lower() in MEDIA_SUFFIXES
+                              and f.suffix.lower() in suffixes
                               and not any(part.startswith(".") for part in f.parts[len(p.parts):])))
         else:
             out.append(p)
@@ -100,14 +103,17 @@ def cmd_detect(args: argparse.Namespace) -> int:
         print(json.dumps(docs[0] if len(files) == 1 else docs, indent=2))
     elif results:
         table = Table(title=None)
-        for col in ("file", "verdict", "score", "faces", "frames", "seconds"):
+        for col in ("file", "verdict", "score", "faces", "frames", "seconds", "C2PA"):
             table.add_column(col)
         for r in results:
             table.add_row(escape(Path(r.media.path).name), r.verdict.value, _fmt_score(r.score),
-                          str(len(r.tracks)), str(r.frames_sampled), f"{r.timings.total_s:.1f}")
+                          str(len(r.tracks)), str(r.frames_sampled), f"{r.timings.total_s:.1f}",
+                          r.provenance.credentials.state.value if r.provenance else "-")
         Console().print(table)
         if len(results) == 1:
             Console().print(escape(results[0].reason))
+            if results[0].provenance:
+                Console().print(f"provenance: {escape(results[0].provenance.summary)}")
             for w in results[0].warnings:
                 Console(stderr=True).print(f"warning: {escape(w)}")
     if failures:
@@ -156,6 +162,53 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_provenance(args: argparse.Namespace) -> int:
+    from fakelens.config import get_settings
+    from fakelens.provenance import inspect_provenance
+
+    anchors = get_settings().c2pa_trust_anchors
+    outcomes = []
+    for path in _collect(args.paths, MEDIA_SUFFIXES | AUDIO_SUFFIXES):
+        try:
+            outcomes.append((path, inspect_provenance(path, trust_anchors=anchors)))
+        except FakeLensError as exc:
+            outcomes.append((path, exc))
+            print(f"error: {exc}", file=sys.stderr)
+    if args.json:
+        docs = [_error_doc(path, out) if isinstance(out, FakeLensError)
+                else {"file": str(path), "provenance": json.loads(out.model_dump_json())}
+                for path, out in outcomes]
+        print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
+    else:
+        console = Console()
+        for path, out in outcomes:
+            if not isinstance(out, FakeLensError):
+                console.print(f"[bold]{escape(path.name)}[/bold]")
+                for line in _provenance_lines(out):
+                    console.print("  " + escape(line))
+    failed = [out for _, out in outcomes if isinstance(out, FakeLensError)]
+    return (failed[0].exit_code if len(outcomes) == 1 else 1) if failed else 0
+
+
+def _provenance_lines(p) -> list[str]:
+    c = p.credentials
+    lines = [c.summary]
+    if c.signer:
+        lines.append(f"signer: {c.signer} ({'trusted' if c.signer_trusted else 'untrusted'})"
+                     + (f", signed {c.signed_at}" if c.signed_at else ""))
+    if c.claim_generator:
+        lines.append(f"claim generator: {c.claim_generator}")
+    lines += [f"action: {a.words}" + (f" ({a.software})" if a.software else "")
+              for a in c.actions]
+    lines += [f"ingredient: {i.title or 'untitled'} ({i.relationship or 'related'})"
+              for i in c.ingredients]
+    lines += [f"validation failure: {text}" for text in c.problems]
+    lines += [f"{f.title} [{f.evidence}]: suggests {f.suggests}. {f.does_not_prove}"
+              for f in p.findings]
+    lines += [f"could not read {x.part}: {x.message}" for x in p.problems]
+    return lines
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from fakelens.types import Analysis
 
@@ -183,6 +236,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "(<name>-<report> per file when several are analysed)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("provenance", help="content credentials (C2PA) and metadata traces of "
+                       "any image, video or audio file, without the detectors")
+    p.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
+    p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    p.set_defaults(func=cmd_provenance)
 
     p = sub.add_parser("models", help="installed detectors and trainable architectures")
     msub = p.add_subparsers(dest="models_command", required=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, FilePath
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     min_face_px: int = Field(40, ge=8, description="faces smaller than this (box side) are skipped")
     max_faces_per_frame: int = Field(8, ge=1)
     intra_op_threads: int = Field(0, ge=0, description="ONNX Runtime threads (0: all cores)")
+    c2pa_trust_anchors: FilePath | None = Field(
+        None, description="PEM file of root certificates whose content-credential signers "
+                          "count as trusted (default: none is)")
 
 
 def get_settings(**overrides) -> Settings:

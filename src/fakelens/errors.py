@@ -72,6 +72,22 @@ class ReportError(FakeLensError):
     """A report cannot be written (unknown format, unwritable path, no PDF engine)."""
 
 
+class ProvenanceError(FakeLensError):
+    """Provenance data (content credentials, metadata) that cannot be read. An analysis never
+    fails for it: the message goes into the result's provenance ``problems``."""
+
+    exit_code = 3
+    http_status = 422
+
+
+class ManifestError(ProvenanceError):
+    """A C2PA manifest is present but damaged, truncated or malformed."""
+
+
+class MetadataError(ProvenanceError):
+    """A metadata block (EXIF, XMP, IPTC, PNG text, container tags) is damaged or hostile."""
+
+
 class ForumError(FakeLensError):
     """Something the forum refuses: the message says what and why."""
 

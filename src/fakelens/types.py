@@ -6,7 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: provenance (optional: absent from 1.0 results)
+PROVENANCE_VERSION = "1.0"
 
 
 class Verdict(StrEnum):
@@ -76,11 +77,100 @@ class ModelInfo(_Frozen):
     threshold: float
 
 
+class CredentialState(StrEnum):
+    NONE = "none"
+    VALID = "valid"
+    UNTRUSTED_SIGNER = "valid_untrusted_signer"
+    INVALID_SIGNATURE = "invalid_signature"
+    TAMPERED = "tampered"
+    REMOTE = "remote"
+    UNREADABLE = "unreadable"
+    UNSUPPORTED = "unsupported"
+
+
+class CredentialAction(_Frozen):
+    action: str = Field(description="C2PA action, e.g. c2pa.created, c2pa.edited")
+    words: str = Field(description="the action in plain words")
+    software: str | None = None
+    digital_source_type: str | None = Field(
+        None, description="IPTC digital source type code, e.g. trainedAlgorithmicMedia")
+
+
+class CredentialIngredient(_Frozen):
+    title: str | None = None
+    format: str | None = None
+    relationship: str | None = Field(None, description="parentOf, componentOf or inputTo")
+    has_credentials: bool = False
+
+
+class ContentCredentials(_Frozen):
+    """The C2PA manifest store of the file, as its active manifest describes it."""
+
+    state: CredentialState = Field(
+        description="none, valid (trusted signer), valid_untrusted_signer, invalid_signature, "
+                    "tampered (content changed after signing), remote (stored online, not "
+                    "fetched), unreadable (damaged manifest) or unsupported (format)")
+    summary: str = Field(description="the state in plain words")
+    signer: str | None = None
+    signer_trusted: bool = False
+    signed_at: str | None = None
+    claim_generator: str | None = Field(None, description="the software that wrote the claim")
+    title: str | None = None
+    actions: list[CredentialAction] = Field(default_factory=list)
+    ai_generated: bool = Field(False, description="an action declares a trained-algorithm "
+                               "(generative AI) digital source type")
+    ingredients: list[CredentialIngredient] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list, description="validation failures")
+    remote_url: str | None = None
+
+
+class TraceSignal(StrEnum):
+    AI_GENERATED = "ai_generated"
+    EDITED = "edited"
+    CAPTURED = "captured"
+    PROCESSED = "processed"
+    INCONSISTENT = "inconsistent"
+    NO_METADATA = "no_metadata"
+
+
+class ProvenanceFinding(_Frozen):
+    signal: TraceSignal
+    title: str
+    evidence: str = Field(description="where it was found and what it says")
+    suggests: str
+    does_not_prove: str
+
+
+class MetadataField(_Frozen):
+    source: str = Field(description="EXIF, XMP, IPTC, PNG text, container or a stream")
+    name: str
+    value: str = Field(description="as written in the file (long values shortened)")
+
+
+class ProvenanceProblem(_Frozen):
+    part: str = Field(description="the block that could not be read")
+    message: str
+
+
+class Provenance(_Frozen):
+    """Where the file says it comes from: content credentials and metadata traces. Kept
+    apart from the detectors: it never changes the score or the verdict."""
+
+    version: str = PROVENANCE_VERSION
+    summary: str
+    credentials: ContentCredentials
+    findings: list[ProvenanceFinding] = Field(default_factory=list)
+    metadata: list[MetadataField] = Field(default_factory=list)
+    problems: list[ProvenanceProblem] = Field(
+        default_factory=list, description="damaged or hostile blocks that were skipped")
+
+
 class StageTimings(_Frozen):
     decode_s: float = 0.0
     detect_s: float = 0.0
     crop_s: float = 0.0
     model_s: float = 0.0
+    provenance_s: float = 0.0
     total_s: float = 0.0
 
 
@@ -101,6 +191,8 @@ class Analysis(BaseModel):
     frames_sampled: int
     sampling: str
     warnings: list[str] = Field(default_factory=list)
+    provenance: Provenance | None = Field(None, description="content credentials and metadata "
+                                          "traces (null in results before schema 1.1)")
     timings: StageTimings
     created_at: str
 

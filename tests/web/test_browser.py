@@ -63,6 +63,8 @@ def test_register_upload_result_download_logout(browser, server, shots, videos,
         assert page.locator("svg.timeline").is_visible()
         assert page.locator("svg.timeline circle").count() >= 1
         assert "Face 1" in page.locator("table").inner_text()
+        provenance = page.locator("#provenance").inner_text()
+        assert "No content credentials" in provenance and "Converter: FFmpeg" in provenance
         capture(page, shots, "result")
 
         with page.expect_download() as info:

@@ -3,6 +3,7 @@ restart (Huey's SQLite queue + startup recovery); failures are stored, not raise
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import timedelta
@@ -186,6 +187,23 @@ def test_immediate_mode_runs_inside_the_request(app_factory, tiny_detector):
     assert body["status"] == "done", body["error"]
     assert body["result"]["media"]["kind"] == "image"
     assert body["result"]["media"]["path"] == "still.png"
+
+
+@pytest.mark.realdata
+def test_uploaded_file_keeps_its_provenance(app_factory, samples, tiny_detector, data_dir):
+    """Uploads are stored under their hash, without a name or suffix: the credentials are
+    still found (from the content), and no server path reaches the result."""
+    client = app_factory(immediate=True)
+    headers = login_token(client)
+    content = (samples / "provenance" / "XCA.jpg").read_bytes()
+    accepted = upload(client, headers, model=tiny_detector, content=content,
+                      filename="photo.jpg")
+    body = client.get(accepted.json()["status_url"], headers=headers).json()
+    assert body["status"] == "done", body["error"]
+    provenance = body["result"]["provenance"]
+    assert provenance["credentials"]["state"] == "tampered"
+    assert "changed after signing" in body["result"]["reason"]
+    assert str(data_dir) not in json.dumps(body["result"])
 
 
 def test_recent_running_job_is_left_to_its_worker(app_factory):

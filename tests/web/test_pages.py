@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+from provenance_media import png_with_text
 from sqlalchemy import select
 from webhelpers import csrf_from, other_client, png_bytes, register
 
 from fakelens.db.tables import AnalysisRow, Status
+from fakelens.provenance import inspect_provenance
 from fakelens.types import (
     SCHEMA_VERSION,
     Analysis,
@@ -141,6 +143,34 @@ def test_result_page(alice):
     assert download.headers["content-disposition"] == (
         'attachment; filename="fakelens-clip_mp4.json"')
     assert Analysis.model_validate_json(download.content).verdict == Verdict.FAKE
+
+
+def _store(alice, job_url: str, result: Analysis) -> None:
+    analysis_id = job_url.rsplit("/", 1)[1]
+    with alice.app.state.sessions() as db:
+        row = db.scalar(select(AnalysisRow).where(AnalysisRow.public_id == analysis_id))
+        row.status, row.stage, row.progress = Status.DONE, "done", 100
+        row.verdict, row.score, row.result_json = result.verdict, result.score, result.to_json()
+        db.commit()
+
+
+def test_result_page_shows_provenance(alice, tmp_path):
+    png = png_with_text(tmp_path / "sd.png", {
+        "parameters": "<script>alert(1)</script> a cat\nSteps: 20, Sampler: Euler a, Seed: 7"})
+    result = _result("sd.png").model_copy(update={"provenance": inspect_provenance(png)})
+    job_url = form_upload(alice, filename="sd.png").headers["location"]
+    _store(alice, job_url, result)
+    page = alice.get(job_url).text
+    section = page[page.index('<section id="provenance">'):page.index("<h2>Media</h2>")]
+    for text in ("<h2>Provenance</h2>", "No content credentials",
+                 "Stable Diffusion generation parameters", "Does not prove:",
+                 "All metadata tags (1)", "None of this changes the detectors"):
+        assert text in section, text
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in section
+
+    old = form_upload(alice, filename="old.png").headers["location"]
+    _store(alice, old, _result("old.png"))  # stored before provenance existed
+    assert "Not checked: this analysis was made before" in alice.get(old).text
 
 
 def test_failed_analysis_page(alice):

@@ -19,12 +19,14 @@ from fakelens.faces.detector import FaceDetection
 from fakelens.media import iter_frames, probe
 from fakelens.models.registry import default_detector_names
 from fakelens.models.runtime import Detector, load_detector
+from fakelens.provenance import inspect_provenance, reason_note
 from fakelens.types import (
     Analysis,
     Box,
     FrameScore,
     ModelInfo,
     ModelScore,
+    Provenance,
     StageTimings,
     Track,
 )
@@ -113,6 +115,9 @@ def analyze_detailed(
     t_start = time.perf_counter()
 
     info = probe(path)
+    t = time.perf_counter()
+    provenance, provenance_failure = _provenance(path, settings)
+    timer.add("provenance", t)
     names = [model] if model else default_detector_names(info.kind)
     detectors = [load_detector(n, settings.intra_op_threads) for n in names]
     detectors = [d for d in detectors if info.kind in d.config.applies_to] or detectors
@@ -153,8 +158,11 @@ def analyze_detailed(
     reason = vd.explain(decision, [[(f.timestamp_s, f.score) for f in tr.frames]
                                    for tr in tracks],
                         [tr.score for tr in tracks], thr, info.kind == "video")
+    note = reason_note(provenance) if provenance else None
+    if note:
+        reason = f"{reason} {note}"
 
-    warnings = []
+    warnings = [provenance_failure] if provenance_failure else []
     if face_detector.is_fallback:
         warnings.append("no face detector was available: the centre of each frame was "
                         f"analysed as one face ({face_detector.reason})")
@@ -173,6 +181,7 @@ def analyze_detailed(
                            detect_s=timer.totals.get("detect", 0.0),
                            crop_s=timer.totals.get("crop", 0.0),
                            model_s=timer.totals.get("model", 0.0),
+                           provenance_s=timer.totals.get("provenance", 0.0),
                            total_s=time.perf_counter() - t_start)
     analysis = Analysis(
         fakelens_version=__version__,
@@ -192,10 +201,22 @@ def analyze_detailed(
                   + (", snapped to key frames" if snapped else ""))
         if info.kind == "video" else "still",
         warnings=warnings,
+        provenance=provenance,
         timings=timings,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     return DetailedAnalysis(analysis, evidence)
+
+
+def _provenance(path: str | Path, settings: Settings) -> tuple[Provenance | None, str | None]:
+    """The provenance step, or why it failed: it stands beside the verdict, so nothing in it
+    (a bug, a native-library error on a hostile file) may cost the analysis."""
+    try:
+        return inspect_provenance(path, trust_anchors=settings.c2pa_trust_anchors), None
+    except Exception as exc:  # noqa: BLE001
+        log.exception("provenance check of %s failed", path)
+        # the message may hold a server path: the log has it, the result only its kind
+        return None, f"provenance could not be checked ({type(exc).__name__}; see the log)"
 
 
 def _score_tracks(raw_tracks, sampled: list[_SampledFrame], detectors: list[Detector]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import struct
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -12,25 +16,66 @@ from fakelens.errors import CorruptMedia, MediaTooLarge
 
 MAX_IMAGE_PIXELS = 80_000_000
 IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "MPO"}
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# compressed or free-text PNG chunks that Pillow refuses past its limits (ValueError)
+PNG_METADATA_CHUNKS = {b"tEXt", b"zTXt", b"iTXt", b"iCCP"}
 
 
 def open_image(path: Path) -> Image.Image | None:
-    """Open lazily (header only); None when Pillow does not recognise the content."""
+    """Open lazily (header only); None when Pillow does not recognise the content.
+
+    A PNG whose text or colour-profile chunks break Pillow's limits (a decompression bomb,
+    say) is opened without them, so that its pixels can still be analysed."""
+    try:
+        return _open(path, path.name)
+    except ValueError as exc:
+        with path.open("rb") as fh:
+            stripped = _without_png_metadata(fh.read())
+        if stripped is None:
+            raise CorruptMedia(f"{path.name}: cannot read image header ({exc})") from exc
+        try:
+            return _open(io.BytesIO(stripped), path.name)
+        except ValueError as again:
+            raise CorruptMedia(f"{path.name}: cannot read image header ({again})") from again
+
+
+def png_chunks(fh: BinaryIO) -> Iterator[tuple[bytes, int, int]]:
+    """(type, offset of its data, length) of each chunk of the PNG read from ``fh``, up to
+    IEND; nothing if it is not a PNG. The reader may read a chunk's data meanwhile."""
+    if fh.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
+        return
+    while len(header := fh.read(8)) == 8:
+        length, kind = struct.unpack(">I4s", header)
+        start = fh.tell()
+        yield kind, start, length
+        if kind == b"IEND":
+            return
+        fh.seek(start + length + 4)  # past the data and the CRC
+
+
+def _without_png_metadata(data: bytes) -> bytes | None:
+    """The PNG without its PNG_METADATA_CHUNKS; None if it is not a PNG."""
+    kept = [data[start - 8:start + length + 4] for kind, start, length
+            in png_chunks(io.BytesIO(data)) if kind not in PNG_METADATA_CHUNKS]
+    return PNG_SIGNATURE + b"".join(kept) if kept else None
+
+
+def _open(source: Path | io.BytesIO, name: str) -> Image.Image | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(path)
+            img = Image.open(source)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise MediaTooLarge(f"{path.name}: image has too many pixels ({exc})") from exc
+        raise MediaTooLarge(f"{name}: image has too many pixels ({exc})") from exc
     except UnidentifiedImageError:
         return None
     except OSError as exc:
-        raise CorruptMedia(f"{path.name}: cannot read image header ({exc})") from exc
+        raise CorruptMedia(f"{name}: cannot read image header ({exc})") from exc
     w, h = img.size
     if w * h > MAX_IMAGE_PIXELS:
         img.close()
         raise MediaTooLarge(
-            f"{path.name}: image is {w}x{h} pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels"
+            f"{name}: image is {w}x{h} pixels; the limit is {MAX_IMAGE_PIXELS:,} pixels"
         )
     return img
 

@@ -47,7 +47,8 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def _check_readable(path: Path) -> int:
+def check_readable(path: Path) -> int:
+    """The size of a readable, non-empty regular file; a ``MediaError`` otherwise."""
     if not path.exists():
         raise MediaNotFound(f"{path}: no such file")
     if not path.is_file():
@@ -203,7 +204,7 @@ def _probe_video(path: Path, container: av.container.InputContainer) -> _VideoPr
 def probe(path: str | Path) -> MediaInfo:
     """Metadata of an image or video; raises a ``MediaError`` for anything unusable."""
     path = Path(path)
-    size = _check_readable(path)
+    size = check_readable(path)
     digest = sha256_of(path)
     img = open_image(path)
     if img is not None and _is_still(img):

@@ -18,6 +18,7 @@ from fakelens.analysis.verdict import clock
 from fakelens.errors import FakeLensError, ReportError
 from fakelens.models.pretrained import PretrainedConfig
 from fakelens.reports import explain, plots
+from fakelens.reports.provenance import provenance_view
 from fakelens.types import Analysis, Track, Verdict
 
 if TYPE_CHECKING:
@@ -228,12 +229,13 @@ def build_context(detailed: DetailedAnalysis) -> dict:
                   "score": None if a.score is None else 100 * a.score},
         "cautions": _cautions(a),
         "facts": _media_facts(a),
+        "provenance": provenance_view(a.provenance) if a.provenance else None,
         "models": _models(a),
         "figures": figures,
         "tracks": [_track_context(detailed, tr) for tr in a.tracks],
         "timings": [("Decoding", a.timings.decode_s), ("Face detection", a.timings.detect_s),
                     ("Face crops", a.timings.crop_s), ("Detectors", a.timings.model_s),
-                    ("Total", a.timings.total_s)],
+                    ("Provenance", a.timings.provenance_s), ("Total", a.timings.total_s)],
         "is_video": is_video,
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

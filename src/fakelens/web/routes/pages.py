@@ -63,12 +63,16 @@ async def upload(request: Request, user: PageUser, db: DbSession,
 @router.get("/analyses/{analysis_id}", response_class=HTMLResponse, name="analysis_page")
 def analysis_page(request: Request, row: PageAnalysis, user: PageUser,
                   db: DbSession) -> HTMLResponse:
+    from fakelens.reports.provenance import provenance_view
+
     result = Analysis.model_validate_json(row.result_json) if row.result_json else None
     return render(request, "analysis.html", user=user, row=row, result=result,
                   finished=row.status in (Status.DONE, Status.FAILED),
                   verdict_words=VERDICT_WORDS.get(row.verdict or "", row.verdict),
                   timeline=timeline_svg(result) if result else None,
-                  track_colour=track_colour, shared=shared_topic(db, row))
+                  track_colour=track_colour, shared=shared_topic(db, row),
+                  provenance=provenance_view(result.provenance)
+                  if result and result.provenance else None)
 
 
 @router.post("/analyses/{analysis_id}/delete", dependencies=[Csrf], name="delete_page")

@@ -1,0 +1,75 @@
+"""The provenance section as plain values, for the report template and the web result page."""
+
+from __future__ import annotations
+
+from fakelens.types import CredentialState, Provenance, TraceSignal
+
+SHOWN_FIELDS = 30  # metadata fields listed; the JSON result has them all
+
+STATE_LABEL = {
+    CredentialState.NONE: ("No content credentials", "neutral"),
+    CredentialState.VALID: ("Valid, trusted signer", "good"),
+    CredentialState.UNTRUSTED_SIGNER: ("Valid signature, untrusted signer", "info"),
+    CredentialState.INVALID_SIGNATURE: ("Signature invalid", "bad"),
+    CredentialState.TAMPERED: ("Content changed after signing", "bad"),
+    CredentialState.REMOTE: ("Stored online, not fetched", "neutral"),
+    CredentialState.UNREADABLE: ("Damaged manifest", "bad"),
+    CredentialState.UNSUPPORTED: ("Not defined for this format", "neutral"),
+}
+SIGNAL_LABEL = {
+    TraceSignal.AI_GENERATED: ("AI generation", "bad"),
+    TraceSignal.EDITED: ("editing", "warn"),
+    TraceSignal.PROCESSED: ("processing", "info"),
+    TraceSignal.CAPTURED: ("capture", "good"),
+    TraceSignal.INCONSISTENT: ("inconsistency", "warn"),
+    TraceSignal.NO_METADATA: ("no metadata", "neutral"),
+}
+MEANING = ("Content credentials (C2PA) are signed statements about how a file was made and "
+           "edited; a valid signature proves who signed them and that the file has not changed "
+           "since, not that the statements are true. Metadata can be removed or written by "
+           "anyone: each trace below says what it suggests and what it does not prove. None "
+           "of this changes the detectors' score or verdict.")
+
+
+def provenance_view(p: Provenance) -> dict:
+    c = p.credentials
+    label, tone = STATE_LABEL[c.state]
+    if c.ai_generated:
+        label += " · declares AI generation"
+        tone = "bad" if tone != "good" else "warn"
+    rows = []
+    if c.signer:
+        rows.append(("Signer", f"{c.signer} ({'' if c.signer_trusted else 'un'}trusted)"))
+    if c.signed_at:
+        rows.append(("Signed", c.signed_at))
+    if c.claim_generator:
+        rows.append(("Made with", c.claim_generator))
+    if c.title:
+        rows.append(("Title", c.title))
+    if c.state not in (CredentialState.NONE, CredentialState.UNSUPPORTED):
+        declared = sorted({a.digital_source_type for a in c.actions if a.digital_source_type})
+        rows.append(("AI generation declared", ("yes" if c.ai_generated else "no")
+                     + (f" (digital source type: {', '.join(declared)})" if declared else "")))
+    if c.remote_url:
+        rows.append(("Stored at", c.remote_url))
+    findings = []
+    for f in p.findings:
+        word, ftone = SIGNAL_LABEL[f.signal]
+        findings.append({"kind": word, "tone": ftone, "title": f.title, "evidence": f.evidence,
+                         "suggests": f.suggests, "does_not_prove": f.does_not_prove})
+    return {
+        "label": label, "tone": tone, "summary": c.summary, "overview": p.summary,
+        "rows": rows,
+        "actions": [a.words[0].upper() + a.words[1:] + (f" ({a.software})" if a.software else "")
+                    for a in c.actions],
+        "ingredients": [f"{i.title or 'untitled'}"
+                        + (f" ({i.relationship})" if i.relationship else "")
+                        + (", with its own credentials" if i.has_credentials else "")
+                        for i in c.ingredients],
+        "failures": c.problems,
+        "findings": findings,
+        "metadata": [(m.source, m.name, m.value) for m in p.metadata[:SHOWN_FIELDS]],
+        "more_metadata": max(0, len(p.metadata) - SHOWN_FIELDS),
+        "problems": [f"{x.part}: {x.message}" for x in p.problems],
+        "meaning": MEANING,
+    }
