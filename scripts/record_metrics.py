@@ -1,4 +1,5 @@
-"""Copy the measured accuracy from docs/eval/*/eval.json into the shipped model configs
+"""Copy the measured accuracy from docs/eval (the quality benchmark's suite.json and the
+per-set eval.json reports) into the shipped model configs
 (the `metrics` field shown by `fakelens models list` and in reports).
 
     python scripts/record_metrics.py      # after scripts/evaluate_models.sh
@@ -13,15 +14,22 @@ ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "docs" / "eval"
 WEIGHTS = ROOT / "src" / "fakelens" / "weights"
 
-# (detector, eval folder, result block, label in the card)
+# (detector, eval folder, result block, label in the card) from the per-set reports
 ENTRIES = [
-    ("fakelens-faceswap", "dev-videos-heldout", "video_mean_of_frames",
-     "video AUC, 10 held-out dev clips (FF++ c23 + real)"),
-    ("fakelens-faceswap", "dfdc-validation-faceswap", "video_mean_of_frames",
-     "AUC, DFDC face crops (validation)"),
     ("fakelens-synthetic", "gan-heldout-synthetic", "video_mean_of_frames",
      "AUC, held-out StyleGAN2 vs real stills"),
 ]
+# (detector, benchmark set, label in the card) from the quality benchmark (suite.json)
+SUITE_ENTRIES = [
+    ("fakelens-faceswap", "live-swap-heldout",
+     "video AUC, live face swaps of 5 held-out face models vs their originals"),
+    ("fakelens-faceswap", "dev-videos", "video AUC, 10 held-out dev clips (FF++ c23 + real)"),
+    ("fakelens-faceswap", "dfdc-crops", "AUC, DFDC face crops (validation, both detectors)"),
+]
+
+
+def _interval(auc: float, ci: list[float], n: int) -> str:
+    return f"{auc:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] (n={n})"
 
 
 def main() -> None:
@@ -29,8 +37,18 @@ def main() -> None:
     for name, folder, block, label in ENTRIES:
         report = json.loads((EVAL / folder / "eval.json").read_text())
         b = report[block]
-        lo, hi = b["auc_ci95"]
-        cards.setdefault(name, {})[label] = f"{b['auc']:.3f} [{lo:.3f}, {hi:.3f}] (n={b['n']})"
+        cards.setdefault(name, {})[label] = _interval(b["auc"], b["auc_ci95"], b["n"])
+    suite = json.loads((EVAL / "suite" / "suite.json").read_text())
+    reals_flagged = reals = 0
+    for name, set_name, label in SUITE_ENTRIES:
+        b = suite["sets"][set_name]["versions"]["current"]
+        cards.setdefault(name, {})[label] = _interval(b["auc"], b["auc_ci95"], b["n_scored"])
+    for set_name in ("dev-videos", "live-swap-heldout", "generated-videos"):
+        b = suite["sets"][set_name]["versions"]["current"]
+        reals_flagged += b["real_flagged_fake"]
+        reals += b["n_real"]
+    cards["fakelens-faceswap"]["real clips called FAKE (held-out videos)"] = \
+        f"{reals_flagged} of {reals}"
     for name, metrics in cards.items():
         path = WEIGHTS / f"{name}.json"
         config = json.loads(path.read_text())

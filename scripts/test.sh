@@ -6,12 +6,14 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh "train,test"
 # system packages the tests use (installed once, when missing): poppler reads the PDF
 # reports' pages; the web tests start their own PostgreSQL and Redis servers from these
-# binaries and drive Debian's chromium with Playwright (no `playwright install`)
+# binaries and drive Debian's chromium with Playwright (no `playwright install`); ffmpeg
+# serves the live tests' local streams and fake camera files
 need=()
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)  # live tests: .y4m camera, local streams
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}"

@@ -39,6 +39,10 @@ def test_result_validates_against_its_schema(videos, model_dir, tiny_detector):
     doc = json.loads(result.to_json())
     jsonschema.validate(doc, Analysis.model_json_schema())
     assert doc["schema_version"] == SCHEMA_VERSION
+    # the caveats travel with the verdict: which detector decided, how good it is, the band
+    assert "The verdict comes from tiny-test" in doc["caveats"][0]
+    assert any("uncertain band" in line for line in doc["caveats"])
+    assert doc["caveats"][-1].startswith("Evidence, not proof")
 
 
 def test_image_end_to_end(face_image, model_dir, tiny_detector):

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fakelens.analysis.caveats import verdict_label
 from fakelens.errors import FakeLensError, ReportError
 from fakelens.reports import explain, plots, report_format, write_report
 from fakelens.types import Analysis, Verdict
@@ -67,9 +68,10 @@ def _check_reports(detailed, tmp_path: Path, name: str) -> tuple[str, list[Path]
     html = html_path.read_text()
     assert "http://" not in html and "https://" not in html  # self-contained
     assert not re.search(r'src="(?!data:)', html)
-    label = "NO FACE" if a.verdict is Verdict.NO_FACE else a.verdict.value
+    label = verdict_label(a.verdict)  # the wording of the web pages and the forum
     for text in (label, a.media.sha256, Path(a.media.path).name, "Limitations",
-                 f"fakelens {a.fakelens_version}", a.created_at, "UNCERTAIN"):
+                 f"fakelens {a.fakelens_version}", a.created_at, "Uncertain",
+                 "Evidence, not proof"):
         assert text in html
 
     pdf = write_report(detailed, tmp_path / f"{name}.pdf")

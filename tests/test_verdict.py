@@ -40,6 +40,17 @@ def test_most_suspicious_detector_decides_but_contradiction_is_uncertain():
     assert clear.verdict is Verdict.FAKE and clear.score == 0.95
 
 
+def test_the_reason_names_the_contradicting_detector():
+    near = vd.decide([ev(1, swap=0.1, gan=0.65)], 1, 0.5, 0.1)
+    assert near.contradicted_by == ("swap",)
+    reason = vd.explain(near, [[(0.0, 0.65)]], [0.65], 0.5, is_video=False)
+    assert "contradicted by swap" in reason and "another detector" not in reason
+    close = vd.decide([ev(1, swap=0.52)], 1, 0.5, 0.1)
+    assert close.contradicted_by == ()
+    assert "too close to the threshold" in vd.explain(close, [[(0.0, 0.52)]], [0.52], 0.5,
+                                                      is_video=False)
+
+
 def test_robust_mean_ignores_outlier_frames():
     assert vd.robust_mean([0.1] * 9 + [1.0]) == pytest.approx(0.1)
     assert vd.robust_mean([0.2, 0.4]) == pytest.approx(0.3)

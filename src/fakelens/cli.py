@@ -209,6 +209,56 @@ def _provenance_lines(p) -> list[str]:
     return lines
 
 
+def cmd_live(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from fakelens.errors import StreamError
+    from fakelens.live.display import Display
+    from fakelens.live.runner import run_live
+    from fakelens.live.sources import parse_source
+
+    if not args.verbose:  # OpenCV's own C++ warnings would break the one-line output
+        import cv2
+
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    if args.report:
+        from fakelens.reports import report_format, write_report
+
+        report_format(args.report)
+    spec = parse_source(args.source, realtime=args.realtime)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    display = Display(jsonl=args.jsonl, quiet=args.quiet)
+    try:
+        with display:
+            result = run_live(spec, options=_live_options(args), on_update=display.update,
+                              stop=stop, stall_s=args.stall_timeout, max_fps=args.fps,
+                              max_seconds=args.duration)
+    except StreamError as exc:  # nothing could be read: still say how it ended
+        print(f"error: {exc}", file=sys.stderr)
+        print("summary: no frame was analysed", file=sys.stderr)
+        return exc.exit_code
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    report = None
+    if args.report:
+        write_report(result.detailed, Path(args.report))
+        report = args.report
+    display.summary(result.summary, result.detailed.analysis.reason, report)
+    if result.summary.error:
+        print(f"error: {result.summary.ended}", file=sys.stderr)
+        return StreamError.exit_code
+    return 0
+
+
+def _live_options(args: argparse.Namespace):
+    from fakelens.live import LiveOptions
+
+    return LiveOptions(model=args.model, threshold=args.threshold,
+                       alert_after_s=args.alert_after)
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from fakelens.types import Analysis
 
@@ -249,6 +299,28 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("--json", action="store_true")
     pl.set_defaults(func=cmd_models)
 
+    p = sub.add_parser("live", help="follow a camera, a stream or a file as it plays: rolling "
+                       "scores every second, alerts, a summary at the end or on Ctrl-C")
+    p.add_argument("source", help="camera (/dev/video0), stream URL (rtsp://, rtmp://, "
+                   "http(s):// incl. HLS .m3u8) or file")
+    p.add_argument("--realtime", action="store_true",
+                   help="play a file at its own speed (default: as fast as possible)")
+    p.add_argument("--jsonl", action="store_true", help="one JSON object per update on stdout")
+    p.add_argument("--alert-after", type=float, default=3.0, metavar="SECONDS",
+                   help="ALERT when a face stays above the threshold this long (default 3)")
+    p.add_argument("--fps", type=float, default=None,
+                   help="analyse at most this many frames per second of the source")
+    p.add_argument("--stall-timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="end when no frame arrives for this long (default 10)")
+    p.add_argument("--duration", type=float, default=None, metavar="SECONDS",
+                   help="stop after this many seconds")
+    p.add_argument("--model", default=None, help="one installed detector instead of defaults")
+    p.add_argument("--threshold", type=float, default=None, help="score at which FAKE starts")
+    p.add_argument("--report", default=None, help="write a report at the end: .html, .pdf "
+                   "or .json")
+    p.add_argument("-q", "--quiet", action="store_true", help="only alerts and the summary")
+    p.set_defaults(func=cmd_live)
+
     p = sub.add_parser("schema", help="print the JSON schema of an analysis result")
     p.set_defaults(func=cmd_schema)
 
@@ -266,6 +338,9 @@ def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None
         parser.error("--frames must be at least 1")
     if getattr(args, "fps", None) is not None and not 0 < args.fps <= 60:
         parser.error("--fps must be in (0, 60]")
+    for flag in ("alert_after", "stall_timeout", "duration"):
+        if getattr(args, flag, None) is not None and getattr(args, flag) < 0:
+            parser.error(f"--{flag.replace('_', '-')} cannot be negative")
     thr = getattr(args, "threshold", None)
     if thr is not None and not 0 < thr < 1:
         parser.error("--threshold must be between 0 and 1")

@@ -46,6 +46,17 @@ class MediaTooLarge(MediaError):
     http_status = 413
 
 
+class StreamError(MediaError):
+    """A live source (camera, stream, file played live) that cannot be opened, stalls,
+    stops or sends data that cannot be decoded. The live analysis ends with a summary."""
+
+
+class LiveLimit(FakeLensError):
+    """Too many live sessions at once (for this user or for the server)."""
+
+    http_status = 429
+
+
 class ModelError(FakeLensError):
     exit_code = 4
     http_status = 503
@@ -117,3 +128,35 @@ class PostingLimit(ForumError):
     """A new account's daily limit of topics or replies is used up."""
 
     http_status = 429
+
+
+# what the web pages and the API say for unusable files: the decoder's own words (PyAV,
+# Pillow) help in the server log, not the person who uploaded
+_PLAIN = (
+    (EmptyMedia, "the file is empty (0 bytes)."),
+    (UnsupportedMedia, "this is not a video or image that fakelens can read. Try an MP4, "
+                       "MOV, WebM, AVI or MKV video, or a JPEG, PNG, WebP or HEIC image."),
+    (CorruptMedia, "the file is damaged or incomplete, so it could not be read. Try the "
+                   "original file rather than a copy or a partial download."),
+)
+
+
+def sentence(text: str) -> str:
+    """Capitalised (unless it starts with a file name) and ending with a full stop: one
+    casing for every error shown."""
+    text = text.strip()
+    if not text:
+        return text
+    if not text.split(" ", 1)[0].endswith(":"):  # "clip.mp4: ..." keeps the name's case
+        text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?…" else text + "."
+
+
+def user_message(exc: FakeLensError, filename: str | None = None,
+                 own: str | None = None) -> str:
+    """The message shown for ``exc``: plain words for unusable media (naming the file),
+    else ``own`` (default: the exception's message) as a sentence."""
+    for cls, text in _PLAIN:
+        if isinstance(exc, cls):
+            return f"{filename}: {text}" if filename else sentence(text)
+    return sentence(str(exc) if own is None else own)

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"  # 1.1: provenance (optional: absent from 1.0 results)
+SCHEMA_VERSION = "1.2"  # 1.1: provenance; 1.2: caveats (both absent from older results)
 PROVENANCE_VERSION = "1.0"
 
 
@@ -184,6 +184,9 @@ class Analysis(BaseModel):
     threshold: float
     uncertain_band: float
     reason: str = Field(description="plain-language summary derived from the numbers")
+    caveats: list[str] = Field(default_factory=list, description="what to know before trusting "
+                               "the verdict: measured accuracy of the deciding detector, the "
+                               "uncertain band, each detector's score, known failure cases")
     media: MediaInfo
     tracks: list[Track]
     models: list[ModelInfo]

@@ -11,12 +11,20 @@ CHROMIUM = os.environ.get("FAKELENS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-dev-shm-usage"]
-DESKTOP = {"width": 1280, "height": 800}
+DESKTOP = {"width": 1366, "height": 800}
 PHONE = {"width": 375, "height": 740}
 
 
-def launch_browser(pw):
-    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+def launch_browser(pw, extra_args: list[str] | None = None):
+    return pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                              args=CHROMIUM_ARGS + (extra_args or []))
+
+
+def assert_no_sideways_scroll(page, name: str) -> None:
+    overflow = page.evaluate("Math.max(document.documentElement.scrollWidth"
+                             " - document.documentElement.clientWidth,"
+                             " document.documentElement.scrollWidth - window.innerWidth)")
+    assert overflow <= 0, f"{name}: the page is {overflow}px wider than the screen"
 
 
 def capture(page, shots: Path, name: str, reloads: bool = False) -> None:
@@ -29,8 +37,7 @@ def capture(page, shots: Path, name: str, reloads: bool = False) -> None:
         page.screenshot(path=str(shots / f"{name}-desktop.png"), full_page=True)
         page.set_viewport_size(PHONE)
         page.screenshot(path=str(shots / f"{name}-phone.png"), full_page=True)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name}: the page is {overflow}px wider than a phone screen"
+        assert_no_sideways_scroll(page, name)
     except Error:
         if not reloads:
             raise

@@ -80,7 +80,7 @@ def test_login_rate_limit(app_factory):
     client = app_factory(login_per_minute=3)
     codes = [login(client, "x@example.org", "bad password").status_code for _ in range(4)]
     assert codes == [400, 400, 400, 429]
-    assert "too many login attempts" in login(client, "x@example.org").text
+    assert "Too many login attempts" in login(client, "x@example.org").text
 
 
 def test_login_redirects_only_inside_the_site(client):

@@ -62,7 +62,7 @@ def test_register_upload_result_download_logout(browser, server, shots, videos,
         assert verdict in ("Likely manipulated", "No sign of manipulation found", "Uncertain")
         assert page.locator("svg.timeline").is_visible()
         assert page.locator("svg.timeline circle").count() >= 1
-        assert "Face 1" in page.locator("table").inner_text()
+        assert "Face 1" in page.locator("table.cards").last.inner_text()  # the faces
         provenance = page.locator("#provenance").inner_text()
         assert "No content credentials" in provenance and "Converter: FFmpeg" in provenance
         capture(page, shots, "result")

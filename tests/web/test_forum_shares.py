@@ -92,7 +92,8 @@ def test_votes_and_verified_label(site, owner, analysis_id):
     page = bob.get(url).text
     assert ">Real 1<" in page and ">Fake 0<" in page and ">Unsure 1<" in page
     assert "Your vote (unsure)" in page
-    assert "Model: " in page  # the model's verdict is shown apart from the votes
+    assert "Model's verdict" in page  # the model's verdict is shown apart from the votes
+    assert "Evidence, not proof" in page  # with its caveats
 
     assert form(bob, url, f"/forum/s/{share_id}/verify", label="FAKE").status_code == 403
     carol_expert = member(site, "erik", role="expert")
@@ -127,7 +128,8 @@ def test_withdrawing_removes_the_media(site, owner, analysis_id):
     assert form(owner, f"/analyses/{analysis_id}", f"/analyses/{analysis_id}/delete"
                 ).status_code == 303
     assert all(bob.get(i).status_code == 404 for i in images)
-    assert "withdrew its media" in bob.get(f"/forum/t/{second}").text
+    notice = bob.get(f"/forum/t/{second}").text  # says what happened, honestly
+    assert "deleted it on" in notice and "withdrew its media" not in notice
 
 
 def test_only_finished_analyses_can_be_shared(site, owner, analysis_id):

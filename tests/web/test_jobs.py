@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event, select
 from webhelpers import create_token, register, upload, wait_for
 
+from fakelens.analysis.caveats import verdict_label
 from fakelens.db.tables import AnalysisRow, Status, utcnow
 from fakelens.jobs.tasks import AnalysisJob, Cancelled, StaleSweeper, recover
 from fakelens.types import Analysis
@@ -66,7 +67,7 @@ def test_video_end_to_end(app_factory, videos, model_dir, tiny_detector):
     assert Analysis.model_validate_json(download.content) == result
     html = client.get(body["status_url"] + "/report.html", headers=headers)
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
-    assert result.verdict.value in html.text and VIDEO in html.text
+    assert verdict_label(result.verdict) in html.text and VIDEO in html.text
     assert "data:image/png;base64," in html.text  # thumbnails, heatmaps, plots embedded
     pdf = client.get(body["status_url"] + "/report.pdf", headers=headers)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

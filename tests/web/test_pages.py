@@ -33,7 +33,8 @@ def form_upload(client, content=None, filename="clip.png", **fields):
 
 
 def test_pages_need_login(client):
-    for path in ("/", "/history", "/account", "/analyses/abc"):
+    assert "What it detects, and what it cannot" in client.get("/").text  # public landing
+    for path in ("/history", "/account", "/analyses/abc"):
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303
         assert response.headers["location"] == f"/login?next={path}"
@@ -65,9 +66,10 @@ def test_upload_then_job_page_then_history(alice):
 def test_upload_errors_are_shown_on_the_form(alice):
     response = form_upload(alice, content=b"plain text, no media\n" * 5, filename="a.txt")
     assert response.status_code == 415
-    assert 'role="alert"' in response.text and "not a recognised image or video" in response.text
+    assert 'role="alert"' in response.text
+    assert "a.txt: this is not a video or image that fakelens can read" in response.text
     response = form_upload(alice, frames="0")
-    assert response.status_code == 422 and "frames must be" in response.text
+    assert response.status_code == 422 and "Frames must be" in response.text
     forged = alice.post("/analyses", data={"csrf_token": "forged"},
                         files={"file": ("a.png", png_bytes(), "image/png")})
     assert forged.status_code == 403
@@ -81,7 +83,7 @@ def test_other_users_get_404_pages(alice):
     response = bob.get(job_url)
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
-    assert "no such analysis" in response.text
+    assert "No such analysis." in response.text
     response = bob.post(job_url + "/delete", data={"csrf_token": csrf_from(bob.get("/").text)})
     assert response.status_code == 404
     assert alice.get(job_url).status_code == 200
@@ -92,7 +94,7 @@ def test_delete_from_the_job_page(alice):
     token = csrf_from(alice.get(job_url).text)
     response = alice.post(job_url + "/delete", data={"csrf_token": token},
                           follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/history"
+    assert response.status_code == 303 and response.headers["location"] == "/history#trash"
     assert alice.get(job_url).status_code == 404
     assert "Nothing yet" in alice.get("/history").text
 

@@ -13,12 +13,18 @@ import numpy as np
 
 from fakelens import __version__
 from fakelens.analysis import verdict as vd
+from fakelens.analysis.caveats import caveat_lines
+from fakelens.analysis.frames import (
+    FrameWork,
+    PreparedFrame,
+    geometry,
+    load_detectors,
+    track_model_score,
+)
 from fakelens.config import Settings, get_settings
-from fakelens.faces import crop_face, load_face_detector, track_faces
-from fakelens.faces.detector import FaceDetection
+from fakelens.faces import load_face_detector, track_faces
 from fakelens.media import iter_frames, probe
-from fakelens.models.registry import default_detector_names
-from fakelens.models.runtime import Detector, load_detector
+from fakelens.models.runtime import Detector
 from fakelens.provenance import inspect_provenance, reason_note
 from fakelens.types import (
     Analysis,
@@ -59,14 +65,6 @@ class TrackEvidence:
 class DetailedAnalysis:
     analysis: Analysis
     evidence: dict[int, TrackEvidence]  # by track_id
-
-
-@dataclass
-class _SampledFrame:
-    index: int
-    timestamp_s: float
-    faces: list[FaceDetection]
-    crops: list[dict[tuple[float, int], np.ndarray]]  # per face: geometry -> crop
 
 
 def analyze(
@@ -118,13 +116,11 @@ def analyze_detailed(
     t = time.perf_counter()
     provenance, provenance_failure = _provenance(path, settings)
     timer.add("provenance", t)
-    names = [model] if model else default_detector_names(info.kind)
-    detectors = [load_detector(n, settings.intra_op_threads) for n in names]
-    detectors = [d for d in detectors if info.kind in d.config.applies_to] or detectors
+    detectors = load_detectors(info.kind, model, settings)
     face_detector = load_face_detector(settings)
-    geometries = sorted({(d.config.crop_scale, d.config.input_size) for d in detectors})
+    work = FrameWork(detectors, face_detector)
 
-    sampled: list[_SampledFrame] = []
+    sampled: list[PreparedFrame] = []
     expected = 1 if info.kind == "image" else (
         max(1, round((info.duration_s or 0) * frames_per_second)) if frames_per_second
         else frames)
@@ -134,11 +130,10 @@ def analyze_detailed(
                              keyframes_only=keyframes_only):
         t = timer.add("decode", t)
         snapped = snapped or frame.snapped_to_keyframe
-        faces = face_detector.detect(frame.rgb)
+        faces = work.detect(frame.rgb)
         t = timer.add("detect", t)
-        crops = [{(s, n): crop_face(frame.rgb, f.box, f.landmarks, scale=s, size=n)
-                  for s, n in geometries} for f in faces]
-        sampled.append(_SampledFrame(frame.index, frame.timestamp_s, faces, crops))
+        sampled.append(PreparedFrame(frame.index, frame.timestamp_s, faces,
+                                     work.crop(frame.rgb, faces)))
         t = timer.add("crop", t)
         report("decode", min(1.0, len(sampled) / expected))
 
@@ -205,6 +200,7 @@ def analyze_detailed(
         timings=timings,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
+    analysis.caveats = caveat_lines(analysis)
     return DetailedAnalysis(analysis, evidence)
 
 
@@ -219,12 +215,12 @@ def _provenance(path: str | Path, settings: Settings) -> tuple[Provenance | None
         return None, f"provenance could not be checked ({type(exc).__name__}; see the log)"
 
 
-def _score_tracks(raw_tracks, sampled: list[_SampledFrame], detectors: list[Detector]
+def _score_tracks(raw_tracks, sampled: list[PreparedFrame], detectors: list[Detector]
                   ) -> tuple[list[Track], dict[int, TrackEvidence]]:
     per_model: dict[str, list] = {}
     all_crops: dict[str, list[np.ndarray]] = {}
     for det in detectors:
-        key = (det.config.crop_scale, det.config.input_size)
+        key = geometry(det)
         crops = [sampled[tf.frame_pos].crops[tf.index][key] for tr in raw_tracks
                  for tf in tr.faces]
         all_crops[det.config.name] = crops
@@ -242,12 +238,10 @@ def _score_tracks(raw_tracks, sampled: list[_SampledFrame], detectors: list[Dete
                 continue
             out = per_model[det.config.name][0]
             probs = out.probs[offset:offset + n]
-            frame_score = vd.robust_mean(probs)
-            temporal = det.score_track(out.embeddings[offset:offset + n])
+            score, temporal = track_model_score(det, probs, out.embeddings[offset:offset + n])
             if temporal is not None:
                 temporal_scores.append(temporal)
-            model_scores.append(ModelScore(model=det.config.name,
-                                           score=vd.combine_track(frame_score, temporal)))
+            model_scores.append(ModelScore(model=det.config.name, score=score))
             if deciding is None or model_scores[-1].score > deciding[0]:
                 deciding = (model_scores[-1].score, det.config.name, out)
             frame_probs = probs if frame_probs is None else np.maximum(frame_probs, probs)

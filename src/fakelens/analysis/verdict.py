@@ -57,6 +57,7 @@ class Decision:
     score: float | None
     deciding_track: int | None
     contradicted: bool
+    contradicted_by: tuple[str, ...] = ()  # detectors below the band on the deciding track
 
 
 def decide(tracks: list[TrackVote], frames_sampled: int, threshold: float,
@@ -70,15 +71,16 @@ def decide(tracks: list[TrackVote], frames_sampled: int, threshold: float,
     best = max(candidates, key=lambda i: tracks[i].score)
     evidence = tracks[best]
     score = evidence.score
-    contradicted = score >= threshold and any(s < threshold - band
-                                              for s in evidence.model_scores.values())
+    contradicted_by = tuple(m for m, s in evidence.model_scores.items()
+                            if score >= threshold and s < threshold - band)
+    contradicted = bool(contradicted_by)
     if abs(score - threshold) < band or (contradicted and score < threshold + 2 * band):
         verdict = Verdict.UNCERTAIN
     elif score >= threshold:
         verdict = Verdict.FAKE
     else:
         verdict = Verdict.REAL
-    return Decision(verdict, score, best, contradicted)
+    return Decision(verdict, score, best, contradicted, contradicted_by)
 
 
 def clock(seconds: float) -> str:
@@ -108,7 +110,9 @@ def explain(decision: Decision, per_track_frames: list[list[tuple[float, float]]
     wording = {
         Verdict.FAKE: "signs of manipulation",
         Verdict.REAL: "no sign of manipulation above the threshold",
-        Verdict.UNCERTAIN: "a score too close to the threshold (or contradicted by another "
-                           "detector) to call",
+        Verdict.UNCERTAIN: "a score too close to the threshold to call",
     }[decision.verdict]
+    if decision.verdict is Verdict.UNCERTAIN and decision.contradicted_by:
+        wording = (f"contradicted by {', '.join(decision.contradicted_by)}, which scored "
+                   f"below the uncertain band: too uncertain to call")
     return f"{faces}; {detail}: {wording}."

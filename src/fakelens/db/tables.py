@@ -108,6 +108,8 @@ class AnalysisRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # in the trash since then (restorable; purged for good after WebSettings.trash_days)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 # the forum's tables share this metadata (migrations and schema checks see one schema)

@@ -47,6 +47,22 @@ def _affinity(a: FaceDetection, b: FaceDetection) -> float:
     return max(0.0, 0.25 * (1 - dist / (1.5 * size))) * ratio
 
 
+def associate(previous: list[FaceDetection], detections: list[FaceDetection],
+              min_affinity: float = 0.05) -> list[tuple[int, int]]:
+    """(previous index, detection index) pairs: greedy, best affinity first. Used by
+    ``track_faces`` (files) and the live tracker alike."""
+    pairs = sorted(((_affinity(p, d), ti, di) for ti, p in enumerate(previous)
+                    for di, d in enumerate(detections)), reverse=True)
+    used_t, used_d, out = set(), set(), []
+    for score, ti, di in pairs:
+        if score < min_affinity or ti in used_t or di in used_d:
+            continue
+        used_t.add(ti)
+        used_d.add(di)
+        out.append((ti, di))
+    return out
+
+
 def track_faces(per_frame: list[list[FaceDetection]], *, min_affinity: float = 0.05,
                 max_gap: int = 4) -> list[FaceTrack]:
     """Greedy association, best pairs first; a track may miss up to ``max_gap`` frames."""
@@ -54,15 +70,8 @@ def track_faces(per_frame: list[list[FaceDetection]], *, min_affinity: float = 0
     last_seen: dict[int, int] = {}
     for pos, detections in enumerate(per_frame):
         live = [t for t in tracks if pos - last_seen[t.track_id] <= max_gap]
-        pairs = sorted(
-            ((_affinity(t.last, d), ti, di) for ti, t in enumerate(live)
-             for di, d in enumerate(detections)),
-            reverse=True)
-        used_t, used_d = set(), set()
-        for score, ti, di in pairs:
-            if score < min_affinity or ti in used_t or di in used_d:
-                continue
-            used_t.add(ti)
+        used_d = set()
+        for ti, di in associate([t.last for t in live], detections, min_affinity):
             used_d.add(di)
             live[ti].faces.append(TrackedFace(pos, detections[di], di))
             last_seen[live[ti].track_id] = pos

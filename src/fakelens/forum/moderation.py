@@ -48,6 +48,32 @@ def flag_post(db: Session, rules: ForumRules, user: User, post: Post, reason: st
     return post.hidden
 
 
+def my_open_flags(db: Session, user: User | None, post_ids: list[int]) -> dict[int, str]:
+    """post id -> reason, for this user's flags that no moderator has reviewed yet."""
+    if user is None or not post_ids:
+        return {}
+    rows = db.execute(select(Flag.post_id, Flag.reason).where(
+        Flag.user_id == user.id, Flag.post_id.in_(post_ids), Flag.resolved_at.is_(None)))
+    return {post_id: reason for post_id, reason in rows}
+
+
+def unflag_post(db: Session, rules: ForumRules, user: User, post: Post) -> None:
+    """Take back one's flag while it is not reviewed; a post hidden by flags alone is
+    shown again once fewer than ``rules.flag_threshold`` members still flag it."""
+    flag = db.scalar(select(Flag).where(Flag.post_id == post.id, Flag.user_id == user.id,
+                                        Flag.resolved_at.is_(None)))
+    if flag is None:
+        raise InvalidPost("there is no flag of yours to take back (a moderator may have "
+                          "reviewed it already)")
+    db.delete(flag)
+    db.flush()
+    open_flags = db.scalar(select(func.count(func.distinct(Flag.user_id))).where(
+        Flag.post_id == post.id, Flag.resolved_at.is_(None))) or 0
+    if post.hidden and open_flags < rules.flag_threshold and post.deleted_at is None:
+        post.hidden = False
+    db.commit()
+
+
 @dataclass
 class QueueItem:
     post: Post

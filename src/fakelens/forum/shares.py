@@ -121,6 +121,14 @@ def unshare_all(db: Session, settings: WebSettings, row: AnalysisRow) -> None:
     db.flush()
 
 
+def analysis_deleted(db: Session, share: SharedAnalysis) -> bool:
+    """Whether the owner deleted the shared analysis (in the trash, or gone for good)."""
+    if share.analysis_id is None:
+        return True
+    row = db.get(AnalysisRow, share.analysis_id)
+    return row is None or row.deleted_at is not None
+
+
 def get_share(db: Session, public_id: str) -> SharedAnalysis:
     share = db.scalar(select(SharedAnalysis).where(SharedAnalysis.public_id == public_id))
     if share is None:

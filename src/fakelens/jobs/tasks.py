@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fakelens.db.engine import session_scope
 from fakelens.db.tables import AnalysisRow, Status, utcnow
-from fakelens.errors import FakeLensError
+from fakelens.errors import FakeLensError, user_message
 from fakelens.web.errors import error_code
 from fakelens.web.settings import WebSettings
 
@@ -58,6 +58,25 @@ def face_image_path(settings: WebSettings, public_id: str, track_id: int, kind: 
     return report_path(settings, public_id).with_name(f"{public_id}-{track_id}-{kind}.png")
 
 
+KEY_FRAMES = 6  # frames per face in the result page's key-frame strip
+
+
+def key_frame_positions(n_frames: int) -> list[int]:
+    """Positions (within a track) of the frames shown in the key-frame strip."""
+    from fakelens.reports.explain import evenly_spaced
+
+    return evenly_spaced(n_frames, KEY_FRAMES)
+
+
+def frame_image_path(settings: WebSettings, public_id: str, track_id: int, position: int,
+                     kind: str) -> Path:
+    """One key frame of a track: its face crop ('face') or heatmap overlay ('heatmap')."""
+    if kind not in ("face", "heatmap") or track_id < 0 or not 0 <= position < 10_000:
+        raise ValueError("unknown frame image")
+    return report_path(settings, public_id).with_name(
+        f"{public_id}-{track_id}-f{position}-{kind}.png")
+
+
 def remove_report_files(settings: WebSettings, public_id: str) -> None:
     folder = report_path(settings, public_id).parent
     for path in [folder / f"{public_id}.html", *folder.glob(f"{public_id}-*.png")]:
@@ -68,20 +87,28 @@ def _write_face_images(settings: WebSettings, public_id: str, detailed) -> None:
     import cv2
 
     from fakelens.models.registry import installed_detectors
-    from fakelens.reports.explain import key_face
+    from fakelens.reports.explain import heatmap, key_face, overlay
+
+    def write(path: Path, rgb: np.ndarray) -> None:
+        ok, png = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
+        if ok:
+            path.write_bytes(png.tobytes())
 
     installed = installed_detectors()
+    threshold = detailed.analysis.threshold
     for track in detailed.analysis.tracks:
         ev = detailed.evidence[track.track_id]
         deciding = max(track.model_scores, key=lambda m: m.score).model
         cfg = installed[deciding].config if deciding in installed else None
-        face, heat = key_face(ev.crops, ev.cams, track, cfg.heatmap_temperature if cfg else 1.0,
-                              detailed.analysis.threshold)
-        for kind, rgb in (("face", face), ("heatmap", heat)):
-            ok, png = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
-            if ok:
-                face_image_path(settings, public_id, track.track_id, kind).write_bytes(
-                    png.tobytes())
+        temperature = cfg.heatmap_temperature if cfg else 1.0
+        face, heat = key_face(ev.crops, ev.cams, track, temperature, threshold)
+        write(face_image_path(settings, public_id, track.track_id, "face"), face)
+        write(face_image_path(settings, public_id, track.track_id, "heatmap"), heat)
+        for i in key_frame_positions(len(track.frames)):
+            crop = ev.crops[i]
+            hot = overlay(crop, heatmap(ev.cams[i], crop.shape[:2], temperature), threshold)
+            write(frame_image_path(settings, public_id, track.track_id, i, "face"), crop)
+            write(frame_image_path(settings, public_id, track.track_id, i, "heatmap"), hot)
 
 
 def blob_path(settings: WebSettings, sha256: str) -> Path:
@@ -108,8 +135,10 @@ class AnalysisJob:
             log.info("analysis %s: cancelled", public_id)
             return
         except FakeLensError as exc:
-            message = str(exc).replace(str(blob_path(self.settings, row.media_sha256)),
-                                       row.filename).replace(row.media_sha256, row.filename)
+            log.info("analysis %s failed: %s", public_id, exc)
+            own = str(exc).replace(str(blob_path(self.settings, row.media_sha256)),
+                                   row.filename).replace(row.media_sha256, row.filename)
+            message = user_message(exc, row.filename, own)
             self._finish(public_id, status=Status.FAILED, stage="failed",
                          error_code=error_code(exc), error_message=message)
             return
@@ -117,7 +146,7 @@ class AnalysisJob:
             log.exception("analysis %s failed", public_id)
             self._finish(public_id, status=Status.FAILED, stage="failed",
                          error_code="internal_error",
-                         error_message="the analysis failed unexpectedly; see the server log")
+                         error_message="The analysis failed unexpectedly. Please try again later.")
             return
         self._finish(public_id, status=Status.DONE, stage="done", progress=100,
                      verdict=str(result.verdict), score=result.score,

@@ -14,6 +14,7 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from PIL import Image
 
+from fakelens.analysis.caveats import VERDICT_MEANING, verdict_caveats, verdict_label
 from fakelens.analysis.verdict import clock
 from fakelens.errors import FakeLensError, ReportError
 from fakelens.models.pretrained import PretrainedConfig
@@ -28,19 +29,6 @@ HEATMAP_FRAMES = 3  # most suspicious frames shown per track
 SHEET_COLUMNS = 8
 MIN_DISPLAY_PX = 192  # small crops are enlarged for print (display only)
 SMALL_FACE_PX = 80
-
-VERDICT_MEANING = {
-    Verdict.FAKE: "The most suspicious face scored at or above the threshold, clear of the "
-                  "uncertain band: the detectors found signs of manipulation.",
-    Verdict.REAL: "No face scored at or above the threshold: the detectors found no sign of "
-                  "manipulation. This does not prove that the media is authentic.",
-    Verdict.UNCERTAIN: "The score is too close to the threshold (inside the uncertain band), or "
-                       "another detector contradicts it: fakelens does not call it either way. "
-                       "Treat the media as unverified.",
-    Verdict.NO_FACE: "No face was found, so nothing could be checked for manipulation. This "
-                     "says nothing about whether the media is authentic.",
-}
-
 
 def _png_uri(data: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
@@ -218,8 +206,10 @@ def build_context(detailed: DetailedAnalysis) -> dict:
         "a": a,
         "file_name": Path(a.media.path).name,
         "verdict_class": a.verdict.value.lower().replace("_", "-"),
-        "verdict_label": "NO FACE" if a.verdict is Verdict.NO_FACE else a.verdict.value,
+        "verdict_label": verdict_label(a.verdict),
+        "verdict_words": {v.value: verdict_label(v) for v in Verdict},
         "meaning": VERDICT_MEANING[a.verdict],
+        "caveats": verdict_caveats(a),
         "score": "none (no face)" if a.score is None else f"{a.score:.2f}",
         "threshold": f"{a.threshold:.2f}",
         "band": f"{a.uncertain_band:.2f}",

@@ -47,10 +47,9 @@ def ship_on_real_media(*, run: Path, config: Path, out_dir: Path, task: str,
     cfg = load_config(config)
     weights = run / f"{checkpoint}.safetensors"
     cal = calibrate(calibration_media(weights, cfg, photo_cache))
-    summary = json.loads((run / "summary.json").read_text())
-    chosen = next((h for h in summary["history"] if f"step-{h['step']:05d}" == checkpoint),
-                  None)
-    training = {"steps_run": str(summary["steps"]), "minutes": f"{summary['minutes']:.1f}",
+    state = json.loads((run / "state.json").read_text())  # also there for a stopped run
+    chosen = next((h for h in state["history"] if f"step-{h['step']:05d}" == checkpoint), None)
+    training = {"steps_run": str(state["step"]), "minutes": f"{state['elapsed_s'] / 60:.1f}",
                 "checkpoint": checkpoint}
     if chosen:
         training.update({k: f"{chosen[k]:.4f}" for k in ("video_auc", "frame_auc")

@@ -13,14 +13,17 @@ from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
 from fakelens import __version__
+from fakelens.analysis.caveats import verdict_caveats
 from fakelens.forum import routes as forum_routes
 from fakelens.jobs.queue import start_embedded_consumer, stop_embedded_consumer
 from fakelens.jobs.tasks import StaleSweeper, open_backend, recover
 from fakelens.web.errors import install_error_handlers
-from fakelens.web.routes import api, auth, pages
+from fakelens.web.routes import api, auth, live, pages, pwa, trash
+from fakelens.web.routes.docs import install_docs
 from fakelens.web.security import RateLimiter, SecurityHeadersMiddleware
 from fakelens.web.settings import WebSettings
-from fakelens.web.templating import template_globals
+from fakelens.web.templating import VERDICT_WORDS, template_globals
+from fakelens.web.trash import purge_expired
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +43,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         consumer = sweeper = None
+        with sessions() as db:  # the trash of people who never came back
+            purge_expired(db, settings)
         if not settings.immediate:
             # the only consumer of a SQLite queue: every "running" job is an orphan of a
             # previous run; otherwise other workers may be alive: only jobs without
@@ -60,7 +65,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
                 stop_embedded_consumer(consumer)
             engine.dispose()
 
-    app = FastAPI(title="fakelens", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="fakelens", version=__version__, lifespan=lifespan, docs_url=None,
+                  redoc_url=None,
                   description="Deepfake detection: upload a video or image, get a verdict, "
                   "a score and the evidence (per face, per frame). Programs authenticate "
                   "with `Authorization: Bearer <token>` (tokens: account page). Errors are "
@@ -77,6 +83,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=[str(web / "templates"),
                                                      str(forum_templates)],
                                           context_processors=[template_globals])
+    app.state.templates.env.globals.update(verdict_caveats=verdict_caveats,
+                                           verdict_words=VERDICT_WORDS)
 
     app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(),
                        session_cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE_S,
@@ -86,6 +94,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(trash.router)
+    app.include_router(pwa.router)
+    app.include_router(live.router)
     app.include_router(forum_routes.router)
+    install_docs(app)
     install_error_handlers(app)
     return app

@@ -97,9 +97,16 @@ MaybeUser = Annotated[User | None, Depends(maybe_page_user)]
 AnalysisId = Annotated[str, Path(description="the id returned when the upload was accepted")]
 
 
-def _owned(analysis_id: str, user: User, db: Session) -> AnalysisRow:
-    row = db.scalar(select(AnalysisRow).where(AnalysisRow.public_id == analysis_id,
-                                              AnalysisRow.user_id == user.id))
+def live_analyses_of(user: User) -> tuple:
+    """WHERE clauses: the user's analyses that are not in the trash."""
+    return AnalysisRow.user_id == user.id, AnalysisRow.deleted_at.is_(None)
+
+
+def _owned(analysis_id: str, user: User, db: Session, trashed: bool = False) -> AnalysisRow:
+    """The user's analysis (in the trash when ``trashed``, else not in it)."""
+    row = db.scalar(select(AnalysisRow).where(
+        AnalysisRow.public_id == analysis_id, AnalysisRow.user_id == user.id,
+        AnalysisRow.deleted_at.is_not(None) if trashed else AnalysisRow.deleted_at.is_(None)))
     if row is None:  # someone else's analysis looks exactly like a missing one
         raise ApiError(404, "not_found", "no such analysis")
     return row
@@ -113,5 +120,11 @@ def page_owned_analysis(analysis_id: AnalysisId, user: PageUser, db: DbSession) 
     return _owned(analysis_id, user, db)
 
 
+def page_trashed_analysis(analysis_id: AnalysisId, user: PageUser, db: DbSession
+                          ) -> AnalysisRow:
+    return _owned(analysis_id, user, db, trashed=True)
+
+
 ApiAnalysis = Annotated[AnalysisRow, Depends(api_owned_analysis)]
 PageAnalysis = Annotated[AnalysisRow, Depends(page_owned_analysis)]
+TrashedAnalysis = Annotated[AnalysisRow, Depends(page_trashed_analysis)]

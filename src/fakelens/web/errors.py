@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fakelens.errors import FakeLensError
+from fakelens.errors import FakeLensError, sentence, user_message
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,18 @@ class ApiError(Exception):
                  headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+def page_error(exc: ApiError | FakeLensError, filename: str | None = None
+               ) -> tuple[int, str, str]:
+    """(status, code, message) of an error shown to a person; the exception's own text
+    (which may quote a decoder library) goes to the log."""
+    if isinstance(exc, ApiError):
+        return exc.status, exc.code, sentence(exc.message)
+    message = user_message(exc, filename or getattr(exc, "filename", None))
+    if message != sentence(str(exc)):
+        log.info("%s shown as %r: %s", type(exc).__name__, message, exc)
+    return exc.http_status, error_code(exc), message
 
 
 class LoginRequired(Exception):
@@ -70,11 +82,11 @@ def _validation_message(exc: RequestValidationError) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
-        return _render(request, exc.status, exc.code, exc.message, exc.headers)
+        return _render(request, exc.status, exc.code, sentence(exc.message), exc.headers)
 
     @app.exception_handler(FakeLensError)
     async def _fakelens_error(request: Request, exc: FakeLensError) -> Response:
-        return _render(request, exc.http_status, error_code(exc), str(exc))
+        return _render(request, *page_error(exc))
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
@@ -94,4 +106,4 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return _render(request, 500, "internal_error", "internal server error")
+        return _render(request, 500, "internal_error", "Internal server error.")

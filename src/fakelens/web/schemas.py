@@ -34,7 +34,7 @@ class AnalysisPublic(BaseModel):
     media_kind: str
     size_bytes: int
     sha256: str
-    frames: int
+    frames: int | None = Field(description="frames requested for a video; null for an image")
     model: str | None
     verdict: str | None
     score: float | None
@@ -54,7 +54,8 @@ class AnalysisPublic(BaseModel):
                  if row.error_code else None)
         return cls(id=row.public_id, status=row.status, stage=row.stage, progress=row.progress,
                    filename=row.filename, media_kind=row.media_kind, size_bytes=row.media_size,
-                   sha256=row.media_sha256, frames=row.frames, model=row.model,
+                   sha256=row.media_sha256,
+                   frames=row.frames if row.media_kind == "video" else None, model=row.model,
                    verdict=row.verdict, score=row.score, error=error,
                    created_at=_utc(row.created_at), finished_at=_utc(row.finished_at),
                    status_url=status_url, result=result)

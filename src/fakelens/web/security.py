@@ -93,10 +93,9 @@ class RateLimiter:
 
 _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-# Swagger UI (/docs) loads its script and style from a CDN and starts with an inline script
-_CSP_DOCS = ("default-src 'self'; img-src 'self' data: https://fastapi.tiangolo.com; "
-             "style-src 'self' https://cdn.jsdelivr.net; "
-             "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+# Swagger UI (/docs, files served from here) starts with an inline script
+_CSP_DOCS = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
+             "script-src 'self' 'unsafe-inline'; "
              "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
@@ -116,13 +115,13 @@ class SecurityHeadersMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Content-Security-Policy",
-                                   _CSP_DOCS if path in ("/docs", "/redoc") else _CSP)
+                                   _CSP_DOCS if path == "/docs" else _CSP)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Referrer-Policy", "same-origin")
                 headers.setdefault("Permissions-Policy", "camera=(), microphone=(), "
                                    "geolocation=()")
-                if not path.startswith("/static/"):
+                if not path.startswith(("/static/", "/docs-assets/")):
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)
 

@@ -37,6 +37,7 @@ class WebSettings(Settings):
                                  "heartbeat every stale_after_s / 5) for this long is taken "
                                  "as orphaned and queued again")
     default_frames: int = Field(32, ge=1, le=512)
+    trash_days: float = Field(7, ge=0, description="deleted analyses stay restorable this long")
     max_frames: int = Field(256, ge=1, le=4096)
     login_per_minute: int = Field(10, ge=1, description="login attempts per client address")
     uploads_per_hour: int = Field(60, ge=1, description="uploads per user")
@@ -50,6 +51,15 @@ class WebSettings(Settings):
     forum_new_images_per_post: int = Field(0, ge=0)
     forum_silence_days: float = Field(7, gt=0, description="how long a moderator's "
                                       "'silence' keeps a member from posting")
+    live_sessions_per_user: int = Field(1, ge=0, description="Live check sessions one user "
+                                        "may run at once (per server process)")
+    live_sessions: int = Field(4, ge=0, description="Live check sessions at once (per "
+                               "server process)")
+    live_max_fps: float = Field(10, gt=0, le=30, description="frames a second a Live check "
+                                "page may send; twice this in one second closes the session")
+    live_max_frame_kb: int = Field(512, ge=16, description="largest Live check frame (JPEG)")
+    live_max_side: int = Field(1920, ge=64, description="largest Live check frame side (px)")
+    live_max_minutes: float = Field(30, gt=0, description="longest Live check session")
     secure_cookies: bool = Field(False, description="session cookie only over HTTPS")
     immediate: bool = Field(False, description="run jobs inside the request (debugging)")
 

@@ -6,14 +6,10 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from fakelens.analysis.caveats import VERDICT_LABELS
 from fakelens.web.security import CSRF_FIELD, csrf_token
 
-VERDICT_WORDS = {
-    "FAKE": "Likely manipulated",
-    "REAL": "No sign of manipulation found",
-    "UNCERTAIN": "Uncertain",
-    "NO_FACE": "No face found",
-}
+VERDICT_WORDS: dict[str, str] = {str(k): v for k, v in VERDICT_LABELS.items()}
 
 
 def render(request: Request, name: str, status: int = 200, **context) -> HTMLResponse:

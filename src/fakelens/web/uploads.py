@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 FILE_FIELD = "file"
 _MAX_FIELD_BYTES = 4096
 _MAX_FIELDS = 16
+_MAX_HEADER_BYTES = 64 * 1024
 # one lock per process around "store blob + insert row" and "delete row + unlink blob"
 _blob_lock = threading.Lock()
 
@@ -52,11 +53,19 @@ class ParsedUpload:
             self.tmp_path = None
 
 
+MAX_NAME = 200
+
+
 def display_name(raw: str | None) -> str:
-    """A harmless label from the client's file name (shown, never used as a path)."""
+    """A harmless label from the client's file name (shown, never used as a path); a long
+    name is shortened in the middle, keeping its extension."""
     name = re.split(r"[/\\]", raw or "")[-1]
     name = "".join(c for c in name if c.isprintable()).strip()
-    return name[:200] or "upload"
+    if len(name) > MAX_NAME:
+        stem, dot, ext = name.rpartition(".")
+        ext = dot + ext if stem and len(ext) <= 10 else ""
+        name = name[:MAX_NAME - len(ext) - 1].rstrip() + "…" + ext
+    return name or "upload"
 
 
 class _Receiver:
@@ -159,7 +168,9 @@ async def receive_upload(request: Request, settings: WebSettings) -> ParsedUploa
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
     out = ParsedUpload()
     receiver = _Receiver(settings, out)
-    parser = MultipartParser(params[b"boundary"], receiver.callbacks())
+    # a part header holds the client's file name: allow long ones (shortened for display)
+    parser = MultipartParser(params[b"boundary"], receiver.callbacks(),
+                             max_header_size=_MAX_HEADER_BYTES)
     try:
         async for chunk in request.stream():
             parser.write(chunk)
@@ -176,14 +187,22 @@ async def receive_upload(request: Request, settings: WebSettings) -> ParsedUploa
         if isinstance(exc, FakeLensError | ApiError):
             raise
         if isinstance(exc, Exception) and not isinstance(exc, OSError):
-            raise ApiError(400, "invalid_upload", "malformed multipart body") from exc
+            log.info("unreadable multipart body: %s", exc)
+            raise ApiError(400, "invalid_upload", "The upload could not be read (malformed "
+                           "form data). Please try again.") from exc
         raise
     if out.tmp_path is None:
         raise ApiError(400, "no_file", f"no file was sent (form field '{FILE_FIELD}')")
     if out.size == 0:
         out.discard()
-        raise EmptyMedia(f"{out.filename}: file is empty (0 bytes)")
+        raise _named(EmptyMedia(f"{out.filename}: file is empty (0 bytes)"), out.filename)
     return out
+
+
+def _named(exc: FakeLensError, filename: str) -> FakeLensError:
+    """``exc`` knowing the client's file name (error messages name it in plain words)."""
+    exc.filename = filename
+    return exc
 
 
 def probe_upload(upload: ParsedUpload):
@@ -197,7 +216,7 @@ def probe_upload(upload: ParsedUpload):
         message = str(exc).replace(str(upload.tmp_path), upload.filename)
         message = message.replace(upload.tmp_path.name, upload.filename)
         upload.discard()
-        raise type(exc)(message) from None
+        raise _named(type(exc)(message), upload.filename) from None
 
 
 def store_blob(settings: WebSettings, upload: ParsedUpload) -> None:

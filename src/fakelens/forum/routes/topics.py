@@ -11,12 +11,12 @@ from fastapi.responses import HTMLResponse, Response
 from fakelens.db.tables import Role, User
 from fakelens.errors import ForumError, InvalidPost, NotAllowed, NotFound
 from fakelens.forum import markup, posts, queries
-from fakelens.forum.moderation import REASON_WORDS, flag_post
+from fakelens.forum.moderation import REASON_WORDS, flag_post, my_open_flags, unflag_post
 from fakelens.forum.policy import can_accept, can_delete, can_edit, can_see_post, is_moderator
 from fakelens.forum.queries import POSTS_PER_PAGE, Sort
 from fakelens.forum.routes.common import Rules, post_url, see_other
 from fakelens.forum.search import search
-from fakelens.forum.shares import my_vote, snapshot_of, vote_counts
+from fakelens.forum.shares import analysis_deleted, my_vote, snapshot_of, vote_counts
 from fakelens.web.deps import DbSession, MaybeUser, PageUser
 from fakelens.web.routes.auth import Csrf
 from fakelens.web.templating import VERDICT_WORDS, flash, render
@@ -98,8 +98,10 @@ def _topic_page(request: Request, db, user, topic, page: int, status: int = 200,
     return render(request, "forum/topic.html", status=status, user=user, topic=topic,
                   listing=listing, tags=posts.topic_tags(db, [topic.id]).get(topic.id, []),
                   liked=queries.liked_by(db, user, ids),
+                  my_flags=my_open_flags(db, user, ids),
                   reply_targets=queries.reply_targets(db, listing.items),
                   share=share, snapshot=snapshot,
+                  share_deleted=share is not None and analysis_deleted(db, share),
                   votes=vote_counts(db, share) if share else None,
                   my_vote=my_vote(db, user, share) if share else None,
                   verifier=db.get(User, share.verified_by) if share and share.verified_by
@@ -205,8 +207,18 @@ def flag(request: Request, db: DbSession, user: PageUser, rules: Rules, post_id:
     post = posts.get_post(db, post_id)
     posts.get_topic(db, post.topic_id, user)
     hidden = flag_post(db, rules, user, post, reason, note)
-    flash(request, "Thanks: the post is hidden until a moderator reviews it." if hidden else
-          "Thanks: moderators will review this post.")
+    flash(request, "You flagged this post. Thanks: it is hidden until a moderator reviews it."
+          if hidden else "You flagged this post. Thanks: moderators will review it.")
+    return see_other(post_url(post, POSTS_PER_PAGE))
+
+
+@router.post("/forum/p/{post_id}/unflag", dependencies=[Csrf], name="forum_unflag")
+def unflag(request: Request, db: DbSession, user: PageUser, rules: Rules,
+           post_id: int) -> Response:
+    post = posts.get_post(db, post_id)
+    posts.get_topic(db, post.topic_id, user)
+    unflag_post(db, rules, user, post)
+    flash(request, "Your flag was taken back.")
     return see_other(post_url(post, POSTS_PER_PAGE))
 
 

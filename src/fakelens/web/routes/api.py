@@ -13,7 +13,7 @@ from fakelens import __version__
 from fakelens.db.tables import AnalysisRow, Status
 from fakelens.jobs.queue import queue_kind
 from fakelens.jobs.tasks import report_path
-from fakelens.web.deps import ApiAnalysis, ApiUser, AppSettings, DbSession
+from fakelens.web.deps import ApiAnalysis, ApiUser, AppSettings, DbSession, live_analyses_of
 from fakelens.web.errors import ApiError
 from fakelens.web.schemas import (
     AnalysisAccepted,
@@ -90,8 +90,8 @@ def list_analyses(request: Request, user: ApiUser, db: DbSession,
                   per_page: Annotated[int, Query(ge=1, le=100)] = 20) -> AnalysisPage:
     """The caller's analyses, newest first."""
     total = db.scalar(select(func.count()).select_from(AnalysisRow)
-                      .where(AnalysisRow.user_id == user.id)) or 0
-    rows = db.scalars(select(AnalysisRow).where(AnalysisRow.user_id == user.id)
+                      .where(*live_analyses_of(user))) or 0
+    rows = db.scalars(select(AnalysisRow).where(*live_analyses_of(user))
                       .order_by(AnalysisRow.created_at.desc(), AnalysisRow.id.desc())
                       .offset((page - 1) * per_page).limit(per_page)).all()
     return AnalysisPage(items=[AnalysisPublic.from_row(r, _status_url(request, r.public_id))

@@ -6,35 +6,78 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from fakelens.db.tables import AnalysisRow, Status
+from fakelens.db.tables import AnalysisRow, Status, User
 from fakelens.errors import FakeLensError
 from fakelens.forum.shares import shared_topic
-from fakelens.jobs.tasks import face_image_path
+from fakelens.jobs.tasks import face_image_path, frame_image_path, key_frame_positions
 from fakelens.types import Analysis
-from fakelens.web.deps import AppSettings, DbSession, PageAnalysis, PageUser
-from fakelens.web.errors import ApiError, error_code
-from fakelens.web.routes.auth import Csrf
+from fakelens.web.deps import (
+    AppSettings,
+    DbSession,
+    MaybeUser,
+    PageAnalysis,
+    PageUser,
+    live_analyses_of,
+)
+from fakelens.web.errors import ApiError, page_error
+from fakelens.web.landing import detector_cards, sample_analysis
 from fakelens.web.security import CSRF_FIELD, csrf_ok
-from fakelens.web.templating import VERDICT_WORDS, render
+from fakelens.web.settings import WebSettings
+from fakelens.web.templating import VERDICT_WORDS, flash, render
 from fakelens.web.timeline import timeline_svg, track_colour
-from fakelens.web.uploads import accept_upload, delete_analysis
+from fakelens.web.trash import purge_expired, trashed
+from fakelens.web.uploads import accept_upload
 
 router = APIRouter(include_in_schema=False)
 
 PER_PAGE = 20
 
 
-def _models() -> list[str]:
-    from fakelens.models.registry import installed_detectors
+LANDING_TOPICS = 5
 
-    return sorted(installed_detectors())
+
+def _landing(request: Request, db: Session, user: User | None) -> HTMLResponse:
+    from fakelens.forum.queries import Sort, list_topics
+
+    cards = detector_cards()
+    topics = list_topics(db, user, sort=Sort.ACTIVE).items[:LANDING_TOPICS]
+    return render(request, "landing.html", user=user, cards=cards, topics=topics,
+                  sample=sample_analysis(cards), settings=request.app.state.settings)
 
 
 @router.get("/", response_class=HTMLResponse, name="upload_page")
-def upload_page(request: Request, user: PageUser, settings: AppSettings) -> HTMLResponse:
-    return render(request, "upload.html", user=user, models=_models(), settings=settings)
+def upload_page(request: Request, user: MaybeUser, db: DbSession,
+                settings: AppSettings) -> HTMLResponse:
+    """Signed in: the upload form; otherwise the public landing page."""
+    if user is None:
+        return _landing(request, db, None)
+    return render(request, "upload.html", user=user, models=detector_cards(), settings=settings)
+
+
+@router.get("/about", response_class=HTMLResponse, name="about_page")
+def about_page(request: Request, user: MaybeUser, db: DbSession) -> HTMLResponse:
+    return _landing(request, db, user)
+
+
+async def _upload(request: Request, user: User, db, settings,
+                  check_fields=None) -> Response:
+    """Accept an upload and go to its analysis page, or show the form with the error."""
+    try:
+        retry = request.app.state.upload_limiter.hit(f"user:{user.id}")
+        if retry is not None:
+            raise ApiError(429, "rate_limited", f"Too many uploads. Try again in "
+                           f"{int(retry) // 60 + 1} minutes.")
+        row = await accept_upload(request, db, user.id, check_fields)
+    except (ApiError, FakeLensError) as exc:
+        status, code, message = page_error(exc)
+        return render(request, "upload.html", status=status, user=user, models=detector_cards(),
+                      settings=settings, errors=[message], error_code=code)
+    return RedirectResponse(request.url_for("analysis_page", analysis_id=row.public_id)
+                            .path, status_code=303)
 
 
 @router.post("/analyses", name="upload")
@@ -42,56 +85,78 @@ async def upload(request: Request, user: PageUser, db: DbSession,
                  settings: AppSettings) -> Response:
     def check_fields(fields: dict[str, str]) -> None:
         if not csrf_ok(request, fields.get(CSRF_FIELD)):
-            raise ApiError(403, "csrf_failed", "the form expired; reload the page and try again")
+            raise ApiError(403, "csrf_failed", "The form expired. Reload the page and try "
+                           "again.")
 
-    try:
-        retry = request.app.state.upload_limiter.hit(f"user:{user.id}")
-        if retry is not None:
-            raise ApiError(429, "rate_limited", f"too many uploads; try again in "
-                           f"{int(retry) // 60 + 1} minutes")
-        row = await accept_upload(request, db, user.id, check_fields)
-    except (ApiError, FakeLensError) as exc:
-        status = exc.status if isinstance(exc, ApiError) else exc.http_status
-        message = exc.message if isinstance(exc, ApiError) else str(exc)
-        code = exc.code if isinstance(exc, ApiError) else error_code(exc)
-        return render(request, "upload.html", status=status, user=user, models=_models(),
-                      settings=settings, errors=[message], error_code=code)
-    return RedirectResponse(request.url_for("analysis_page", analysis_id=row.public_id)
-                            .path, status_code=303)
+    return await _upload(request, user, db, settings, check_fields)
+
+
+@router.post("/share-target", name="share_target")
+async def share_target(request: Request, user: MaybeUser, db: DbSession,
+                       settings: AppSettings) -> Response:
+    """A file shared from another app (Web Share Target): analysed like an upload. The
+    phone posts it without our CSRF token; the browser's Sec-Fetch-Site tells a share
+    (same origin, or no initiator) from a cross-site form."""
+    if request.headers.get("sec-fetch-site", "none") not in ("same-origin", "none"):
+        raise ApiError(403, "csrf_failed", "Sharing to fakelens works only from this device.")
+    if user is None:
+        flash(request, "Log in, then share the file again.")
+        return RedirectResponse("/login?next=/", status_code=303)
+    return await _upload(request, user, db, settings)
 
 
 @router.get("/analyses/{analysis_id}", response_class=HTMLResponse, name="analysis_page")
 def analysis_page(request: Request, row: PageAnalysis, user: PageUser,
-                  db: DbSession) -> HTMLResponse:
+                  db: DbSession, settings: AppSettings) -> HTMLResponse:
     from fakelens.reports.provenance import provenance_view
 
     result = Analysis.model_validate_json(row.result_json) if row.result_json else None
     return render(request, "analysis.html", user=user, row=row, result=result,
                   finished=row.status in (Status.DONE, Status.FAILED),
-                  verdict_words=VERDICT_WORDS.get(row.verdict or "", row.verdict),
                   timeline=timeline_svg(result) if result else None,
                   track_colour=track_colour, shared=shared_topic(db, row),
                   provenance=provenance_view(result.provenance)
-                  if result and result.provenance else None)
+                  if result and result.provenance else None,
+                  strips=_key_frames(settings, row.public_id, result) if result else [])
 
 
-@router.post("/analyses/{analysis_id}/delete", dependencies=[Csrf], name="delete_page")
-def delete(row: PageAnalysis, db: DbSession, settings: AppSettings) -> Response:
-    delete_analysis(db, settings, row)
-    return RedirectResponse("/history", status_code=303)
+class KeyFrame(BaseModel):
+    position: int
+    timestamp_s: float
+    score: float
+
+
+class KeyFrameStrip(BaseModel):
+    track_id: int
+    frames: list[KeyFrame]
+
+
+def _key_frames(settings: WebSettings, public_id: str, result: Analysis) -> list[KeyFrameStrip]:
+    """Per face, the frames whose crops the job kept (none for older analyses)."""
+    strips = []
+    for tr in result.tracks:
+        picks = [i for i in key_frame_positions(len(tr.frames)) if frame_image_path(
+            settings, public_id, tr.track_id, i, "face").is_file()]
+        if picks:
+            strips.append(KeyFrameStrip(track_id=tr.track_id, frames=[KeyFrame(
+                position=i, timestamp_s=tr.frames[i].timestamp_s, score=tr.frames[i].score)
+                for i in picks]))
+    return strips
 
 
 @router.get("/history", response_class=HTMLResponse, name="history_page")
-def history(request: Request, user: PageUser, db: DbSession,
+def history(request: Request, user: PageUser, db: DbSession, settings: AppSettings,
             page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     total = db.scalar(select(func.count()).select_from(AnalysisRow)
-                      .where(AnalysisRow.user_id == user.id)) or 0
-    rows = db.scalars(select(AnalysisRow).where(AnalysisRow.user_id == user.id)
+                      .where(*live_analyses_of(user))) or 0
+    rows = db.scalars(select(AnalysisRow).where(*live_analyses_of(user))
                       .order_by(AnalysisRow.created_at.desc(), AnalysisRow.id.desc())
                       .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
     pages = max(1, (total + PER_PAGE - 1) // PER_PAGE)
+    purge_expired(db, settings, user)
     return render(request, "history.html", user=user, rows=rows, page=page, pages=pages,
-                  total=total, verdict_words=VERDICT_WORDS)
+                  total=total, verdict_words=VERDICT_WORDS, trash=trashed(db, user),
+                  trash_days=settings.trash_days)
 
 
 @router.get("/analyses/{analysis_id}/faces/{track_id}-{kind}.png", name="face_image")
@@ -101,4 +166,18 @@ def face_image(row: PageAnalysis, settings: AppSettings, track_id: int,
     path = face_image_path(settings, row.public_id, track_id, kind)
     if not path.is_file():
         raise ApiError(404, "not_found", "no such face image")
+    return FileResponse(path, media_type="image/png")
+
+
+@router.get("/analyses/{analysis_id}/frames/{track_id}-{position}-{kind}.png",
+            name="frame_image")
+def frame_image(row: PageAnalysis, settings: AppSettings, track_id: int, position: int,
+                kind: Literal["face", "heatmap"]) -> Response:
+    """One frame of the key-frame strip (owner only)."""
+    try:
+        path = frame_image_path(settings, row.public_id, track_id, position, kind)
+    except ValueError:
+        path = None
+    if path is None or not path.is_file():
+        raise ApiError(404, "not_found", "no such frame image")
     return FileResponse(path, media_type="image/png")

@@ -84,7 +84,53 @@ function uploadWithProgress(form) {
   });
 }
 
+// Key frames and key faces open enlarged in a dialog (without script: the image itself).
+function zoomImages(dialog) {
+  const body = dialog.querySelector(".zoom-body");
+  document.querySelectorAll("a.zoom").forEach((link) => link.addEventListener("click", (event) => {
+    event.preventDefault();
+    body.replaceChildren();
+    const img = link.querySelector("img");
+    const sources = link.dataset.face ? [link.dataset.face, link.href] : [link.href];
+    sources.forEach((src, i) => {
+      const big = document.createElement("img");
+      big.src = src;
+      big.alt = i === 1 ? "heatmap: red pushed the score towards fake, blue towards real"
+        : (img ? img.alt.replace(" (enlarge)", "") : "");
+      body.appendChild(big);
+    });
+    if (img) {
+      const caption = document.createElement("p");
+      caption.textContent = img.alt.replace(" (enlarge)", "");
+      body.appendChild(caption);
+    }
+    dialog.showModal();
+  }));
+  dialog.addEventListener("click", (event) => {
+    if (event.target === dialog) dialog.close();
+  });
+}
+
+// "Use the camera" fills the one file field of the form with what was recorded.
+function cameraInput(camera, input) {
+  camera.closest(".camera").hidden = false;  // the input stays hidden: its label opens it
+  camera.addEventListener("change", () => {
+    if (!camera.files.length || !window.DataTransfer) return;
+    const transfer = new DataTransfer();
+    transfer.items.add(camera.files[0]);
+    input.files = transfer.files;
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
+  }
+  const dialog = document.getElementById("zoom");
+  if (dialog && dialog.showModal) zoomImages(dialog);
+  const camera = document.getElementById("camera");
+  const fileInput = document.getElementById("file");
+  if (camera && fileInput) cameraInput(camera, fileInput);
   const form = document.getElementById("upload-form");
   if (form) uploadWithProgress(form);
   const job = document.getElementById("job");

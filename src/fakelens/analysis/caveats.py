@@ -1,0 +1,163 @@
+"""The verdict in words, with what a reader must know before trusting it: the measured
+accuracy of the detector that decided (from its model card), the uncertain band, which
+detector said what, the known failure cases. One wording for every place a verdict is
+shown (result page, forum, reports, JSON)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+from fakelens.errors import FakeLensError
+from fakelens.types import Analysis, Track, Verdict
+
+VERDICT_LABELS = {
+    Verdict.FAKE: "Likely manipulated",
+    Verdict.REAL: "No sign of manipulation found",
+    Verdict.UNCERTAIN: "Uncertain",
+    Verdict.NO_FACE: "No face found",
+}
+
+VERDICT_MEANING = {
+    Verdict.FAKE: "The most suspicious face scored at or above the threshold, clear of the "
+                  "uncertain band: the detectors found signs of manipulation.",
+    Verdict.REAL: "No face scored at or above the threshold: the detectors found no sign of "
+                  "manipulation. This does not prove that the media is authentic.",
+    Verdict.UNCERTAIN: "The score is too close to the threshold (inside the uncertain band), or "
+                       "another detector contradicts it: fakelens does not call it either way. "
+                       "Treat the media as unverified.",
+    Verdict.NO_FACE: "No face was found, so nothing could be checked for manipulation. This "
+                     "says nothing about whether the media is authentic.",
+}
+
+EVIDENCE_NOT_PROOF = ("Evidence, not proof: a high score can come from beauty filters, heavy "
+                      "compression or unusual lighting, and a low score does not prove that "
+                      "the media is authentic. Check the source and the context too.")
+
+KNOWN_FAILURES = (
+    "faces seen from the side, tiny faces (under about 80 pixels across), covered or "
+    "motion-blurred faces",
+    "heavy compression (low-bit-rate re-uploads, messenger re-encodes)",
+    "face reenactment (expression transfer such as Face2Face or NeuralTextures) and edits "
+    "that leave the faces alone (voice, body, background, false captions)",
+    "generation methods newer than the detectors' training material",
+)
+
+
+def verdict_label(verdict: Verdict | str | None) -> str:
+    """The one wording of a verdict (unknown values are shown as they are)."""
+    try:
+        return VERDICT_LABELS[Verdict(verdict)]
+    except ValueError:
+        return str(verdict or "")
+
+
+class DetectorFacts(BaseModel):
+    """One detector of an analysis: what it said and how good its model card says it is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    task: str
+    threshold: float
+    description: str = ""
+    metrics: dict[str, str] = {}
+    score: float | None = None  # on the face that decided (None: no face)
+    decided: bool = False
+    contradicts: bool = False  # below the band while the verdict's score is above
+
+
+class VerdictCaveats(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    verdict: Verdict
+    label: str
+    meaning: str
+    score: float | None
+    threshold: float
+    band_low: float
+    band_high: float
+    deciding_detector: str | None
+    deciding_face: int | None  # track id
+    detectors: list[DetectorFacts]
+    known_failures: list[str]
+    evidence_not_proof: str = EVIDENCE_NOT_PROOF
+
+    @property
+    def deciding(self) -> DetectorFacts | None:
+        return next((d for d in self.detectors if d.decided), None)
+
+    @property
+    def contradicting(self) -> list[str]:
+        return [d.name for d in self.detectors if d.contradicts]
+
+
+def model_card(name: str) -> tuple[str, dict[str, str]]:
+    """(description, measured accuracy) of an installed detector; empty when it is not
+    installed here."""
+    from fakelens.models.registry import get_detector
+
+    try:
+        cfg = get_detector(name).config
+    except FakeLensError:
+        return "", {}
+    return cfg.description, dict(cfg.metrics)
+
+
+def deciding_track(a: Analysis) -> Track | None:
+    """The face that decided the verdict: the most suspicious decisive one (the longest if
+    none is decisive), as ``analysis.verdict.decide`` picks it."""
+    if not a.tracks:
+        return None
+    decisive = [t for t in a.tracks if t.decisive]
+    if decisive:
+        return max(decisive, key=lambda t: t.score)
+    return max(a.tracks, key=lambda t: len(t.frames))
+
+
+def verdict_caveats(a: Analysis) -> VerdictCaveats:
+    track = deciding_track(a)
+    scores = {m.model: m.score for m in track.model_scores} if track else {}
+    if track is not None and not scores and len(a.models) == 1:
+        scores = {a.models[0].name: track.score}
+    deciding = max(scores, key=scores.__getitem__) if scores else None
+    above = a.score is not None and a.score >= a.threshold
+    detectors = []
+    for m in a.models:
+        description, metrics = model_card(m.name)
+        score = scores.get(m.name)
+        detectors.append(DetectorFacts(
+            name=m.name, version=m.version, task=m.task, threshold=m.threshold,
+            description=description, metrics=metrics, score=score, decided=m.name == deciding,
+            contradicts=above and score is not None and score < a.threshold - a.uncertain_band))
+    return VerdictCaveats(
+        verdict=a.verdict, label=verdict_label(a.verdict), meaning=VERDICT_MEANING[a.verdict],
+        score=a.score, threshold=a.threshold,
+        band_low=max(0.0, a.threshold - a.uncertain_band),
+        band_high=min(1.0, a.threshold + a.uncertain_band),
+        deciding_detector=deciding, deciding_face=track.track_id if track else None,
+        detectors=detectors, known_failures=list(KNOWN_FAILURES))
+
+
+def caveat_lines(a: Analysis) -> list[str]:
+    """The caveats as sentences (the JSON result's ``caveats``)."""
+    c = verdict_caveats(a)
+    lines = []
+    if c.deciding is not None:
+        d = c.deciding
+        measured = "; ".join(f"{k}: {v}" for k, v in d.metrics.items())
+        lines.append(f"The verdict comes from {d.name} {d.version}; its measured accuracy "
+                     f"(model card, 95% interval): {measured or 'not recorded'}.")
+        if len(c.detectors) > 1:
+            said = ", ".join(f"{x.name} {x.score:.2f}" for x in c.detectors
+                             if x.score is not None)
+            lines.append(f"Scores of each detector on face {c.deciding_face + 1}: {said}.")
+    if c.score is not None:
+        lines.append(f"Scores from {c.band_low:.2f} to {c.band_high:.2f} (the uncertain band "
+                     f"around the threshold {c.threshold:.2f}) are called Uncertain.")
+    if c.contradicting:
+        lines.append(f"Contradicted by {', '.join(c.contradicting)}, which scored below the "
+                     "band.")
+    lines.append("Known failure cases: " + "; ".join(c.known_failures) + ".")
+    lines.append(c.evidence_not_proof)
+    return lines

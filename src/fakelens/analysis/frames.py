@@ -1,0 +1,77 @@
+"""The per-frame work shared by files and live sources: find the faces in a frame, crop
+each in every geometry the detectors need, score crops, and turn a face track's scores into
+one score per detector. ``analyze_detailed`` and ``fakelens.live`` both go through here,
+so a frame is treated the same whichever way it arrives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fakelens.analysis import verdict as vd
+from fakelens.config import Settings
+from fakelens.faces import crop_face
+from fakelens.faces.detector import FaceDetection, FaceDetector
+from fakelens.models.registry import default_detector_names
+from fakelens.models.runtime import Detector, FrameOutputs, load_detector
+
+Geometry = tuple[float, int]  # (crop scale, input size)
+
+
+@dataclass
+class PreparedFrame:
+    """One frame's faces and their crops (per face: geometry -> RGB crop)."""
+
+    index: int
+    timestamp_s: float
+    faces: list[FaceDetection]
+    crops: list[dict[Geometry, np.ndarray]]
+
+
+def load_detectors(kind: str, model: str | None, settings: Settings) -> list[Detector]:
+    """``model``, or the shipped defaults for this kind of media ('video' or 'image')."""
+    names = [model] if model else default_detector_names(kind)
+    detectors = [load_detector(n, settings.intra_op_threads) for n in names]
+    return [d for d in detectors if kind in d.config.applies_to] or detectors
+
+
+def geometry(det: Detector) -> Geometry:
+    return (det.config.crop_scale, det.config.input_size)
+
+
+class FrameWork:
+    """Face detection and cropping for a fixed set of detectors."""
+
+    def __init__(self, detectors: list[Detector], face_detector: FaceDetector):
+        if not detectors:
+            raise ValueError("at least one detector")
+        self.detectors = detectors
+        self.face_detector = face_detector
+        self.geometries = sorted({geometry(d) for d in detectors})
+
+    def detect(self, rgb: np.ndarray) -> list[FaceDetection]:
+        return self.face_detector.detect(rgb)
+
+    def crop(self, rgb: np.ndarray, faces: list[FaceDetection]) -> list[dict[Geometry, np.ndarray]]:
+        return [{(s, n): crop_face(rgb, f.box, f.landmarks, scale=s, size=n)
+                 for s, n in self.geometries} for f in faces]
+
+    def prepare(self, index: int, timestamp_s: float, rgb: np.ndarray) -> PreparedFrame:
+        faces = self.detect(rgb)
+        return PreparedFrame(index, timestamp_s, faces, self.crop(rgb, faces))
+
+    def score(self, crops: list[dict[Geometry, np.ndarray]]) -> dict[str, FrameOutputs]:
+        """Every detector's outputs for these faces' crops (detector name -> outputs)."""
+        if not crops:
+            return {}
+        return {d.config.name: d.score_frames([c[geometry(d)] for c in crops])
+                for d in self.detectors}
+
+
+def track_model_score(det: Detector, probs, embeddings: np.ndarray) -> tuple[float, float | None]:
+    """One detector's score for a face track (its frames' probabilities and embeddings in
+    time order): the robust mean, combined with the temporal head where there is one.
+    Returns (score, temporal score)."""
+    temporal = det.score_track(embeddings)
+    return vd.combine_track(vd.robust_mean(probs), temporal), temporal

@@ -1,0 +1,242 @@
+"""Trust and first use: the public landing page, the verdict with its caveats (measured
+accuracy read from the installed model cards, never written in a template), the trash and
+undo for deletions, the installable app (manifest, service worker, share target), offline
+/docs, plain error messages and long file names."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime, timedelta
+
+from forumhelpers import form, member, new_topic, post_ids
+from sqlalchemy import select
+from webhelpers import csrf_from, png_bytes
+
+from fakelens.analysis.caveats import VERDICT_LABELS, caveat_lines, verdict_caveats
+from fakelens.db.tables import AnalysisRow, Status
+from fakelens.models.registry import DEFAULT_DETECTORS, get_detector, installed_detectors
+from fakelens.types import (
+    Analysis,
+    Box,
+    FrameScore,
+    MediaInfo,
+    ModelInfo,
+    ModelScore,
+    StageTimings,
+    Track,
+    Verdict,
+)
+from fakelens.web.uploads import display_name
+
+SWAP, SYNTH = DEFAULT_DETECTORS
+
+
+def metrics(name: str) -> dict[str, str]:
+    return dict(get_detector(name).config.metrics)
+
+
+def two_detector_result(swap: float, synth: float, verdict: Verdict) -> Analysis:
+    """A stored result as the pipeline writes it, from the shipped detectors."""
+    frames = [FrameScore(frame_index=i, timestamp_s=i * 0.5, box=Box(x=0, y=0, w=120, h=120),
+                         landmarks=[], detector_confidence=0.9, score=swap)
+              for i in range(4)]
+    track = Track(track_id=0, frames=frames, frame_score=swap,
+                  model_scores=[ModelScore(model=SWAP, score=swap),
+                                ModelScore(model=SYNTH, score=synth)],
+                  score=max(swap, synth), decisive=True)
+    return Analysis(
+        fakelens_version="0.1.0", verdict=verdict, score=max(swap, synth), threshold=0.5,
+        uncertain_band=0.1, reason="numbers", tracks=[track],
+        media=MediaInfo(path="clip.mp4", kind="video", format="mp4", size_bytes=1000,
+                        sha256="ab" * 32, width=640, height=360, duration_s=2.0),
+        models=[ModelInfo(name=n, version="1", task="t", threshold=0.5) for n in (SWAP, SYNTH)],
+        face_detector="yunet", frames_sampled=4, sampling="4 evenly spaced frames",
+        timings=StageTimings(total_s=3.25), created_at=datetime.now(UTC).isoformat())
+
+
+def stored(alice, result: Analysis, filename: str = "clip.png") -> str:
+    """Upload through the form, then store ``result`` as the finished job would."""
+    token = csrf_from(alice.get("/").text)
+    url = alice.post("/analyses", data={"csrf_token": token},
+                     files={"file": (filename, png_bytes(len(filename)), "image/png")},
+                     follow_redirects=False).headers["location"]
+    with alice.app.state.sessions() as db:
+        row = db.scalar(select(AnalysisRow).where(AnalysisRow.public_id == url.rsplit("/")[-1]))
+        row.status, row.stage, row.progress = Status.DONE, "done", 100
+        row.verdict, row.score, row.result_json = result.verdict, result.score, result.to_json()
+        db.commit()
+    return url
+
+
+def test_landing_page_is_public_and_reads_the_model_cards(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    for words in ("What it detects, and what it cannot", "What a score means",
+                  "What happens to an upload", "How reliable it is today", "A sample result",
+                  "evidence, not proof", 'href="/forum"', 'href="/register"'):
+        assert words in text, words
+    for name in installed_detectors():
+        for label, figure in metrics(name).items():
+            assert f"{label}: <span class=\"metric\">{figure}</span>" in text
+    assert client.get("/about").status_code == 200
+
+
+def test_landing_page_shows_the_forum(client):
+    author = member(client, "fay")
+    new_topic(author, "Is the harbour video real?", "Shared yesterday on a messenger.")
+    anonymous = client.__class__(client.app)
+    page = anonymous.get("/").text
+    forum = page[page.index('<section id="forum">'):]
+    assert "Is the harbour video real?" in forum and 'href="/forum/t/' in forum
+
+
+def test_caveats_name_the_deciding_detector_and_its_measured_accuracy():
+    a = two_detector_result(swap=0.91, synth=0.2, verdict=Verdict.FAKE)
+    c = verdict_caveats(a)
+    assert c.label == VERDICT_LABELS[Verdict.FAKE]
+    assert c.deciding_detector == SWAP and c.deciding.metrics == metrics(SWAP)
+    assert c.contradicting == [SYNTH]
+    assert (c.band_low, c.band_high) == (0.4, 0.6)
+    lines = caveat_lines(a)
+    assert all(figure in lines[0] for figure in metrics(SWAP).values())
+    assert f"{SWAP} 0.91, {SYNTH} 0.20" in lines[1]
+    assert any(f"Contradicted by {SYNTH}" in x for x in lines)
+    assert lines[-1].startswith("Evidence, not proof")
+
+
+def test_result_page_shows_caveats_and_detector_table(alice):
+    url = stored(alice, two_detector_result(swap=0.3, synth=0.75, verdict=Verdict.UNCERTAIN))
+    text = html.unescape(alice.get(url).text)
+    card = text[text.index('<section class="verdict'):text.index('<section class="why">')]
+    assert "Uncertain" in card and "uncertain from\n    0.40 to 0.60" in card
+    assert f"<strong>{SYNTH}</strong>" in card  # the detector that decided
+    assert all(figure in card for figure in metrics(SYNTH).values())
+    assert "Evidence, not proof" in card and "Known failure cases" in card
+    table = text[text.index('<table class="detectors cards">'):]
+    table = table[:table.index("</table>")]
+    assert SWAP in table and SYNTH in table and "0.30" in table and "0.75" in table
+    assert all(figure in table for name in (SWAP, SYNTH) for figure in metrics(name).values())
+    assert "Processing time 3.2 s" in text or "Processing time 3.3 s" in text
+
+
+def test_delete_asks_first_then_trash_and_restore(alice, app_factory):
+    url = stored(alice, two_detector_result(0.2, 0.1, Verdict.REAL), "holiday.png")
+    confirm = alice.get(url + "/delete")
+    assert confirm.status_code == 200 and "Move to the trash" in confirm.text
+    assert "share-warning" not in confirm.text  # not shared: nothing to warn about
+    response = form(alice, url + "/delete", url + "/delete")
+    assert response.headers["location"] == "/history#trash"
+    history = alice.get("/history").text  # where the redirect leads
+    assert "is in the trash" in history and 'id="trash"' in history
+    assert alice.get(url).status_code == 404
+    assert alice.get("/api/v1/analyses").json()["total"] == 0
+    restored = form(alice, "/history", url + "/restore")
+    assert restored.headers["location"] == url
+    assert alice.get(url).status_code == 200 and 'id="trash"' not in alice.get("/history").text
+    # a second restore has nothing to restore
+    assert form(alice, "/history", url + "/restore").status_code == 404
+
+
+def test_trash_is_purged_after_its_time(alice):
+    url = stored(alice, two_detector_result(0.2, 0.1, Verdict.REAL))
+    form(alice, url + "/delete", url + "/delete")
+    with alice.app.state.sessions() as db:
+        row = db.scalar(select(AnalysisRow))
+        row.deleted_at = row.deleted_at - timedelta(days=8)
+        db.commit()
+    assert 'id="trash"' not in alice.get("/history").text
+    with alice.app.state.sessions() as db:
+        assert db.scalar(select(AnalysisRow)) is None
+
+
+def test_manifest_service_worker_and_share_target(alice, client):
+    manifest = alice.get("/manifest.webmanifest")
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    body = manifest.json()
+    assert body["display"] == "standalone" and body["start_url"] == "/"
+    assert {i["sizes"] for i in body["icons"]} >= {"192x192", "512x512"}
+    for icon in body["icons"]:
+        assert alice.get(icon["src"]).status_code == 200
+    target = body["share_target"]
+    assert target["method"] == "POST" and target["enctype"] == "multipart/form-data"
+    assert target["params"]["files"][0]["name"] == "file"
+    sw = alice.get("/sw.js")
+    assert sw.headers["service-worker-allowed"] == "/" and "caches" in sw.text
+    assert "/analyses" not in sw.text and "/api/" not in sw.text  # never caches results
+    assert 'rel="manifest"' in alice.get("/").text
+
+    shared = alice.post(target["action"], files={"file": ("from-phone.png", png_bytes(3),
+                                                          "image/png")},
+                        headers={"Sec-Fetch-Site": "none"}, follow_redirects=False)
+    assert shared.status_code == 303 and shared.headers["location"].startswith("/analyses/")
+    assert "from-phone.png" in alice.get(shared.headers["location"]).text
+    forged = alice.post(target["action"], files={"file": ("x.png", png_bytes(4), "image/png")},
+                        headers={"Sec-Fetch-Site": "cross-site"}, follow_redirects=False)
+    assert forged.status_code == 403
+    anonymous = client.__class__(client.app).post(
+        target["action"], files={"file": ("x.png", png_bytes(5), "image/png")},
+        follow_redirects=False)
+    assert anonymous.status_code == 303 and anonymous.headers["location"].startswith("/login")
+
+
+def test_docs_use_local_assets(client):
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    assets = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert assets and all(a.startswith("/") for a in assets), assets
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+
+
+def test_long_file_names_keep_their_extension(alice):
+    assert display_name("a" * 300 + ".mp4").endswith("….mp4")
+    assert len(display_name("a" * 300 + ".mp4")) == 200
+    assert display_name("x" * 250) == "x" * 199 + "…"
+    token = csrf_from(alice.get("/").text)
+    response = alice.post("/analyses", data={"csrf_token": token},
+                          files={"file": ("b" * 5000 + ".png", png_bytes(9), "image/png")},
+                          follow_redirects=False)
+    assert response.status_code == 303, response.text
+    assert "….png" in alice.get(response.headers["location"]).text
+
+
+def test_unusable_media_gets_plain_words(alice):
+    token = csrf_from(alice.get("/").text)
+    response = alice.post("/analyses", data={"csrf_token": token},
+                          files={"file": ("cut.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40,
+                                          "image/png")})
+    assert response.status_code in (415, 422)
+    alert = re.search(r'<div class="alert" role="alert">(.*?)</div>', response.text, re.S)[1]
+    assert "cut.png: " in alert and "(" not in alert  # no decoder text in brackets
+
+
+def test_flag_feedback_and_undo(client):
+    author = member(client, "ann")
+    flagger = member(client, "ben")
+    topic = new_topic(author, "Is this clip real?", "It went viral yesterday.")
+    post = post_ids(flagger, topic)[0]
+    assert form(flagger, f"/forum/t/{topic}", f"/forum/p/{post}/flag",
+                reason="spam").status_code == 303
+    page = flagger.get(f"/forum/t/{topic}").text
+    assert "You flagged this post" in page and f"/forum/p/{post}/unflag" in page
+    assert form(flagger, f"/forum/t/{topic}", f"/forum/p/{post}/unflag").status_code == 303
+    page = flagger.get(f"/forum/t/{topic}").text
+    assert "Your flag was taken back." in page and f"/forum/p/{post}/unflag" not in page
+    assert form(flagger, f"/forum/t/{topic}", f"/forum/p/{post}/unflag").status_code == 400
+
+
+def test_undoing_the_flag_that_hid_a_post_shows_it_again(app_factory):
+    site = app_factory(forum_flag_threshold=1)
+    author, flagger = member(site, "cat"), member(site, "dan")
+    reader = member(site, "eve")
+    topic = new_topic(author, "Clip from the rally", "Looks edited to me.")
+    reply = form(author, f"/forum/t/{topic}", f"/forum/t/{topic}/reply",
+                 body="Here is the original upload.")
+    assert reply.status_code == 303
+    post = post_ids(flagger, topic)[-1]
+    form(flagger, f"/forum/t/{topic}", f"/forum/p/{post}/flag", reason="off_topic")
+    assert "Here is the original upload." not in reader.get(f"/forum/t/{topic}").text
+    form(flagger, f"/forum/t/{topic}", f"/forum/p/{post}/unflag")
+    assert "Here is the original upload." in reader.get(f"/forum/t/{topic}").text
