@@ -114,8 +114,9 @@ def bob_token(client: TestClient) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    """Debian's chromium (headless) driven by Playwright."""
+def playwright():
+    """One Playwright driver per test session: the sync API cannot run two at once, so
+    every browser (the shared one, a fake-camera one) is launched from this."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -123,9 +124,15 @@ def browser():
     if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
         missing(f"chromium ({CHROMIUM})", "apt-get install chromium")
     with sync_playwright() as pw:
-        chromium = launch_browser(pw)
-        yield chromium
-        chromium.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """Debian's chromium (headless) driven by Playwright."""
+    chromium = launch_browser(playwright)
+    yield chromium
+    chromium.close()
 
 
 @pytest.fixture

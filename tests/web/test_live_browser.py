@@ -6,14 +6,13 @@ are recorded (printed), accuracy belongs to the detector tests."""
 from __future__ import annotations
 
 import contextlib
-import shutil
 import time
 from pathlib import Path
 
 import pytest
-from browserhelpers import CHROMIUM, DESKTOP, capture, launch_browser
+from browserhelpers import DESKTOP, capture, launch_browser
 from livemedia import CLIP, make_clip
-from servers import Service, missing, service_env
+from servers import Service, service_env
 from webhelpers import PASSWORD
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
@@ -27,21 +26,14 @@ def server(tmp_path: Path, model_dir):
 
 
 @pytest.fixture
-def camera_browser(samples: Path, tmp_path: Path):
+def camera_browser(playwright, samples: Path, tmp_path: Path):
     """Chromium whose camera is the clip (looped), permission granted without a prompt."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright", "pip install -e '.[test]'")
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        missing(f"chromium ({CHROMIUM})", "apt-get install chromium")
     y4m = make_clip(samples / CLIP, tmp_path / "camera.y4m", 6, fps=15)
-    with sync_playwright() as pw:
-        chromium = launch_browser(pw, ["--use-fake-device-for-media-stream",
-                                       "--use-fake-ui-for-media-stream",
-                                       f"--use-file-for-fake-video-capture={y4m}"])
-        yield chromium
-        chromium.close()
+    chromium = launch_browser(playwright, ["--use-fake-device-for-media-stream",
+                                           "--use-fake-ui-for-media-stream",
+                                           f"--use-file-for-fake-video-capture={y4m}"])
+    yield chromium
+    chromium.close()
 
 
 def _poll(check, timeout_s: float) -> None:
