@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduce the shipped detectors on a CPU machine (2 cores: about 1 h 45 min in all).
+# Reproduce the shipped detectors on a CPU machine (2 cores: about 1 h 15 min in all).
 # Every step resumes where it stopped when run again. Needs ../shared (see docs/MODELS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,18 +31,19 @@ fakelens preprocess "$shared/data/videos-real" --split val --out runs/cache/vide
 fakelens preprocess "$shared/data/gan-faces" --out runs/cache/gan-faces-s1.0 \
   --crop-scale 1.0 --size 192 --shard-size 300
 
-# 2. face-swap detector v2: mixed pairs, a fixed 65-minute budget; every evaluated step is
-# kept (runs/faceswap_v2/step-NNNNN.safetensors) and scored on held-out real media
-fakelens train $cfg/faceswap_v2.yaml --out runs/faceswap_v2
+# 2. face-swap detector v2: mixed pairs with beauty-filter smoothing, a 42-minute budget;
+# every evaluated step is kept (runs/faceswap_v2_smooth/step-NNNNN.safetensors) and scored
+# on held-out real media (docs/MODELS.md: how the shipped step was chosen)
+fakelens train $cfg/faceswap_v2_smooth.yaml --out runs/faceswap_v2_smooth
 # 3. synthetic-face (GAN still) detector
 fakelens train $cfg/synthetic_stills.yaml --out runs/synthetic_stills
 
 # 4. calibrate on held-out real media (face swap) or the run's validation split (GAN),
 # export ONNX into the package. CHECKPOINT: the step chosen in docs/MODELS.md.
-fakelens export runs/faceswap_v2 --config $cfg/faceswap_v2.yaml \
-  --checkpoint "${CHECKPOINT:-best}" --calibration-cache runs/cache/gan-faces-s1.0 \
+fakelens export runs/faceswap_v2_smooth --config $cfg/faceswap_v2_smooth.yaml \
+  --checkpoint "${CHECKPOINT:-step-00600}" --calibration-cache runs/cache/gan-faces-s1.0 \
   --task face-swap --applies-to video,image \
-  --description "MobileNetV2 + where-blended map, trained on live face-swap pairs and pseudo-fakes of real faces and real video"
+  --description "MobileNetV2 + where-blended map, trained on live face-swap pairs and pseudo-fakes (self-blends, cross-blends, self-reenactments) of real faces from photos and real video"
 fakelens export runs/synthetic_stills --config $cfg/synthetic_stills.yaml \
   --task synthetic-face --applies-to image \
   --description "MobileNetV2 trained on real photos vs StyleGAN2 faces"

@@ -39,6 +39,8 @@ KNOWN_FAILURES = (
     "heavy compression (low-bit-rate re-uploads, messenger re-encodes)",
     "face reenactment (expression transfer such as Face2Face or NeuralTextures) and edits "
     "that leave the faces alone (voice, body, background, false captions)",
+    "whole talking heads generated from one picture (SadTalker-style), which the face-swap "
+    "detector scores as real",
     "generation methods newer than the detectors' training material",
 )
 
