@@ -6,6 +6,8 @@ error a user can cause is a ``FakeLensError`` with a message meant for that user
 
 from __future__ import annotations
 
+import re
+
 
 class FakeLensError(Exception):
     """Base class of every error fakelens raises on purpose."""
@@ -74,6 +76,18 @@ class UnknownModel(ModelError):
     http_status = 400
 
 
+class ServiceUnavailable(FakeLensError):
+    """The database or the job queue cannot be reached right now (try again shortly)."""
+
+    http_status = 503
+
+
+class StorageFull(FakeLensError):
+    """No space left for an upload (or its results) on the server's disk."""
+
+    http_status = 507
+
+
 class ConfigError(FakeLensError):
     exit_code = 5
     http_status = 500
@@ -139,6 +153,12 @@ _PLAIN = (
     (CorruptMedia, "the file is damaged or incomplete, so it could not be read. Try the "
                    "original file rather than a copy or a partial download."),
 )
+
+
+def error_code(exc: BaseException) -> str:
+    """The stable code of an error in API bodies and stored jobs:
+    ``UnsupportedMedia`` -> ``unsupported_media``."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
 
 
 def sentence(text: str) -> str:

@@ -44,6 +44,8 @@ class MediaInfo(_Frozen):
     frame_count: int | None = Field(None, description="frames in the stream (estimated if absent)")
     rotation: int = Field(0, description="degrees applied to honour rotation metadata")
     has_audio: bool = False
+    warnings: list[str] = Field(default_factory=list, description="what reading the file "
+                                "noticed (e.g. which of several video streams was used)")
 
 
 class FrameScore(_Frozen):

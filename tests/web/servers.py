@@ -74,6 +74,17 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd]
 
 
+_PG_CONTROL: dict[str, list[str]] = {}
+
+
+def postgres_control(url: str, action: str) -> None:
+    """``stop`` (fast: connections are cut, committed data kept) or ``start`` the server
+    of a ``postgres_server`` URL (a database URL on that server works too)."""
+    base = url.rsplit("/", 1)[0]
+    [cmd] = [c for u, c in _PG_CONTROL.items() if u.rsplit("/", 1)[0] == base]
+    subprocess.run(_as_postgres([*cmd, action]), check=True, capture_output=True)
+
+
 @contextlib.contextmanager
 def postgres_server() -> Iterator[str]:
     """A fresh cluster (trust auth, no fsync) on 127.0.0.1; yields the admin URL
@@ -95,8 +106,11 @@ def postgres_server() -> Iterator[str]:
         subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-l", str(log), "-o", options,
                                      "-w", "-t", "60", "start"]),
                        check=True, capture_output=True)
+        url = f"postgresql+psycopg://fakelens@127.0.0.1:{port}/postgres"
+        _PG_CONTROL[url] = [pg_ctl, "-D", str(data), "-l", str(log), "-o", options, "-w",
+                            "-t", "60", "-m", "fast"]
         try:
-            yield f"postgresql+psycopg://fakelens@127.0.0.1:{port}/postgres"
+            yield url
         finally:
             subprocess.run(_as_postgres([pg_ctl, "-D", str(data), "-m", "immediate", "-w",
                                          "stop"]), capture_output=True)
@@ -135,8 +149,7 @@ def service_env(data_dir: Path, database_url: str | None, redis_url: str | None 
            if not k.startswith("FAKELENS_") or k in ("FAKELENS_MODEL_DIR", "FAKELENS_SAMPLES",
                                                      "FAKELENS_WEIGHTS_DIR",
                                                      "FAKELENS_ALLOW_DOWNLOAD")}
-    env.update(FAKELENS_DATA_DIR=str(data_dir), FAKELENS_SECRET_KEY="test-secret-key",
-               PYTHONUNBUFFERED="1")
+    env.update(FAKELENS_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
     if database_url:
         env["FAKELENS_DATABASE_URL"] = database_url
     if redis_url:
@@ -191,3 +204,39 @@ class Service:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class RedisProcess:
+    """A redis-server without persistence on a fixed port that a test may stop and start
+    again (empty, as after a crash); ``url`` stays the same."""
+
+    def __init__(self) -> None:
+        self.binary = shutil.which("redis-server")
+        if not self.binary:
+            missing("redis-server", "apt-get install redis-server")
+        self.root = Path(tempfile.mkdtemp(prefix="fakelens-redis-"))
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self) -> RedisProcess:
+        assert self.binary is not None
+        self.proc = subprocess.Popen([self.binary, "--port", str(self.port), "--bind",
+                                      "127.0.0.1", "--save", "", "--appendonly", "no",
+                                      "--dir", str(self.root), "--daemonize", "no",
+                                      "--loglevel", "warning"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port, proc=self.proc)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)

@@ -22,8 +22,7 @@ def assert_error(response, status: int, code: str) -> dict:
 def test_healthz_and_security_headers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "version": "0.1.0", "database": "ok",
-                               "queue": "sqlite"}
+    assert response.json() == {"status": "ok", "version": "0.1.0", "queue": "sqlite"}
     headers = response.headers
     assert "default-src 'self'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"

@@ -40,13 +40,9 @@ def test_settings_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("FAKELENS_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("FAKELENS_MAX_UPLOAD_MB", "2")
     monkeypatch.delenv("FAKELENS_DATABASE_URL", raising=False)
-    monkeypatch.delenv("FAKELENS_SECRET_KEY", raising=False)
     settings = WebSettings()
     assert settings.max_upload_bytes == 2 * 1024 * 1024
     assert settings.resolved_database_url() == f"sqlite:///{tmp_path / 'fakelens.db'}"
-    key = settings.resolved_secret_key()
-    assert len(key) > 40 and key == WebSettings().resolved_secret_key()  # kept on disk
-    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
 
 
 def test_db_upgrade(monkeypatch, tmp_path, capsys):

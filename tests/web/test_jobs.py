@@ -10,24 +10,14 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
-from webhelpers import create_token, register, upload, wait_for
+from webhelpers import analysis_rows, login_token, upload, wait_for
 
 from fakelens.analysis.caveats import verdict_label
 from fakelens.db.tables import AnalysisRow, Status, utcnow
-from fakelens.jobs.tasks import AnalysisJob, Cancelled, StaleSweeper, recover
+from fakelens.jobs.tasks import AnalysisJob, Cancelled, recover
 from fakelens.types import Analysis
 
 VIDEO = "ffpp_original_004.mp4"
-
-
-def login_token(client) -> dict[str, str]:
-    register(client, "alice@example.org")
-    return {"Authorization": f"Bearer {create_token(client)}"}
-
-
-def rows(client) -> list[AnalysisRow]:
-    with client.app.state.sessions() as db:
-        return list(db.scalars(select(AnalysisRow).order_by(AnalysisRow.id)))
 
 
 @pytest.mark.realdata
@@ -96,7 +86,7 @@ def test_queued_job_survives_a_restart(app_factory, videos, model_dir, tiny_dete
     second = app_factory(workers=1)  # same data dir: same database and queue
     body = wait_for(second, accepted["status_url"], headers)
     assert body["status"] == "done", body["error"]
-    assert rows(second)[0].attempts == 1  # the duplicate enqueued by recovery did nothing
+    assert analysis_rows(second)[0].attempts == 1  # the duplicate enqueued by recovery did nothing
 
 
 def _mark_running(client, attempts: int, minutes_ago: float = 0) -> None:
@@ -116,7 +106,7 @@ def test_interrupted_job_is_queued_again(app_factory):
     first.__exit__(None, None, None)
 
     second = app_factory()  # workers=0: other workers may exist, stale jobs only
-    [row] = rows(second)
+    [row] = analysis_rows(second)
     assert (row.status, row.stage, row.progress, row.attempts) == ("queued", "queued", 0, 1)
     assert second.app.state.huey.pending_count() >= 1
 
@@ -143,9 +133,9 @@ def test_stale_running_jobs_only_with_a_cutoff(client):
     sessions = client.app.state.sessions
     # with other workers possibly alive: fresh progress means "still running"
     assert recover(sessions, enqueued.append, 3, stale_after_s=600) == (0, 0)
-    assert rows(client)[0].status == "running"
+    assert analysis_rows(client)[0].status == "running"
     assert recover(sessions, enqueued.append, 3, stale_after_s=None) == (1, 0)
-    assert enqueued == [rows(client)[0].public_id]
+    assert enqueued == [analysis_rows(client)[0].public_id]
 
 
 def test_failed_analysis_is_stored_with_its_reason(app_factory, data_dir):
@@ -175,7 +165,7 @@ def test_a_job_runs_once(client):
         row.status, row.finished_at = Status.DONE, utcnow()
         db.commit()
     job(row.public_id)  # already done: nothing is claimed or changed
-    assert rows(client)[0].attempts == 0 and rows(client)[0].status == "done"
+    assert analysis_rows(client)[0].attempts == 0 and analysis_rows(client)[0].status == "done"
     job("no-such-id")  # deleted meanwhile: nothing happens
 
 
@@ -214,7 +204,7 @@ def test_recent_running_job_is_left_to_its_worker(app_factory):
     upload(first, login_token(first))
     _mark_running(first, attempts=1, minutes_ago=1)
     first.__exit__(None, None, None)
-    assert rows(app_factory())[0].status == "running"
+    assert analysis_rows(app_factory())[0].status == "running"
 
 
 def test_deleting_a_running_analysis_cancels_it(client):
@@ -236,27 +226,23 @@ def test_heartbeat_keeps_a_quiet_job_alive(app_factory):
     client = app_factory(stale_after_s=0.5)  # a beat every 0.2 s
     upload(client, login_token(client))
     job = AnalysisJob(client.app.state.settings, client.app.state.sessions)
-    row = job._claim(rows(client)[0].public_id)
-    claimed_at = rows(client)[0].updated_at
+    row = job._claim(analysis_rows(client)[0].public_id)
+    claimed_at = analysis_rows(client)[0].updated_at
     with job._heartbeat(row.public_id):
         time.sleep(0.8)
-    assert rows(client)[0].updated_at > claimed_at
-    assert rows(client)[0].status == "running"
+    assert analysis_rows(client)[0].updated_at > claimed_at
+    assert analysis_rows(client)[0].status == "running"
 
 
 def test_sweeper_requeues_the_job_of_a_dead_worker(app_factory):
+    """The sweeper that ``serve`` runs (embedded mode too) takes the job back."""
     client = app_factory(stale_after_s=1)
     upload(client, login_token(client))
+    before = client.app.state.huey.pending_count()
     _mark_running(client, attempts=1, minutes_ago=60)
-    enqueued: list[str] = []
-    sweeper = StaleSweeper(client.app.state.sessions, enqueued.append,
-                           client.app.state.settings).start()
-    try:
-        deadline = time.monotonic() + 10
-        while not enqueued and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        sweeper.stop()
-    [row] = rows(client)
-    assert enqueued == [row.public_id]
+    deadline = time.monotonic() + 10
+    while analysis_rows(client)[0].status != "queued" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [row] = analysis_rows(client)
     assert (row.status, row.attempts) == ("queued", 1)
+    assert client.app.state.huey.pending_count() == before + 1

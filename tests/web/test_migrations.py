@@ -22,12 +22,12 @@ from fakelens.db.engine import (
     INITIAL_REVISION,
     alembic_config,
     current_revision,
-    include_object,
     make_engine,
     normalize_url,
     upgrade_schema,
 )
-from fakelens.db.tables import Base, User
+from fakelens.db.tables import User
+from fakelens.schema import include_object, metadata
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def head() -> str:
 def differences(engine: Engine) -> list:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"include_object": include_object})
-        return compare_metadata(context, Base.metadata)
+        return compare_metadata(context, metadata())
 
 
 def test_migrations_build_the_schema_of_the_models(engine):

@@ -9,14 +9,16 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import select
 
+from fakelens.db.tables import AnalysisRow
 from fakelens.web.settings import WebSettings
 
 PASSWORD = "correct horse battery"
 
 def make_settings(data_dir: Path, **overrides) -> WebSettings:
     values = dict(data_dir=data_dir, database_url=None, redis_url=None, workers=0,
-                  secret_key="test-secret-key", immediate=False)
+                  immediate=False)
     values.update(overrides)
     return WebSettings(**values)
 
@@ -77,3 +79,14 @@ def wait_for(client: TestClient, url: str, headers: dict[str, str], timeout_s: f
             return body
         assert time.monotonic() < deadline, f"job still {body['status']} after {timeout_s}s"
         time.sleep(0.3)
+
+
+def login_token(client: TestClient) -> dict[str, str]:
+    """Register alice and return a bearer header for her."""
+    register(client, "alice@example.org")
+    return {"Authorization": f"Bearer {create_token(client)}"}
+
+
+def analysis_rows(client: TestClient) -> list[AnalysisRow]:
+    with client.app.state.sessions() as db:
+        return list(db.scalars(select(AnalysisRow).order_by(AnalysisRow.id)))

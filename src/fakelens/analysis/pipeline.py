@@ -158,17 +158,23 @@ def analyze_detailed(
         reason = f"{reason} {note}"
 
     warnings = [provenance_failure] if provenance_failure else []
+    warnings += info.warnings
     if face_detector.is_fallback:
         warnings.append("no face detector was available: the centre of each frame was "
                         f"analysed as one face ({face_detector.reason})")
-    if info.kind == "video" and len(sampled) < min(frames, 4):
+    in_file = info.frame_count or frames  # an intact 1-frame video is not short of frames
+    if info.kind == "video" and len(sampled) < min(frames, 4, in_file):
         warnings.append(f"only {len(sampled)} frames could be decoded")
     if keyframes_only and info.kind == "video" and not snapped:
         warnings.append("too few key frames for key-frame sampling: the exact instants were "
                         "decoded instead")
+    # the last frame starts one frame before the end: a clip of a frame or two (0.1 s)
+    # ends right where it starts
     duration = info.duration_s or 0.0
+    last_start = max(0.0, duration - 1.0 / (info.fps or 25.0))
     reached = sampled[-1].timestamp_s if sampled else 0.0
-    if info.kind == "video" and len(sampled) < expected and reached < 0.8 * duration:
+    if (info.kind == "video" and len(sampled) < min(expected, in_file)
+            and reached < 0.8 * last_start - 1e-6):
         warnings.append(f"decoding stopped at {reached:.1f} s of {duration:.1f} s (truncated "
                         f"or damaged file): only {len(sampled)} of {expected} frames, all "
                         "before that point, were analysed")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, Table, create_engine, event, inspect, make_url, text
@@ -63,10 +64,11 @@ def alembic_config(url: str | None = None) -> Config:
 def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     """Apply the migrations up to ``revision`` in one transaction. A database created by
     ``metadata.create_all`` before migrations existed is stamped first; on PostgreSQL an
-    advisory lock makes processes starting together (serve, workers) migrate in turn."""
+    advisory lock, on SQLite a file lock beside the database make processes starting
+    together (serve, workers) migrate in turn."""
     from alembic import command
 
-    with engine.begin() as conn:
+    with _sqlite_file_lock(engine), engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         cfg = alembic_config()
@@ -77,19 +79,31 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
 
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """An exclusive ``flock`` on ``<database>.migrate.lock`` for a SQLite file database
+    (SQLite's own locking does not cover Alembic's read-then-create of its version table)."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield
+        return
+    import fcntl
+
+    path = Path(database).with_name(Path(database).name + ".migrate.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 def current_revision(engine: Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
-
-
-def include_object(obj, name: str | None, type_: str, reflected: bool, compare_to) -> bool:
-    """Schema comparison (autogenerate, tests) skips the full-text search objects that the
-    migrations make outside the models."""
-    from fakelens.forum.tables import is_search_object
-
-    return not is_search_object(name, type_)
 
 
 def insert_or_ignore(session: Session, table: Table, **values) -> bool:

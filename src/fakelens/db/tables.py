@@ -1,5 +1,6 @@
 """The tables: users, their API tokens, their analyses (SQLAlchemy 2 typed mappings); the
-forum's tables (``fakelens.forum.tables``) join the same metadata at the end."""
+forum's tables (``fakelens.forum.tables``) join the same metadata when that module is
+imported (``fakelens.schema.metadata()`` imports every table module)."""
 
 from __future__ import annotations
 
@@ -112,5 +113,5 @@ class AnalysisRow(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
-# the forum's tables share this metadata (migrations and schema checks see one schema)
-from fakelens.forum import tables as _forum_tables  # noqa: E402, F401
+# the sessions' and throttles' tables share this metadata
+from fakelens.db import auth_tables as _auth_tables  # noqa: E402, F401

@@ -8,18 +8,20 @@ across restarts. With ``FAKELENS_REDIS_URL`` the queue lives in Redis and separa
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import BinaryIO
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
-from fakelens.web.settings import WebSettings
+from fakelens.jobs.settings import JobSettings
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "fakelens"
 
 
-def make_huey(settings: WebSettings) -> Huey:
+def make_huey(settings: JobSettings) -> Huey:
     """Huey for these settings; tasks keep no results (results go to the database)."""
     if settings.immediate:  # tasks run inside the enqueuing call (debugging, some tests)
         return Huey(QUEUE_NAME, results=False, immediate=True)
@@ -29,7 +31,7 @@ def make_huey(settings: WebSettings) -> Huey:
     return SqliteHuey(QUEUE_NAME, filename=str(settings.data_dir / "queue.db"), results=False)
 
 
-def queue_kind(settings: WebSettings) -> str:
+def queue_kind(settings: JobSettings) -> str:
     return "immediate" if settings.immediate else "redis" if settings.redis_url else "sqlite"
 
 
@@ -55,3 +57,33 @@ def stop_embedded_consumer(consumer: EmbeddedConsumer, timeout_s: float = 5.0) -
     recovery of the next run (its worker thread is a daemon)."""
     consumer.shutdown_timeout = timeout_s
     consumer.stop(graceful=True)
+
+
+class SoleConsumerLock:
+    """An exclusive ``flock`` on ``consumer.lock`` in the data dir, held by the ``serve``
+    that consumes a SQLite queue while it runs. Whoever gets it knows no other process
+    consumes that queue, so every ``running`` job is an orphan of a crashed run; whoever
+    does not (several ``serve`` on one data dir) must leave the others' jobs alone. The
+    kernel drops the lock when its process dies, even by SIGKILL."""
+
+    def __init__(self, data_dir: Path):
+        self.path = data_dir / "consumer.lock"
+        self._fh: BinaryIO | None = None
+
+    def acquire(self) -> bool:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(self.path, "a+b")  # noqa: SIM115 - held open until release()
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            return False
+        self._fh = fh
+        return True
+
+    def release(self) -> None:
+        if self._fh is not None:
+            self._fh.close()  # closing drops the flock
+            self._fh = None

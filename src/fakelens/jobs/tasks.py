@@ -11,7 +11,9 @@ cancels it at the next progress report.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,9 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fakelens.db.engine import session_scope
 from fakelens.db.tables import AnalysisRow, Status, utcnow
-from fakelens.errors import FakeLensError, user_message
-from fakelens.web.errors import error_code
-from fakelens.web.settings import WebSettings
+from fakelens.errors import FakeLensError, error_code, user_message
+from fakelens.jobs.retry import is_transient, with_retry
+from fakelens.jobs.settings import JobSettings
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +46,14 @@ class Cancelled(Exception):
     """The analysis was deleted (or taken over) while it ran."""
 
 
-def report_path(settings: WebSettings, public_id: str) -> Path:
+def report_path(settings: JobSettings, public_id: str) -> Path:
     """Where the HTML report of an analysis is stored (made when the analysis ends)."""
     if not public_id or any(not (c.isalnum() or c in "-_") for c in public_id):
         raise ValueError("not an analysis id")
     return settings.reports_dir / f"{public_id}.html"
 
 
-def face_image_path(settings: WebSettings, public_id: str, track_id: int, kind: str) -> Path:
+def face_image_path(settings: JobSettings, public_id: str, track_id: int, kind: str) -> Path:
     """A track's key face ('face') or its heatmap ('heatmap') as PNG, beside the report."""
     if kind not in ("face", "heatmap") or track_id < 0:
         raise ValueError("unknown face image")
@@ -68,7 +70,7 @@ def key_frame_positions(n_frames: int) -> list[int]:
     return evenly_spaced(n_frames, KEY_FRAMES)
 
 
-def frame_image_path(settings: WebSettings, public_id: str, track_id: int, position: int,
+def frame_image_path(settings: JobSettings, public_id: str, track_id: int, position: int,
                      kind: str) -> Path:
     """One key frame of a track: its face crop ('face') or heatmap overlay ('heatmap')."""
     if kind not in ("face", "heatmap") or track_id < 0 or not 0 <= position < 10_000:
@@ -77,13 +79,14 @@ def frame_image_path(settings: WebSettings, public_id: str, track_id: int, posit
         f"{public_id}-{track_id}-f{position}-{kind}.png")
 
 
-def remove_report_files(settings: WebSettings, public_id: str) -> None:
+def remove_report_files(settings: JobSettings, public_id: str) -> None:
     folder = report_path(settings, public_id).parent
-    for path in [folder / f"{public_id}.html", *folder.glob(f"{public_id}-*.png")]:
+    for path in [folder / f"{public_id}.html", folder / f".{public_id}.html.partial",
+                 *folder.glob(f"{public_id}-*.png")]:
         path.unlink(missing_ok=True)
 
 
-def _write_face_images(settings: WebSettings, public_id: str, detailed) -> None:
+def _write_face_images(settings: JobSettings, public_id: str, detailed) -> None:
     import cv2
 
     from fakelens.models.registry import installed_detectors
@@ -111,7 +114,7 @@ def _write_face_images(settings: WebSettings, public_id: str, detailed) -> None:
             write(frame_image_path(settings, public_id, track.track_id, i, "heatmap"), hot)
 
 
-def blob_path(settings: WebSettings, sha256: str) -> Path:
+def blob_path(settings: JobSettings, sha256: str) -> Path:
     """Where an upload with this content hash is stored (the only way to a stored file)."""
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise ValueError("not a sha256 hex digest")
@@ -119,17 +122,22 @@ def blob_path(settings: WebSettings, sha256: str) -> Path:
 
 
 class AnalysisJob:
-    def __init__(self, settings: WebSettings, sessions: sessionmaker[Session]):
+    def __init__(self, settings: JobSettings, sessions: sessionmaker[Session]):
         self.settings = settings
         self.sessions = sessions
 
     def __call__(self, public_id: str) -> None:
-        row = self._claim(public_id)
+        try:
+            row = with_retry(lambda: self._claim(public_id), f"analysis {public_id}: claim",
+                             self.settings.claim_retry_s)
+        except Exception:  # still queued: the sweeper enqueues it again
+            log.exception("analysis %s: could not be claimed; left queued", public_id)
+            return
         if row is None:
             log.info("analysis %s: not queued any more, nothing to do", public_id)
             return
         try:
-            with self._heartbeat(public_id):
+            with self._heartbeat(public_id, row.attempts):
                 result = self._analyze(row)
         except Cancelled:
             log.info("analysis %s: cancelled", public_id)
@@ -139,16 +147,23 @@ class AnalysisJob:
             own = str(exc).replace(str(blob_path(self.settings, row.media_sha256)),
                                    row.filename).replace(row.media_sha256, row.filename)
             message = user_message(exc, row.filename, own)
-            self._finish(public_id, status=Status.FAILED, stage="failed",
+            self._finish(public_id, row.attempts, status=Status.FAILED, stage="failed",
                          error_code=error_code(exc), error_message=message)
             return
-        except Exception:
+        except Exception as exc:
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                log.warning("analysis %s: disk full", public_id)
+                remove_report_files(self.settings, public_id)  # nothing half-written
+                self._finish(public_id, row.attempts, status=Status.FAILED, stage="failed",
+                             error_code="storage_full", error_message="The server ran out "
+                             "of storage space for the results. Please try again later.")
+                return
             log.exception("analysis %s failed", public_id)
-            self._finish(public_id, status=Status.FAILED, stage="failed",
+            self._finish(public_id, row.attempts, status=Status.FAILED, stage="failed",
                          error_code="internal_error",
                          error_message="The analysis failed unexpectedly. Please try again later.")
             return
-        self._finish(public_id, status=Status.DONE, stage="done", progress=100,
+        self._finish(public_id, row.attempts, status=Status.DONE, stage="done", progress=100,
                      verdict=str(result.verdict), score=result.score,
                      result_json=result.to_json())
 
@@ -163,8 +178,18 @@ class AnalysisJob:
                 return None
             return s.scalars(select(AnalysisRow).where(AnalysisRow.public_id == public_id)).one()
 
+    @staticmethod
+    def _mine(public_id: str, attempt: int | None) -> list:
+        """The row while this run owns it: still running and, with ``attempt``, not taken
+        over since (a sweeper that took this run for dead lets another claim it: the
+        attempt count fences the old run off, which then stops as cancelled)."""
+        where = [AnalysisRow.public_id == public_id, AnalysisRow.status == Status.RUNNING]
+        if attempt is not None:
+            where.append(AnalysisRow.attempts == attempt)
+        return where
+
     @contextlib.contextmanager
-    def _heartbeat(self, public_id: str) -> Iterator[None]:
+    def _heartbeat(self, public_id: str, attempt: int | None = None) -> Iterator[None]:
         """Touch the running row's ``updated_at`` every ``stale_after_s / 5`` seconds, so
         that a job in a long stage without progress never looks orphaned."""
         stop = threading.Event()
@@ -175,8 +200,7 @@ class AnalysisJob:
                 try:
                     with session_scope(self.sessions) as s:
                         s.execute(update(AnalysisRow)
-                                  .where(AnalysisRow.public_id == public_id,
-                                         AnalysisRow.status == Status.RUNNING)
+                                  .where(*self._mine(public_id, attempt))
                                   .values(updated_at=utcnow()))
                 except Exception:  # noqa: BLE001 - the next beat tries again
                     log.warning("analysis %s: heartbeat failed", public_id, exc_info=True)
@@ -203,7 +227,15 @@ class AnalysisJob:
                                                and fraction < 1.0):
                 return
             last.update(percent=percent, at=now)
-            self._write_progress(row.public_id, stage, percent)
+            try:
+                self._write_progress(row.public_id, stage, percent, row.attempts)
+            except Cancelled:
+                raise
+            except Exception as exc:  # progress is a nicety: a database blip never fails
+                if not is_transient(exc):
+                    raise
+                log.warning("analysis %s: progress not stored (database unavailable)",
+                            row.public_id)
 
         detailed = analyze_detailed(blob_path(self.settings, row.media_sha256),
                                     frames=row.frames, model=row.model,
@@ -216,33 +248,39 @@ class AnalysisJob:
         target = report_path(self.settings, row.public_id)
         target.parent.mkdir(parents=True, exist_ok=True)
         final = DetailedAnalysis(result, detailed.evidence)
-        target.write_text(render_html(final), encoding="utf-8")
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(render_html(final), encoding="utf-8")
+        os.replace(partial, target)  # a reader never sees half a report
         _write_face_images(self.settings, row.public_id, final)
         return result
 
-    def _write_progress(self, public_id: str, stage: str, percent: int) -> None:
+    def _write_progress(self, public_id: str, stage: str, percent: int,
+                        attempt: int | None = None) -> None:
         with session_scope(self.sessions) as s:
             written = s.execute(
                 update(AnalysisRow)
-                .where(AnalysisRow.public_id == public_id, AnalysisRow.status == Status.RUNNING)
+                .where(*self._mine(public_id, attempt))
                 .values(stage=stage, progress=percent, updated_at=utcnow()))
             if written.rowcount != 1:
                 raise Cancelled(public_id)
 
-    def _finish(self, public_id: str, **values) -> None:
-        now = utcnow()
-        with session_scope(self.sessions) as s:
-            s.execute(update(AnalysisRow)
-                      .where(AnalysisRow.public_id == public_id,
-                             AnalysisRow.status == Status.RUNNING)
-                      .values(updated_at=now, finished_at=now, **values))
+    def _finish(self, public_id: str, attempt: int | None, **values) -> None:
+        def write() -> None:
+            now = utcnow()
+            with session_scope(self.sessions) as s:
+                s.execute(update(AnalysisRow)
+                          .where(*self._mine(public_id, attempt))
+                          .values(updated_at=now, finished_at=now, **values))
+
+        # given up: the row stays running without a heartbeat, the stale sweep runs it again
+        with_retry(write, f"analysis {public_id}: store the result", self.settings.claim_retry_s)
 
 
-def heartbeat_interval(settings: WebSettings) -> float:
+def heartbeat_interval(settings: JobSettings) -> float:
     return max(0.2, settings.stale_after_s / 5)
 
 
-def register_tasks(huey: Huey, settings: WebSettings, sessions: sessionmaker[Session]
+def register_tasks(huey: Huey, settings: JobSettings, sessions: sessionmaker[Session]
                    ) -> Enqueue:
     """Register the analysis task on ``huey``; returns ``enqueue(public_id)``."""
     task = huey.task(name=TASK_NAME, retries=0)(AnalysisJob(settings, sessions))
@@ -250,25 +288,36 @@ def register_tasks(huey: Huey, settings: WebSettings, sessions: sessionmaker[Ses
 
 
 def recover(sessions: sessionmaker[Session], enqueue: Enqueue, max_attempts: int,
-            stale_after_s: float | None = None, queued: bool = True) -> tuple[int, int]:
-    """After a crash or restart: analyses left ``running`` go back to the queue, or are
-    marked failed once they were interrupted ``max_attempts`` times; ``queued`` ones are
-    enqueued again (a duplicate task finds nothing to claim). With ``stale_after_s`` only
-    running analyses without progress for that long count as orphaned (other workers may
-    be alive); without it every running analysis is (the caller is the only consumer).
-    ``queued=False`` leaves queued analyses alone (periodic sweeps: they are in the queue).
-    Returns (requeued, failed)."""
+            stale_after_s: float | None = None, queued: bool = True,
+            queued_older_than_s: float | None = None) -> tuple[int, int]:
+    """The job rows are the truth, the queue only a hint: analyses left ``running`` go back
+    to the queue, or are marked failed once they were interrupted ``max_attempts`` times;
+    ``queued`` ones are enqueued again (a duplicate task finds nothing to claim). With
+    ``stale_after_s`` only running analyses without progress for that long count as
+    orphaned (other workers may be alive); without it every running analysis is (the caller
+    is the only consumer). With ``queued_older_than_s`` only queued analyses waiting that
+    long are enqueued again (their wait restarts); ``queued=False`` leaves queued analyses
+    alone. Returns (requeued, failed)."""
     now = utcnow()
     requeue: list[str] = []
     failed = 0
     with session_scope(sessions) as s:
         if queued:
-            requeue += s.scalars(select(AnalysisRow.public_id)
-                                 .where(AnalysisRow.status == Status.QUEUED)).all()
+            waiting = select(AnalysisRow.public_id).where(AnalysisRow.status == Status.QUEUED)
+            if queued_older_than_s is not None:
+                cutoff = now - timedelta(seconds=queued_older_than_s)
+                waiting = waiting.where(AnalysisRow.updated_at < cutoff)
+            ids = list(s.scalars(waiting).all())
+            if ids:
+                s.execute(update(AnalysisRow)
+                          .where(AnalysisRow.public_id.in_(ids),
+                                 AnalysisRow.status == Status.QUEUED)
+                          .values(updated_at=now))
+            requeue += ids
         running = select(AnalysisRow).where(AnalysisRow.status == Status.RUNNING)
         if stale_after_s is not None:
-            cutoff: datetime = now - timedelta(seconds=stale_after_s)
-            running = running.where(AnalysisRow.updated_at < cutoff)
+            stale: datetime = now - timedelta(seconds=stale_after_s)
+            running = running.where(AnalysisRow.updated_at < stale)
         for row in s.scalars(running).all():
             if row.attempts >= max_attempts:
                 row.status, row.stage = Status.FAILED, "failed"
@@ -288,15 +337,21 @@ def recover(sessions: sessionmaker[Session], enqueue: Enqueue, max_attempts: int
     return len(requeue), failed
 
 
+def sweep_interval(settings: JobSettings) -> float:
+    return max(0.5, min(60.0, settings.stale_after_s / 3, settings.requeue_after_s / 2))
+
+
 class StaleSweeper:
-    """A thread that queues again, every ``stale_after_s / 3`` seconds (at most a minute),
-    the running analyses of workers that died (no heartbeat for ``stale_after_s``): with a
-    shared queue a crashed worker's job resumes without waiting for a restart."""
+    """The outbox sweeper: a thread that, every ``sweep_interval`` seconds, enqueues again
+    the queued analyses waiting longer than ``requeue_after_s`` (their task never reached
+    the queue, or the queue lost it) and the running analyses of workers that died (no
+    heartbeat for ``stale_after_s``). Runs in ``serve`` (embedded and scale-out) and in
+    every ``fakelens worker``."""
 
     def __init__(self, sessions: sessionmaker[Session], enqueue: Enqueue,
-                 settings: WebSettings):
+                 settings: JobSettings):
         self.sessions, self.enqueue, self.settings = sessions, enqueue, settings
-        self.interval = max(0.5, min(60.0, settings.stale_after_s / 3))
+        self.interval = sweep_interval(settings)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stale-sweeper", daemon=True)
 
@@ -308,13 +363,17 @@ class StaleSweeper:
         self._stop.set()
         self._thread.join()
 
+    def sweep(self) -> tuple[int, int]:
+        return recover(self.sessions, self.enqueue, self.settings.max_attempts,
+                       self.settings.stale_after_s,
+                       queued_older_than_s=self.settings.requeue_after_s)
+
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                recover(self.sessions, self.enqueue, self.settings.max_attempts,
-                        self.settings.stale_after_s, queued=False)
+                self.sweep()
             except Exception:  # noqa: BLE001 - database or queue away: try again later
-                log.warning("stale job sweep failed", exc_info=True)
+                log.warning("job sweep failed", exc_info=True)
 
 
 @dataclass
@@ -327,7 +386,7 @@ class Backend:
     enqueue: Enqueue
 
 
-def open_backend(settings: WebSettings) -> Backend:
+def open_backend(settings: JobSettings) -> Backend:
     """Data dirs made, schema migrated, queue opened and the analysis task registered."""
     from fakelens.db.engine import make_engine, make_sessionmaker, upgrade_schema
     from fakelens.jobs.queue import make_huey

@@ -1,4 +1,5 @@
-"""Still images through Pillow: EXIF orientation, decompression-bomb guard."""
+"""Still images through Pillow: EXIF orientation, decompression-bomb guard. AVIF is read
+by Pillow itself, HEIC/HEIF by the ``pillow-heif`` plugin (registered on first use)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import io
 import struct
 import warnings
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,10 +17,20 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from fakelens.errors import CorruptMedia, MediaTooLarge
 
 MAX_IMAGE_PIXELS = 80_000_000
-IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "MPO"}
+IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "MPO", "AVIF", "HEIF"}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # compressed or free-text PNG chunks that Pillow refuses past its limits (ValueError)
 PNG_METADATA_CHUNKS = {b"tEXt", b"zTXt", b"iTXt", b"iCCP"}
+
+
+@cache
+def register_plugins() -> None:
+    """HEIC/HEIF through pillow-heif (AVIF: Pillow's own plugin, which already decodes it)."""
+    try:
+        import pillow_heif
+    except ImportError:  # an installation without it reads HEIC as unsupported
+        return
+    pillow_heif.register_heif_opener()
 
 
 def open_image(path: Path) -> Image.Image | None:
@@ -26,6 +38,7 @@ def open_image(path: Path) -> Image.Image | None:
 
     A PNG whose text or colour-profile chunks break Pillow's limits (a decompression bomb,
     say) is opened without them, so that its pixels can still be analysed."""
+    register_plugins()
     try:
         return _open(path, path.name)
     except ValueError as exc:

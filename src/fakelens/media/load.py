@@ -7,8 +7,11 @@ asked first (stills), then PyAV/FFmpeg (videos and animated images).
 from __future__ import annotations
 
 import bisect
+import errno
 import hashlib
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -36,7 +39,7 @@ log = logging.getLogger(__name__)
 # decode position is reached by seeking (to the key frame before it).
 SEEK_GAP_S = 3.0
 # Formats whose multi-frame files are animations (read as videos through FFmpeg).
-ANIMATED_FORMATS = {"GIF", "PNG", "WEBP"}
+ANIMATED_FORMATS = {"GIF", "PNG", "WEBP", "AVIF"}
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
@@ -47,19 +50,48 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+_NOT_REGULAR = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+                (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
+                (stat.S_ISBLK, "a block device"))
+
+
+def _not_regular(path: Path, mode: int) -> MediaError:
+    what = next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
+    if stat.S_ISDIR(mode):
+        return MediaNotFound(f"{path}: not a regular file ({what})")
+    return UnsupportedMedia(f"{path}: not a regular file ({what}); save the media to a "
+                            "file first")
+
+
 def check_readable(path: Path) -> int:
-    """The size of a readable, non-empty regular file; a ``MediaError`` otherwise."""
-    if not path.exists():
-        raise MediaNotFound(f"{path}: no such file")
-    if not path.is_file():
-        raise MediaNotFound(f"{path}: not a regular file")
+    """The size of a readable, non-empty regular file; a ``MediaError`` otherwise. Never
+    blocks: a named pipe is refused before it is opened."""
     try:
-        size = path.stat().st_size
-        with path.open("rb") as fh:
-            fh.read(1)
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path, mode)
+        # O_NONBLOCK: if a FIFO replaced the file meanwhile, opening it does not wait
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise _not_regular(path, info.st_mode)
+            size = info.st_size
+            os.read(fd, 1)
+        finally:
+            os.close(fd)
+    except MediaError:
+        raise
+    except FileNotFoundError as exc:
+        dangling = path.is_symlink()
+        raise MediaNotFound(f"{path}: " + ("symbolic link to a missing file" if dangling
+                                          else "no such file")) from exc
     except PermissionError as exc:
         raise MediaNotFound(f"{path}: permission denied") from exc
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise MediaNotFound(f"{path}: symbolic link loop (the link points back at "
+                                "itself)") from exc
         raise MediaNotFound(f"{path}: cannot read ({exc.strerror or exc})") from exc
     if size == 0:
         raise EmptyMedia(f"{path.name}: file is empty (0 bytes)")
@@ -77,6 +109,7 @@ class _VideoProbe:
     rotation: int
     has_audio: bool
     format: str
+    notes: list[str]
 
 
 # Leading bytes of formats whose damaged or truncated files FFmpeg refuses to open: such a
@@ -120,6 +153,34 @@ def _open_container(path: Path) -> av.container.InputContainer:
         ) from exc
 
 
+def _rank(stream: av.video.stream.VideoStream) -> tuple[bool, bool, int]:
+    flags = stream.disposition
+    ctx = stream.codec_context
+    pixels = int(ctx.width or 0) * int(ctx.height or 0) if ctx is not None else 0
+    return (not flags & av.stream.Disposition.attached_pic,
+            bool(flags & av.stream.Disposition.default), pixels)
+
+
+def video_stream(container: av.container.InputContainer) -> av.video.stream.VideoStream:
+    """The video stream to analyse: not cover art, the default one if flagged, else the
+    largest picture (the first of equals)."""
+    streams = list(container.streams.video)
+    return max(streams, key=lambda st: (_rank(st), -streams.index(st)))
+
+
+def _stream_note(container: av.container.InputContainer,
+                 chosen: av.video.stream.VideoStream) -> list[str]:
+    others = [st for st in container.streams.video if st is not chosen
+              and not st.disposition & av.stream.Disposition.attached_pic]
+    if not others:
+        return []
+    ctx = chosen.codec_context
+    why = ("the default one" if chosen.disposition & av.stream.Disposition.default
+           else "the largest picture")
+    return [f"the file has {len(others) + 1} video streams: only stream #{chosen.index} "
+            f"({ctx.width}x{ctx.height}, {why}) was analysed"]
+
+
 def _first_frame_rotation(
     container: av.container.InputContainer, stream: av.video.stream.VideoStream
 ) -> int:
@@ -141,7 +202,7 @@ def _scan_duration(path: Path) -> tuple[float, int]:
     streams whose header has no duration (animated PNG, for one)."""
     end, count = 0.0, 0
     with _open_container(path) as container:
-        stream = container.streams.video[0]
+        stream = video_stream(container)
         time_base = stream.time_base or Fraction(1, 1000)
         start = stream.start_time or 0
         try:
@@ -161,7 +222,7 @@ def _probe_video(path: Path, container: av.container.InputContainer) -> _VideoPr
     if not container.streams.video:
         kind = "audio-only file" if container.streams.audio else "file without a video stream"
         raise UnsupportedMedia(f"{path.name}: {kind}; nothing to analyse")
-    stream = container.streams.video[0]
+    stream = video_stream(container)
     ctx = stream.codec_context
     if ctx is None or not ctx.name:
         raise UnsupportedMedia(f"{path.name}: video codec not supported by this FFmpeg build")
@@ -198,6 +259,7 @@ def _probe_video(path: Path, container: av.container.InputContainer) -> _VideoPr
         rotation=rotation,
         has_audio=bool(container.streams.audio),
         format=container.format.name.split(",")[0],
+        notes=_stream_note(container, stream),
     )
 
 
@@ -227,6 +289,7 @@ def probe(path: str | Path) -> MediaInfo:
         path=str(path), kind="video", format=vp.format, size_bytes=size, sha256=digest,
         width=w, height=h, codec=vp.codec, fps=vp.fps, duration_s=vp.duration_s,
         frame_count=vp.frame_count, rotation=vp.rotation, has_audio=vp.has_audio,
+        warnings=vp.notes,
     )
 
 
@@ -301,7 +364,7 @@ def _iter_keyframes(path: Path, info: MediaInfo, wanted: list[float]) -> Iterato
     wanted_set = {round(k, 6) for k in wanted}
     emitted = 0
     with _open_container(path) as container:
-        stream = container.streams.video[0]
+        stream = video_stream(container)
         stream.thread_type = "AUTO"
         stream.codec_context.skip_frame = "NONKEY"  # the decoder drops every other frame
         time_base = stream.time_base or Fraction(1, 1000)
@@ -331,7 +394,7 @@ def _keyframe_times(path: Path) -> list[float]:
     """Presentation times of the video's key frames, from packets (no decoding)."""
     keys = []
     with _open_container(path) as container:
-        stream = container.streams.video[0]
+        stream = video_stream(container)
         time_base = stream.time_base or Fraction(1, 1000)
         try:
             for packet in container.demux(stream):
@@ -365,7 +428,7 @@ def _iter_video_frames(
     plan = _SeekPlan(_keyframe_times(path), half_frame)
     emitted = 0
     with _open_container(path) as container:
-        stream = container.streams.video[0]
+        stream = video_stream(container)
         stream.thread_type = "AUTO"
         time_base = stream.time_base or Fraction(1, 1000)
         start = float(stream.start_time * time_base) if stream.start_time is not None else 0.0

@@ -10,25 +10,28 @@ from importlib import resources
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.middleware.sessions import SessionMiddleware
 
 from fakelens import __version__
 from fakelens.analysis.caveats import verdict_caveats
 from fakelens.forum import routes as forum_routes
-from fakelens.jobs.queue import start_embedded_consumer, stop_embedded_consumer
+from fakelens.jobs.queue import (
+    SoleConsumerLock,
+    start_embedded_consumer,
+    stop_embedded_consumer,
+)
 from fakelens.jobs.tasks import StaleSweeper, open_backend, recover
 from fakelens.web.errors import install_error_handlers
-from fakelens.web.routes import api, auth, live, pages, pwa, trash
+from fakelens.web.routes import api, auth, health, live, pages, pwa, trash
 from fakelens.web.routes.docs import install_docs
 from fakelens.web.security import RateLimiter, SecurityHeadersMiddleware
+from fakelens.web.sessions import ServerSessionMiddleware, purge_expired_sessions
 from fakelens.web.settings import WebSettings
+from fakelens.web.storage import TempCleaner, remove_stale_temp_files
 from fakelens.web.templating import VERDICT_WORDS, template_globals
+from fakelens.web.throttle import purge_stale_throttles
 from fakelens.web.trash import purge_expired
 
 log = logging.getLogger(__name__)
-
-SESSION_COOKIE = "fakelens_session"
-SESSION_MAX_AGE_S = 14 * 24 * 3600
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
@@ -43,26 +46,34 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         consumer = sweeper = None
+        sole_consumer = SoleConsumerLock(settings.data_dir)
         with sessions() as db:  # the trash of people who never came back
             purge_expired(db, settings)
+            purge_expired_sessions(db)
+            purge_stale_throttles(db)
+        remove_stale_temp_files(settings)  # uploads cut off by a crash
+        cleaner = TempCleaner(settings).start()
         if not settings.immediate:
-            # the only consumer of a SQLite queue: every "running" job is an orphan of a
-            # previous run; otherwise other workers may be alive: only jobs without
-            # recent progress or heartbeat are
-            alone = settings.workers > 0 and not settings.redis_url
+            # the only consumer of a SQLite queue (no other serve holds its lock): every
+            # "running" job is an orphan of a previous run; otherwise other workers may be
+            # alive: only jobs without recent progress or heartbeat are
+            alone = (settings.workers > 0 and not settings.redis_url
+                     and sole_consumer.acquire())
             recover(sessions, enqueue, settings.max_attempts,
                     None if alone else settings.stale_after_s)
             if settings.workers:
                 consumer = start_embedded_consumer(huey, settings.workers)
-                if settings.redis_url:  # one of several consumers: sweep like a worker
-                    sweeper = StaleSweeper(sessions, enqueue, settings).start()
+            # the outbox: uploads whose task never reached the queue, dead workers' jobs
+            sweeper = StaleSweeper(sessions, enqueue, settings).start()
         try:
             yield
         finally:
+            cleaner.stop()
             if sweeper is not None:
                 sweeper.stop()
             if consumer is not None:
                 stop_embedded_consumer(consumer)
+            sole_consumer.release()
             engine.dispose()
 
     app = FastAPI(title="fakelens", version=__version__, lifespan=lifespan, docs_url=None,
@@ -76,7 +87,6 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.huey = huey
     app.state.enqueue = enqueue
-    app.state.login_limiter = RateLimiter(settings.login_per_minute, 60)
     app.state.upload_limiter = RateLimiter(settings.uploads_per_hour, 3600)
     web = resources.files("fakelens.web")
     forum_templates = resources.files("fakelens.forum") / "templates"
@@ -86,11 +96,10 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.state.templates.env.globals.update(verdict_caveats=verdict_caveats,
                                            verdict_words=VERDICT_WORDS)
 
-    app.add_middleware(SessionMiddleware, secret_key=settings.resolved_secret_key(),
-                       session_cookie=SESSION_COOKIE, max_age=SESSION_MAX_AGE_S,
-                       same_site="lax", https_only=settings.secure_cookies)
+    app.add_middleware(ServerSessionMiddleware, sessions=sessions, settings=settings)
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=str(web / "static")), name="static")
+    app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(auth.router)
     app.include_router(pages.router)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from sqlalchemy import select, update
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from fakelens.db.tables import AnalysisRow, ApiToken, User, utcnow
@@ -15,6 +18,9 @@ from fakelens.web.security import CSRF_HEADER, csrf_ok, hash_token
 from fakelens.web.settings import WebSettings
 
 SESSION_USER = "user_id"
+TOKEN_TOUCH_S = 300  # an API token's last_used_at is this precise at best
+TOKEN_TOUCH = timedelta(seconds=TOKEN_TOUCH_S)
+log = logging.getLogger(__name__)
 _UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -43,9 +49,25 @@ def _token_user(db: Session, token: str) -> User | None:
     row = db.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
     if row is None:
         return None
-    db.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=utcnow()))
-    db.commit()
+    _touch_token(db, row)
     return db.get(User, row.user_id)
+
+
+def _touch_token(db: Session, row: ApiToken) -> None:
+    """Record when a token was used, at most every ``TOKEN_TOUCH_S``, in its own short
+    transaction: authenticating reads, and a busy or read-only database never fails it."""
+    now = utcnow()
+    if row.last_used_at is not None and now - row.last_used_at < TOKEN_TOUCH:
+        return
+    try:
+        with db.get_bind().begin() as conn:
+            conn.execute(update(ApiToken)
+                         .where(ApiToken.id == row.id,
+                                or_(ApiToken.last_used_at.is_(None),
+                                    ApiToken.last_used_at < now - TOKEN_TOUCH))
+                         .values(last_used_at=now))
+    except Exception:  # noqa: BLE001 - a nicety: the request goes on
+        log.warning("token %s: last use not recorded", row.prefix, exc_info=True)
 
 
 def session_user(request: Request, db: Session) -> User | None:
@@ -58,7 +80,14 @@ def session_user(request: Request, db: Session) -> User | None:
     return user
 
 
-def api_user(request: Request, db: DbSession) -> User:
+# declares the scheme in the OpenAPI schema (Swagger's "Authorize"); api_user reads the
+# header itself, so that a missing or bad token gets this API's own error body
+_bearer_scheme = HTTPBearer(auto_error=False, scheme_name="apiToken",
+                            description="an API token from the account page")
+BearerDoc = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer_scheme)]
+
+
+def api_user(request: Request, db: DbSession, _documented: BearerDoc = None) -> User:
     """The caller of an API route: bearer token, or the browser's session cookie (then
     unsafe methods need the session's CSRF token in the X-CSRF-Token header)."""
     token = _bearer(request)

@@ -4,23 +4,18 @@ status (5xx only for server faults); pages get the same message in an HTML page.
 from __future__ import annotations
 
 import logging
-import re
 from http import HTTPStatus
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fakelens.errors import FakeLensError, sentence, user_message
+from fakelens.errors import FakeLensError, error_code, sentence, user_message
 
 log = logging.getLogger(__name__)
-
-
-def error_code(exc: BaseException) -> str:
-    """``UnsupportedMedia`` -> ``unsupported_media``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
 
 
 class ApiError(Exception):
@@ -57,7 +52,10 @@ def _status_code_name(status: int) -> str:
 
 def _wants_json(request: Request) -> bool:
     path = request.url.path
-    return path.startswith("/api/") or path == "/healthz"
+    return path.startswith("/api/") or path in ("/healthz", "/readyz")
+
+
+RETRY_AFTER_S = 5  # told to clients while the database or the queue is away
 
 
 def _render(request: Request, status: int, code: str, message: str,
@@ -86,7 +84,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(FakeLensError)
     async def _fakelens_error(request: Request, exc: FakeLensError) -> Response:
-        return _render(request, *page_error(exc))
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if exc.http_status == 503 else None
+        return _render(request, *page_error(exc), headers)
+
+    install_outage_handlers(app)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
@@ -105,5 +106,84 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
+        outage = outage_response(request, exc)  # e.g. raised in a middleware
+        if outage is not None:
+            return outage
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return _render(request, 500, "internal_error", "Internal server error.")
+
+
+def outage_response(request: Request, exc: BaseException, plain: bool = False
+                    ) -> Response | None:
+    """503 with ``Retry-After`` when the database or the queue is away, 507 when the disk
+    is full; None for any other error."""
+    import redis.exceptions
+
+    from fakelens.jobs.retry import is_transient
+    from fakelens.web.storage import is_disk_full
+
+    if is_transient(exc) or isinstance(exc, redis.exceptions.ConnectionError
+                                       | redis.exceptions.TimeoutError):
+        log.warning("%s %s: service unavailable: %s", request.method, request.url.path,
+                    type(exc).__name__)
+        status, code = 503, "service_unavailable"
+        message = "The service is temporarily unavailable. Please try again shortly."
+    elif is_disk_full(exc):
+        log.warning("%s %s: disk full", request.method, request.url.path)
+        status, code = 507, "storage_full"
+        message = "The server is out of storage space. Please try again later."
+    else:
+        return None
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None
+    if plain and not _wants_json(request):
+        return HTMLResponse(f"<!doctype html><title>{status}</title><h1>{message}</h1>",
+                            status_code=status, headers=headers)
+    return _render(request, status, code, message, headers)
+
+
+def install_outage_handlers(app: FastAPI) -> None:
+    """The database or the queue away: 503; the disk full: 507. Never a 500 for those."""
+    import redis.exceptions
+    from sqlalchemy.exc import DBAPIError
+
+    async def _outage(request: Request, exc: Exception) -> Response:
+        response = outage_response(request, exc)
+        if response is not None:
+            return response
+        log.error("unhandled error on %s %s", request.method, request.url.path,
+                  exc_info=(type(exc), exc, exc.__traceback__))
+        return _render(request, 500, "internal_error", "Internal server error.")
+
+    for cls in (DBAPIError, redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                OSError):
+        app.add_exception_handler(cls, _outage)
+    app.add_middleware(OutageMiddleware)  # added last: outside the other middlewares
+
+
+class OutageMiddleware:
+    """Outermost: an outage raised outside the routes (a middleware that loads the session,
+    an error page that queries the database) still gets its 503/507, as plain HTML for
+    pages (the page templates may need the database themselves)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            request = Request(scope)
+            response = None if started else outage_response(request, exc, plain=True)
+            if response is None:
+                raise
+            await response(scope, receive, send)

@@ -82,7 +82,17 @@ class ModelPublic(BaseModel):
 
 
 class Health(BaseModel):
+    """Liveness: the process answers (nothing else is checked)."""
+
     status: str
     version: str
-    database: str
     queue: str
+
+
+class Readiness(BaseModel):
+    """Readiness: each dependency ``ok`` or why not; 503 unless all are."""
+
+    status: str
+    version: str
+    queue: str
+    checks: dict[str, str]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
 import platformdirs
@@ -25,8 +23,6 @@ class WebSettings(Settings):
                                      "fakelens.db in the data dir")
     redis_url: str | None = Field(None, description="use Redis for the job queue (scale-out "
                                   "with `fakelens worker`); default: SQLite in the data dir")
-    secret_key: str | None = Field(None, description="signs session cookies; default: a "
-                                   "random key kept in the data dir")
     workers: int = Field(1, ge=0, le=32, description="job consumer threads inside `serve` "
                          "(0: only separate `fakelens worker` processes run jobs)")
     max_upload_mb: float = Field(500, gt=0, description="largest accepted upload")
@@ -36,10 +32,24 @@ class WebSettings(Settings):
                                  "job whose worker gave no sign of life (progress or a "
                                  "heartbeat every stale_after_s / 5) for this long is taken "
                                  "as orphaned and queued again")
+    requeue_after_s: float = Field(60, gt=0, description="a queued job waiting this long is "
+                                   "enqueued again by the sweeper (its task never reached "
+                                   "the queue, or the queue lost it)")
+    claim_retry_s: float = Field(60, ge=0, description="how long a worker retries claiming or "
+                                 "finishing a job while the database is unreachable")
+    min_free_mb: float = Field(100, ge=0, description="uploads are refused (507) when the data "
+                               "dir has less free space than this")
     default_frames: int = Field(32, ge=1, le=512)
     trash_days: float = Field(7, ge=0, description="deleted analyses stay restorable this long")
     max_frames: int = Field(256, ge=1, le=4096)
-    login_per_minute: int = Field(10, ge=1, description="login attempts per client address")
+    login_per_minute: int = Field(10, ge=1, description="failed logins a minute from one "
+                                  "client address before it may only log in to accounts "
+                                  "that logged in from there before")
+    login_free_failures: int = Field(5, ge=1, description="wrong passwords for one account "
+                                     "from one address before exponential backoff")
+    login_account_failures: int = Field(50, ge=1, description="failed logins an hour to one "
+                                        "account before only known addresses may try")
+    registrations_per_hour: int = Field(20, ge=1, description="registrations per address")
     uploads_per_hour: int = Field(60, ge=1, description="uploads per user")
     forum_flag_threshold: int = Field(3, ge=1, description="flags from distinct members that "
                                       "hide a post until a moderator reviews it")
@@ -60,12 +70,22 @@ class WebSettings(Settings):
     live_max_frame_kb: int = Field(512, ge=16, description="largest Live check frame (JPEG)")
     live_max_side: int = Field(1920, ge=64, description="largest Live check frame side (px)")
     live_max_minutes: float = Field(30, gt=0, description="longest Live check session")
-    secure_cookies: bool = Field(False, description="session cookie only over HTTPS")
+    secure_cookies: bool | None = Field(None, description="mark the session cookie Secure "
+                                        "(HTTPS only); default: when the request came over "
+                                        "HTTPS, directly or through a trusted proxy")
+    trusted_proxies: str = Field("", description="comma-separated addresses/networks of "
+                                 "reverse proxies whose X-Forwarded-Proto and "
+                                 "X-Forwarded-For headers are believed")
+    session_days: float = Field(14, gt=0, description="a login lasts this long")
     immediate: bool = Field(False, description="run jobs inside the request (debugging)")
 
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def min_free_bytes(self) -> int:
+        return int(self.min_free_mb * 1024 * 1024)
 
     @property
     def uploads_dir(self) -> Path:
@@ -91,21 +111,3 @@ class WebSettings(Settings):
         for d in (self.data_dir, self.uploads_dir, self.tmp_dir, self.reports_dir,
                   self.shares_dir):
             d.mkdir(parents=True, exist_ok=True)
-
-    def resolved_secret_key(self) -> str:
-        if self.secret_key:
-            return self.secret_key
-        path = self.data_dir / "secret_key"
-        if not path.is_file():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".secret_key.{os.getpid()}")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-            try:  # atomic: a concurrent process either wins or sees the finished file
-                os.link(tmp, path)
-            except FileExistsError:
-                pass
-            finally:
-                tmp.unlink()
-        return path.read_text().strip()

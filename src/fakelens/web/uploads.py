@@ -28,6 +28,7 @@ from fakelens.forum.shares import unshare_all
 from fakelens.jobs.tasks import blob_path, remove_report_files
 from fakelens.web.errors import ApiError
 from fakelens.web.settings import WebSettings
+from fakelens.web.storage import TEMP_PREFIX, check_space
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ class _Receiver:
                 raise ApiError(400, "invalid_upload",
                                f"send exactly one file, in the form field '{FILE_FIELD}'")
             self.out.filename = display_name(options[b"filename"].decode("utf-8", "replace"))
-            fd, tmp = tempfile.mkstemp(dir=self.settings.tmp_dir, prefix="upload-")
+            fd, tmp = tempfile.mkstemp(dir=self.settings.tmp_dir, prefix=TEMP_PREFIX)
             self._fh = os.fdopen(fd, "wb")
             self.out.tmp_path = Path(tmp)
         elif len(self.out.fields) >= _MAX_FIELDS:
@@ -143,6 +144,7 @@ class _Receiver:
 
     def flush(self) -> None:
         if self._fh is not None:
+            check_space(self.settings, sum(len(c) for c in self.pending))
             for chunk in self.pending:
                 self._fh.write(chunk)
         self.pending.clear()
@@ -166,6 +168,7 @@ async def receive_upload(request: Request, settings: WebSettings) -> ParsedUploa
     if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes + 65536:
         raise MediaTooLarge(f"the upload is larger than the {settings.max_upload_mb:g} MB limit")
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+    check_space(settings, int(declared) if declared and declared.isdigit() else 0)
     out = ParsedUpload()
     receiver = _Receiver(settings, out)
     # a part header holds the client's file name: allow long ones (shortened for display)
@@ -282,7 +285,7 @@ async def accept_upload(request: Request, db: Session, user_id: int,
         upload.discard()
     try:
         await run_in_threadpool(request.app.state.enqueue, row.public_id)
-    except Exception:  # the row is queued: startup recovery enqueues it again
+    except Exception:  # the row is queued: the sweeper enqueues it again
         log.exception("analysis %s: the job queue is unavailable", row.public_id)
     return row
 

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from alembic import context
 
-from fakelens.db.engine import include_object
-from fakelens.db.tables import Base
+from fakelens.schema import include_object, metadata
 
 config = context.config
 connection = config.attributes.get("connection")
 
 
 def _run(conn) -> None:
-    context.configure(connection=conn, target_metadata=Base.metadata, compare_type=True,
+    context.configure(connection=conn, target_metadata=metadata(), compare_type=True,
                       include_object=include_object,
                       render_as_batch=conn.dialect.name == "sqlite")
     with context.begin_transaction():

@@ -1,4 +1,4 @@
-"""The versioned JSON API (``/api/v1``) and the health check."""
+"""The versioned JSON API (``/api/v1``)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as FastApiPath
 from fastapi.responses import JSONResponse
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from fakelens import __version__
 from fakelens.db.tables import AnalysisRow, Status
-from fakelens.jobs.queue import queue_kind
 from fakelens.jobs.tasks import report_path
 from fakelens.web.deps import ApiAnalysis, ApiUser, AppSettings, DbSession, live_analyses_of
 from fakelens.web.errors import ApiError
@@ -20,7 +18,6 @@ from fakelens.web.schemas import (
     AnalysisPage,
     AnalysisPublic,
     ErrorBody,
-    Health,
     ModelPublic,
 )
 from fakelens.web.uploads import FILE_FIELD, accept_upload, delete_analysis
@@ -47,18 +44,6 @@ _UPLOAD_BODY = {
         }}},
     }
 }
-
-
-@router.get("/healthz", response_model=Health, tags=["service"])
-def healthz(request: Request, db: DbSession, settings: AppSettings) -> JSONResponse:
-    try:
-        db.execute(text("SELECT 1"))
-        database = "ok"
-    except Exception:  # noqa: BLE001 - reported, not raised
-        database = "unavailable"
-    body = Health(status="ok" if database == "ok" else "degraded", version=__version__,
-                  database=database, queue=queue_kind(settings))
-    return JSONResponse(body.model_dump(), status_code=200 if database == "ok" else 503)
 
 
 def _status_url(request: Request, public_id: str) -> str:

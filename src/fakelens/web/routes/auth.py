@@ -11,20 +11,37 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from fakelens.db.tables import ApiToken, Role, User
-from fakelens.web.deps import SESSION_USER, DbSession, PageUser
+from fakelens.web.credentials import (
+    MAX_PASSWORD,
+    login_email,
+    normalize_email,
+    password_problems,
+)
+from fakelens.web.deps import SESSION_USER, AppSettings, DbSession, PageUser
 from fakelens.web.errors import ApiError
+from fakelens.web.proxies import client_ip
 from fakelens.web.security import (
     csrf_ok,
     hash_password,
     new_api_token,
     verify_password,
 )
+from fakelens.web.sessions import (
+    ROW_KEY,
+    revoke_all_sessions,
+    revoke_session,
+    user_sessions,
+)
 from fakelens.web.templating import render
+from fakelens.web.throttle import (
+    login_failed,
+    login_refused_for,
+    login_succeeded,
+    registration_refused_for,
+)
 
 router = APIRouter(include_in_schema=False)
 
-MIN_PASSWORD = 10
-MAX_PASSWORD = 1024
 USERNAME = re.compile(r"^[a-z0-9_]{3,20}$")
 
 
@@ -43,8 +60,13 @@ def _safe_next(target: str | None) -> str:
     return "/"
 
 
-def _client_key(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+def _client_key(request: Request, settings: AppSettings) -> str:
+    return client_ip(request.scope, settings.trusted_proxies)
+
+
+def _too_many(what: str, retry: float) -> ApiError:
+    return ApiError(429, "rate_limited", f"too many {what}; try again in {int(retry)} seconds",
+                    headers={"Retry-After": str(int(retry))})
 
 
 def _start_session(request: Request, user: User) -> None:
@@ -58,17 +80,22 @@ def register_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/register", dependencies=[Csrf], name="register")
-def register(request: Request, db: DbSession, email: Annotated[str, Form(max_length=254)],
+def register(request: Request, db: DbSession, settings: AppSettings,
+             email: Annotated[str, Form(max_length=254)],
              password: Annotated[str, Form(max_length=MAX_PASSWORD)],
              username: Annotated[str, Form(max_length=64)] = "") -> Response:
-    email, username = email.strip().lower(), username.strip().lower()
+    retry = registration_refused_for(db, settings, _client_key(request, settings))
+    if retry is not None:
+        raise _too_many("registrations from your address", retry)
+    typed, username = email.strip().lower(), username.strip().lower()
     errors = []
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
+    email = normalize_email(typed)
+    if email is None:
         errors.append("Enter a valid e-mail address.")
+        email = typed
     if not USERNAME.match(username):
         errors.append("Choose a username of 3 to 20 letters, digits or underscores.")
-    if len(password) < MIN_PASSWORD:
-        errors.append(f"Choose a password of at least {MIN_PASSWORD} characters.")
+    errors += password_problems(password, email, username)
     if not errors and db.scalar(select(User.id).where(User.email == email)) is not None:
         errors.append("An account with this e-mail address exists already: log in.")
     if not errors and db.scalar(select(User.id).where(User.username == username)) is not None:
@@ -97,18 +124,22 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:  # no
 
 
 @router.post("/login", dependencies=[Csrf], name="login")
-def login(request: Request, db: DbSession, email: Annotated[str, Form(max_length=254)],
+def login(request: Request, db: DbSession, settings: AppSettings,
+          email: Annotated[str, Form(max_length=254)],
           password: Annotated[str, Form(max_length=MAX_PASSWORD)],
           next: Annotated[str, Form()] = "/") -> Response:  # noqa: A002
-    retry = request.app.state.login_limiter.hit(_client_key(request))
-    if retry is not None:
-        raise ApiError(429, "rate_limited", f"too many login attempts; try again in "
-                       f"{int(retry)} seconds", headers={"Retry-After": str(int(retry))})
-    email = email.strip().lower()
+    ip = _client_key(request, settings)
+    email = login_email(email)
     user = db.scalar(select(User).where(User.email == email))
+    user_id = user.id if user else None
+    retry = login_refused_for(db, settings, ip, user_id)
+    if retry is not None:
+        raise _too_many("login attempts", retry)
     if not verify_password(user.password_hash if user else None, password) or user is None:
+        login_failed(db, settings, ip, user_id)
         return render(request, "login.html", status=400, email=email, next=_safe_next(next),
                       errors=["Wrong e-mail address or password."])
+    login_succeeded(db, user.id, ip)
     _start_session(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
@@ -122,7 +153,9 @@ def logout(request: Request) -> Response:
 def _account(request: Request, user: User, db, status: int = 200, **extra) -> HTMLResponse:
     tokens = db.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
                         .order_by(ApiToken.created_at.desc())).all()
-    return render(request, "account.html", status=status, user=user, tokens=tokens, **extra)
+    return render(request, "account.html", status=status, user=user, tokens=tokens,
+                  sessions=user_sessions(db, user.id), this_session=request.scope.get(ROW_KEY),
+                  **extra)
 
 
 @router.get("/account", response_class=HTMLResponse, name="account_page")
@@ -150,3 +183,22 @@ def revoke_token(token_id: int, user: PageUser, db: DbSession) -> Response:
     db.delete(row)
     db.commit()
     return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/sessions/{session_id}/revoke", dependencies=[Csrf],
+             name="revoke_session")
+def revoke_one_session(request: Request, session_id: int, user: PageUser,
+                       db: DbSession) -> Response:
+    if not revoke_session(db, user.id, session_id):
+        raise ApiError(404, "not_found", "no such session")
+    if session_id == request.scope.get(ROW_KEY):  # this browser's own session
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/account/sessions/revoke-all", dependencies=[Csrf], name="revoke_all_sessions")
+def log_out_everywhere(request: Request, user: PageUser, db: DbSession) -> Response:
+    revoke_all_sessions(db, user.id)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)

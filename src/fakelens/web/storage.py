@@ -1,0 +1,83 @@
+"""Disk space of the data dir: uploads are refused (507) before it runs out, a write that
+fails for lack of space leaves nothing half-written, and upload temp files that a crash
+left behind are removed (at start and periodically)."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+from fakelens.errors import StorageFull
+from fakelens.web.settings import WebSettings
+
+log = logging.getLogger(__name__)
+
+TEMP_PREFIX = "upload-"  # the upload temp files in WebSettings.tmp_dir
+
+
+def free_bytes(path: Path) -> int:
+    return shutil.disk_usage(path).free
+
+
+def check_space(settings: WebSettings, incoming: int = 0) -> None:
+    """Raise ``StorageFull`` when ``incoming`` more bytes would leave less than
+    ``min_free_mb`` free in the data dir."""
+    if free_bytes(settings.data_dir) - incoming < settings.min_free_bytes:
+        raise StorageFull("the server is out of storage space; please try again later")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def remove_stale_temp_files(settings: WebSettings, older_than_s: float = 3600) -> int:
+    """Upload temp files not touched for ``older_than_s`` (an upload cut off by a crash);
+    returns how many were removed."""
+    cutoff = time.time() - older_than_s
+    removed = 0
+    try:
+        entries = list(os.scandir(settings.tmp_dir))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        if not entry.name.startswith(TEMP_PREFIX):
+            continue
+        try:
+            if entry.stat().st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except FileNotFoundError:  # finished or removed meanwhile
+            continue
+    if removed:
+        log.info("removed %d stale upload temp file(s)", removed)
+    return removed
+
+
+class TempCleaner:
+    """A thread that removes stale upload temp files every ``interval_s``."""
+
+    def __init__(self, settings: WebSettings, interval_s: float = 600,
+                 older_than_s: float = 3600):
+        self.settings, self.interval_s, self.older_than_s = settings, interval_s, older_than_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="temp-cleaner", daemon=True)
+
+    def start(self) -> TempCleaner:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                remove_stale_temp_files(self.settings, self.older_than_s)
+            except OSError:
+                log.warning("temp file cleanup failed", exc_info=True)

@@ -1,0 +1,124 @@
+"""Account rules: password strength (zxcvbn, with its common-password dictionaries),
+e-mail syntax (email-validator, no DNS), the registration limit, and the login limits kept
+in the database: exponential backoff per (account, address), and address- or
+account-wide limits that stop guessers but let a known address log in with the right
+password (a newsroom behind one NAT address)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+from webhelpers import PASSWORD, csrf_from, register
+
+from fakelens.db.auth_tables import AuthThrottle
+from fakelens.db.tables import utcnow
+from fakelens.web.credentials import normalize_email, password_problems
+
+NAT = "203.0.113.10"
+
+
+def browser_at(client: TestClient, ip: str) -> TestClient:
+    """A new browser on ``client``'s app, calling from address ``ip``."""
+    return TestClient(client.app, client=(ip, 40000))
+
+
+def login(client, email, password=PASSWORD):
+    token = csrf_from(client.get("/login").text)
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": token}, follow_redirects=False)
+
+
+@pytest.mark.parametrize("password", [" " * 10, "aaaaaaaaaa", "password12", "qwertyuiop",
+                                      "alice12345", "1234567890", "iloveyou12"])
+def test_weak_passwords_are_refused(client, password):
+    response = register(client, "alice@example.org", password=password, username="alice")
+    assert response.status_code == 400
+    assert "password" in response.text.lower()
+    assert password_problems(password, "alice@example.org", "alice")
+
+
+def test_strong_password_is_accepted():
+    assert password_problems(PASSWORD, "alice@example.org", "alice") == []
+    assert password_problems("Tr0ub4dor&3-violet", "a@example.org", "a") == []
+    assert password_problems("x" * 1024 + "Q7!vz") != []  # long but a repeat
+
+
+@pytest.mark.parametrize("email", ["a b@c d", "<img>@x", "alice@", "@example.org",
+                                   "alice@@example.org", "alice@example", "al ice@example.org"])
+def test_invalid_addresses_are_refused(client, email):
+    assert normalize_email(email) is None
+    response = register(client, email, username="alice")
+    assert response.status_code == 400 and "valid e-mail address" in response.text
+
+
+def test_valid_address_is_normalised(client):
+    assert normalize_email("  Alice.Smith@Example.ORG ") == "alice.smith@example.org"
+    assert register(client, "Alice.Smith@Example.ORG", username="alice").status_code == 303
+
+
+def test_registrations_are_limited_per_address(app_factory):
+    client = app_factory(registrations_per_hour=2)
+    codes = [register(browser_at(client, "198.51.100.1"), f"user{i}@example.org").status_code
+             for i in range(3)]
+    assert codes == [303, 303, 429]
+    assert register(browser_at(client, "198.51.100.2"), "user9@example.org").status_code == 303
+
+
+def test_backoff_per_account_and_address(app_factory):
+    client = app_factory(login_free_failures=2)
+    register(browser_at(client, "198.51.100.1"), "alice@example.org")
+    attacker = browser_at(client, NAT)
+    codes = [login(attacker, "alice@example.org", "wrong password!").status_code
+             for _ in range(4)]
+    assert codes == [400, 400, 400, 429]  # two free mistakes, then locked (1 s, 2 s ...)
+    response = login(attacker, "alice@example.org")
+    assert response.status_code == 429 and int(response.headers["retry-after"]) >= 1
+    # the owner elsewhere is not locked out
+    assert login(browser_at(client, "192.0.2.50"), "alice@example.org").status_code == 303
+    # once the lock is over, the right password works and clears the count
+    with client.app.state.sessions() as db:
+        db.execute(update(AuthThrottle).values(locked_until=utcnow() - timedelta(seconds=1)))
+        db.commit()
+    assert login(attacker, "alice@example.org").status_code == 303
+    assert login(browser_at(client, NAT), "alice@example.org", "wrong again!").status_code == 400
+
+
+def test_guesses_behind_a_nat_do_not_lock_out_colleagues(app_factory):
+    client = app_factory(login_per_minute=3)
+    for name in ("alice", "bob", "carol"):
+        register(browser_at(client, "198.51.100.1"), f"{name}@example.org")
+    # alice and bob have logged in from the newsroom before
+    assert login(browser_at(client, NAT), "alice@example.org").status_code == 303
+    assert login(browser_at(client, NAT), "bob@example.org").status_code == 303
+    guesser = browser_at(client, NAT)
+    codes = [login(guesser, f"nobody{i}@example.org", "bad password").status_code
+             for i in range(4)]
+    assert codes == [400, 400, 400, 429]
+    assert login(guesser, "carol@example.org", "bad password").status_code == 429
+    # right passwords of known accounts still work from the limited address
+    assert login(browser_at(client, NAT), "alice@example.org").status_code == 303
+    assert login(browser_at(client, NAT), "bob@example.org").status_code == 303
+    # a wrong one for a known account is only a mistake (counted for that pair)
+    assert login(browser_at(client, NAT), "bob@example.org", "bad password").status_code == 400
+
+
+def test_account_wide_limit_spares_known_addresses(app_factory):
+    client = app_factory(login_account_failures=3)
+    register(browser_at(client, "198.51.100.1"), "alice@example.org")
+    assert login(browser_at(client, "192.0.2.50"), "alice@example.org").status_code == 303
+    for i in range(3):  # a botnet: one guess from each address
+        assert login(browser_at(client, f"198.18.0.{i}"), "alice@example.org",
+                     "bad password").status_code == 400
+    assert login(browser_at(client, "198.18.1.1"), "alice@example.org").status_code == 429
+    assert login(browser_at(client, "192.0.2.50"), "alice@example.org").status_code == 303
+
+
+def test_limits_are_shared_by_server_processes(app_factory):
+    first = app_factory(login_per_minute=2)
+    second = app_factory(login_per_minute=2)  # another process on the same database
+    assert login(browser_at(first, NAT), "x@example.org", "bad password").status_code == 400
+    assert login(browser_at(second, NAT), "x@example.org", "bad password").status_code == 400
+    assert login(browser_at(first, NAT), "x@example.org", "bad password").status_code == 429
