@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import stat
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -272,7 +273,7 @@ def probe(path: str | Path) -> MediaInfo:
     if img is not None and _is_still(img):
         with img:
             w, h = img.size
-            orientation = img.getexif().get(0x0112, 1)
+            orientation = _orientation(img, path)
             if orientation in (5, 6, 7, 8):
                 w, h = h, w
             return MediaInfo(
@@ -291,6 +292,17 @@ def probe(path: str | Path) -> MediaInfo:
         frame_count=vp.frame_count, rotation=vp.rotation, has_audio=vp.has_audio,
         warnings=vp.notes,
     )
+
+
+def _orientation(img, path: Path) -> int:
+    """The EXIF orientation tag (1: as stored). Reading EXIF may decode the whole file (PNG
+    keeps it after the pixels), so damaged image data surfaces here."""
+    try:
+        return int(img.getexif().get(0x0112, 1) or 1)
+    except (OSError, SyntaxError, ValueError, EOFError, zlib.error) as exc:
+        log.info("EXIF of %s unreadable: %s", path, exc)
+        raise CorruptMedia(f"{path.name}: the image data is damaged and cannot be read"
+                           ) from exc
 
 
 def _is_still(img) -> bool:
