@@ -19,6 +19,7 @@ from fakelens.jobs.settings import JobSettings
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "fakelens"
+REDIS_TIMEOUT_S = 5.0
 
 
 def make_huey(settings: JobSettings) -> Huey:
@@ -26,7 +27,13 @@ def make_huey(settings: JobSettings) -> Huey:
     if settings.immediate:  # tasks run inside the enqueuing call (debugging, some tests)
         return Huey(QUEUE_NAME, results=False, immediate=True)
     if settings.redis_url:
-        return RedisHuey(QUEUE_NAME, url=settings.redis_url, results=False)
+        from redis import ConnectionPool
+
+        # a Redis that stops answering (not only refusing) must fail calls, never hang
+        # them; longer than the queue's 1 s blocking read
+        pool = ConnectionPool.from_url(settings.redis_url, socket_timeout=REDIS_TIMEOUT_S,
+                                       socket_connect_timeout=REDIS_TIMEOUT_S)
+        return RedisHuey(QUEUE_NAME, connection_pool=pool, results=False)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(QUEUE_NAME, filename=str(settings.data_dir / "queue.db"), results=False)
 
