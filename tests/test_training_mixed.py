@@ -134,7 +134,7 @@ def test_suite_summary_counts_verdicts_and_pairs(tmp_path):
               s("b_real.mp4", 0, "b", 0.55, "UNCERTAIN"), s("b_fake.mp4", 1, "b", 0.5,
                                                              "UNCERTAIN"),
               Scored(Item(tmp_path / "c.mp4", 0, "c", "m"), None, None, [], "NO_FACE")]
-    block = summarise_set(scored, 0.5, paired=True, n_boot=50)
+    block = summarise_set(scored, paired=True, n_boot=50)
     assert (block["n"], block["n_scored"], block["n_fake"], block["n_real"]) == (5, 4, 2, 2)
     assert block["pairs_ranked"] == 1 and block["pairs"] == 2
     assert block["real_flagged_fake"] == 0 and block["uncertain"] == 2

@@ -14,7 +14,7 @@ import pytest
 from servers import RedisProcess, Service, service_env
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.exc import OperationalError
-from webhelpers import analysis_rows, create_token, login_token, register, upload, wait_for
+from webhelpers import analysis_rows, login_token, upload, wait_for
 
 from fakelens.db.tables import AnalysisRow, utcnow
 from fakelens.jobs.retry import with_retry
@@ -133,8 +133,7 @@ def test_redis_stopped_during_uploads_and_restarted_empty(tmp_path: Path, postgr
     try:
         server.start()
         http = httpx.Client(base_url=server.url, timeout=30)
-        assert register(http, "alice@example.org").status_code == 303
-        headers = {"Authorization": f"Bearer {create_token(http)}"}
+        headers = login_token(http)
         content = (videos / VIDEO).read_bytes()
         urls, statuses = [], []
 
@@ -181,8 +180,7 @@ def test_postgres_stopped_while_a_worker_claims(tmp_path: Path, videos, model_di
         try:
             server.start()
             http = httpx.Client(base_url=server.url, timeout=30)
-            assert register(http, "alice@example.org").status_code == 303
-            headers = {"Authorization": f"Bearer {create_token(http)}"}
+            headers = login_token(http)
             content = (videos / VIDEO).read_bytes()
             accepted = upload(http, headers, content=content, filename=VIDEO, frames=2,
                               model=tiny_detector)

@@ -83,7 +83,7 @@ def wait_for(client: TestClient, url: str, headers: dict[str, str], timeout_s: f
 
 def login_token(client: TestClient) -> dict[str, str]:
     """Register alice and return a bearer header for her."""
-    register(client, "alice@example.org")
+    assert register(client, "alice@example.org").status_code == 303
     return {"Authorization": f"Bearer {create_token(client)}"}
 
 

@@ -31,6 +31,7 @@ from fakelens.db.tables import AnalysisRow, Status, utcnow
 from fakelens.errors import FakeLensError, error_code, user_message
 from fakelens.jobs.retry import is_transient, with_retry
 from fakelens.jobs.settings import JobSettings
+from fakelens.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -341,39 +342,27 @@ def sweep_interval(settings: JobSettings) -> float:
     return max(0.5, min(60.0, settings.stale_after_s / 3, settings.requeue_after_s / 2))
 
 
-class StaleSweeper:
+class StaleSweeper(Periodic):
     """The outbox sweeper: a thread that, every ``sweep_interval`` seconds, enqueues again
     the queued analyses waiting longer than ``requeue_after_s`` (their task never reached
     the queue, or the queue lost it) and the running analyses of workers that died (no
     heartbeat for ``stale_after_s``). Runs in ``serve`` (embedded and scale-out) and in
     every ``fakelens worker``."""
 
+    name = "stale-sweeper"
+
     def __init__(self, sessions: sessionmaker[Session], enqueue: Enqueue,
                  settings: JobSettings):
+        super().__init__(sweep_interval(settings))
         self.sessions, self.enqueue, self.settings = sessions, enqueue, settings
-        self.interval = sweep_interval(settings)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="stale-sweeper", daemon=True)
-
-    def start(self) -> StaleSweeper:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
 
     def sweep(self) -> tuple[int, int]:
         return recover(self.sessions, self.enqueue, self.settings.max_attempts,
                        self.settings.stale_after_s,
                        queued_older_than_s=self.settings.requeue_after_s)
 
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.sweep()
-            except Exception:  # noqa: BLE001 - database or queue away: try again later
-                log.warning("job sweep failed", exc_info=True)
+    def tick(self) -> tuple[int, int]:
+        return self.sweep()
 
 
 @dataclass

@@ -89,7 +89,7 @@ def _pairs_ranked(scored: list[Scored]) -> tuple[int, int]:
     return sum(f > r for f, r in pairs), len(pairs)
 
 
-def summarise_set(scored: list[Scored], threshold: float, paired: bool,
+def summarise_set(scored: list[Scored], paired: bool,
                   n_boot: int = 1000) -> dict:
     ok = [s for s in scored if s.fakelens_score is not None]
     y = np.array([s.item.label for s in ok])
@@ -104,8 +104,7 @@ def summarise_set(scored: list[Scored], threshold: float, paired: bool,
            "real_flagged_fake": int((verdicts[reals] == "FAKE").sum()),
            "real_uncertain": int((verdicts[reals] == "UNCERTAIN").sum()),
            "fake_called_fake": int((verdicts[fakes] == "FAKE").sum()),
-           "uncertain": int((verdicts == "UNCERTAIN").sum()),
-           "threshold": threshold}
+           "uncertain": int((verdicts == "UNCERTAIN").sum())}
     if reals.any() and fakes.any():
         out["auc"] = metrics.roc_auc(y, score)
         out["auc_ci95"] = metrics.bootstrap_ci(metrics.roc_auc, y, score, n=n_boot)
@@ -135,7 +134,7 @@ def run_suite(data_dir: Path, out_dir: Path, *, suite: str = "default",
             t0 = time.perf_counter()
             with weights_from(folder):
                 scored = score_items(items, model=None, frames=frames, progress=progress)
-            block = summarise_set(scored, 0.5, entry.paired)
+            block = summarise_set(scored, entry.paired)
             block["seconds"] = round(time.perf_counter() - t0, 1)
             report["sets"][entry.name]["versions"][label] = block
     out_dir.mkdir(parents=True, exist_ok=True)

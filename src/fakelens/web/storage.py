@@ -8,11 +8,11 @@ import errno
 import logging
 import os
 import shutil
-import threading
 import time
 from pathlib import Path
 
 from fakelens.errors import StorageFull
+from fakelens.periodic import Periodic
 from fakelens.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -58,26 +58,15 @@ def remove_stale_temp_files(settings: WebSettings, older_than_s: float = 3600) -
     return removed
 
 
-class TempCleaner:
+class TempCleaner(Periodic):
     """A thread that removes stale upload temp files every ``interval_s``."""
+
+    name = "temp-cleaner"
 
     def __init__(self, settings: WebSettings, interval_s: float = 600,
                  older_than_s: float = 3600):
-        self.settings, self.interval_s, self.older_than_s = settings, interval_s, older_than_s
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="temp-cleaner", daemon=True)
+        super().__init__(interval_s)
+        self.settings, self.older_than_s = settings, older_than_s
 
-    def start(self) -> TempCleaner:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                remove_stale_temp_files(self.settings, self.older_than_s)
-            except OSError:
-                log.warning("temp file cleanup failed", exc_info=True)
+    def tick(self) -> int:
+        return remove_stale_temp_files(self.settings, self.older_than_s)
