@@ -48,6 +48,8 @@ def test_face_model_and_unknown_datasets_are_test_material(tmp_path):
     assert splits.face_model("Rob_Doe") == "Rob_Doe"
     item = Item(tmp_path / "x.mp4", 1, "x", "m")
     assert splits.role_of("dfdc-crops", item) == "test"
+    train_crop = Item(tmp_path / "dfdc-crops" / "train" / "fake" / "x.jpg", 1, "x", "m")
+    assert splits.role_of("dfdc-crops", train_crop) == "val"  # selects, never trains
     with pytest.raises(Exception, match="unknown split role"):
         splits.select(tmp_path, [item], "holdout")
 
@@ -156,6 +158,22 @@ def test_suite_scores_only_test_material(samples):
         assert not stems & splits.VIDEOS_REAL_VAL
         if entry.folder == "live-swap":
             assert {splits.face_model(i.group) for i in items} == splits.LIVE_SWAP_TEST_MODELS
+
+
+@pytest.mark.realdata
+def test_selection_suite_never_touches_benchmark_material(samples):
+    from fakelens.training.suite import DEFAULT_SUITE, SELECTION_SUITE, suite_items
+
+    benchmark = {i.path for e in DEFAULT_SUITE for i in suite_items(samples, e)}
+    chosen_on = {e.name: suite_items(samples, e) for e in SELECTION_SUITE}
+    paths = {i.path for items in chosen_on.values() for i in items}
+    assert paths and not paths & benchmark
+    videos = chosen_on["val-videos"]
+    assert {splits.face_model(i.group) for i in videos if i.label == 1} == \
+        splits.LIVE_SWAP_VAL_MODELS
+    assert {i.path.stem for i in videos} >= splits.VIDEOS_REAL_VAL
+    crops = chosen_on["dfdc-crops-train"]
+    assert len(crops) == 55 and {i.label for i in crops} == {0, 1}
 
 
 @pytest.mark.train

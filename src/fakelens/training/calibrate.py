@@ -82,7 +82,10 @@ def checkpoint_logits(checkpoint: Path, cfg: TrainConfig, crops: np.ndarray,
     with torch.no_grad():
         for i in range(0, len(crops), batch):
             x = torch.stack([to_tensor(c, cfg.input_size) for c in crops[i:i + batch]])
-            out.append(model(x.unsqueeze(1))["frame_logits"][:, 0].numpy())
+            z = model(x.unsqueeze(1))["frame_logits"][:, 0]
+            if cfg.flip_average:  # the exported graph's score (training/export.py)
+                z = (z + model(x.flip(-1).unsqueeze(1))["frame_logits"][:, 0]) / 2
+            out.append(z.numpy())
     return np.concatenate(out).astype(np.float64)
 
 

@@ -79,6 +79,11 @@ class TrainConfig(_Strict):
         "time budget: the rate reaches its floor when the time is up)")
     blend_loss_weight: float = Field(0.0, ge=0, description="auxiliary where-blended map "
                                      "loss (architectures with a blend head)")
+    flip_average: bool = Field(False, description="score each crop and its mirror image and "
+                               "average them (baked into the exported graph; calibration "
+                               "sees the same scores)")
+    ema_decay: float = Field(0.0, ge=0, lt=1, description="evaluate, select and ship an "
+                             "exponential moving average of the weights (0: off)")
     eval_every: int = Field(100, ge=1)
     patience: int = Field(6, ge=1, description="evaluations without improvement before stop")
     checkpoint_every: int = Field(50, ge=1)

@@ -26,13 +26,16 @@ class FrameGraph(nn.Module):
     """crops [N,3,H,W] -> logits [N], embeddings [N,C], cam [N,h,w].
 
     ``cam`` is the where-blended map (per-cell logit) of models with a blend head, and
-    otherwise the class activation map (mean(cam) == logit)."""
+    otherwise the class activation map (mean(cam) == logit). With ``flip_average`` each
+    output is the mean over the crop and its mirror image (the mirror's map flipped back).
+    """
 
-    def __init__(self, model):
+    def __init__(self, model, flip_average: bool = False):
         super().__init__()
         self.model = model
+        self.flip_average = flip_average
 
-    def forward(self, crops):
+    def _single(self, crops):
         fmap = self.model.feature_maps(crops)
         emb = fmap.mean(dim=(2, 3))
         head = self.model.frame_head
@@ -41,6 +44,14 @@ class FrameGraph(nn.Module):
             return logits, emb, self.model.blend_head(fmap)[:, 0]
         cam = (fmap * head.weight.view(1, -1, 1, 1)).sum(dim=1) + head.bias
         return logits, emb, cam
+
+    def forward(self, crops):
+        if not self.flip_average:
+            return self._single(crops)
+        n = crops.shape[0]
+        logits, emb, cam = self._single(torch.cat([crops, crops.flip(-1)]))
+        return ((logits[:n] + logits[n:]) / 2, (emb[:n] + emb[n:]) / 2,
+                (cam[:n] + cam[n:].flip(-1)) / 2)
 
 
 class TemporalGraph(nn.Module):
@@ -88,7 +99,7 @@ def export_detector(checkpoint: Path, cfg: TrainConfig, out_dir: Path, *, task: 
     model.eval()
     size = cfg.input_size
     frame_path = out_dir / f"{cfg.name}.frame.onnx"
-    frame = FrameGraph(model)
+    frame = FrameGraph(model, cfg.flip_average)
     _export(frame, torch.randn(2, 3, size, size), frame_path, "crops",
             ["logits", "embeddings", "cam"], {"crops": {0: "n"}, "logits": {0: "n"},
                                               "embeddings": {0: "n"}, "cam": {0: "n"}})

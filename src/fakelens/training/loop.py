@@ -168,6 +168,13 @@ class Trainer:
                 p.requires_grad_(False)
             for p in self.model.temporal.parameters():
                 p.requires_grad_(True)
+        # the EMA copy (batch-norm statistics averaged too) is what gets evaluated,
+        # checkpointed per step and shipped; the raw weights only carry the optimisation
+        self.ema = None
+        if cfg.ema_decay:
+            self.ema = torch.optim.swa_utils.AveragedModel(
+                self.model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(
+                    cfg.ema_decay), use_buffers=True)
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.state = {"step": 0, "elapsed_s": 0.0, "best_auc": -1.0, "stale": 0,
@@ -181,34 +188,51 @@ class Trainer:
         self.state = json.loads(state_path.read_text())
         self.model.load_state_dict(load_file(self.out / "last.safetensors"))
         self.opt.load_state_dict(torch.load(self.out / "optimizer.pt", weights_only=True))
+        if self.ema is not None:
+            self.ema.module.load_state_dict(load_file(self.out / "last-ema.safetensors"))
+            self.ema.n_averaged.fill_(max(1, self.state["step"]))  # else the next update copies
         log.info("resumed at step %d (%.1f min done)", self.state["step"],
                  self.state["elapsed_s"] / 60)
 
+    @property
+    def scored_model(self) -> torch.nn.Module:
+        return self.ema.module if self.ema is not None else self.model
+
     def _save(self, name: str) -> None:
-        tensors = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        save_file(tensors, self.out / f"{name}.safetensors",
-                  metadata={"architecture": self.cfg.architecture, "step": str(self.state["step"])})
+        meta = {"architecture": self.cfg.architecture, "step": str(self.state["step"])}
+
+        def write(model: torch.nn.Module, file: str) -> None:
+            tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+            save_file(tensors, self.out / file, metadata=meta)
+
         if name == "last":
+            write(self.model, "last.safetensors")
+            if self.ema is not None:
+                write(self.ema.module, "last-ema.safetensors")
             torch.save(self.opt.state_dict(), self.out / "optimizer.pt")
             (self.out / "state.json").write_text(json.dumps(self.state, indent=1))
+        else:
+            write(self.scored_model, f"{name}.safetensors")
 
-    def _logits(self, clips: torch.Tensor) -> torch.Tensor:
+    def _logits(self, clips: torch.Tensor, model: torch.nn.Module | None = None) -> torch.Tensor:
+        model = model or self.model
         if self.temporal_only:
             b, t = clips.shape[:2]
             with torch.no_grad():
-                emb = self.model.embed(clips.flatten(0, 1))
-            return self.model.temporal(emb.view(b, t, -1))
-        return self.model(clips)["frame_logits"][:, 0]
+                emb = model.embed(clips.flatten(0, 1))
+            return model.temporal(emb.view(b, t, -1))
+        return model(clips)["frame_logits"][:, 0]
 
     def evaluate(self, val) -> dict:
-        self.model.eval()
+        model = self.scored_model
+        model.eval()
         loader = torch.utils.data.DataLoader(val, batch_size=16, num_workers=0)
         ys, zs = [], []
         with torch.no_grad():
             for x, y, *_ in loader:
                 clips, labels = _as_clips(x, y)
                 ys.append(labels.numpy())
-                zs.append(self._logits(clips.to(self.device)).float().cpu().numpy())
+                zs.append(self._logits(clips.to(self.device), model).float().cpu().numpy())
         self.model.train()
         if self.temporal_only:
             self.model.features.eval()
@@ -265,6 +289,8 @@ class Trainer:
                 self.opt.zero_grad(set_to_none=True)
                 loss.backward()
                 self.opt.step()
+                if self.ema is not None:
+                    self.ema.update_parameters(self.model)
                 running.append(float(loss.detach()))
                 self.state["step"] = step = step + 1
                 self.state["elapsed_s"] = time.monotonic() - t0

@@ -45,7 +45,7 @@ def face_model(group: str) -> str:
 
 def role_of(dataset: str, item: Item) -> str:
     """The role of one item of a named dataset folder (``live-swap``, ``videos-real``,
-    ``videos``); every other dataset is ``test`` material."""
+    ``videos``, ``dfdc-crops``); every other dataset is ``test`` material."""
     stem = Path(item.path).stem
     if dataset == "live-swap":
         model = face_model(item.group)
@@ -56,6 +56,8 @@ def role_of(dataset: str, item: Item) -> str:
         return "val" if stem in VIDEOS_REAL_VAL else "train"
     if dataset == "videos":
         return "train" if stem in DEV_VIDEOS_TRAIN else "test"
+    if dataset == "dfdc-crops":  # its training split selects checkpoints; nothing trains on it
+        return "val" if Path(item.path).parts[-3:-2] == ("train",) else "test"
     return "test"
 
 

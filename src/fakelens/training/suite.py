@@ -6,6 +6,10 @@ version of the weights, and writes one table: per set the AUC of the media score
 a bootstrap interval, the share of real media called FAKE and of UNCERTAIN verdicts at
 the shipped threshold, and for aligned pairs how often a fake outranks its own original.
 Only material of the ``test`` role (``training/splits.py``) is scored.
+
+``--suite selection`` scores the ``val`` role the same way (held-out live-swap face
+models and real clips, the DFDC training crops, which no run trains on): checkpoints are
+chosen on it, so that the default suite stays a clean before/after measurement.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from fakelens.training.splits import select
 @dataclass(frozen=True)
 class SuiteSet:
     name: str
-    folder: str  # under the shared data folder
+    folder: str | tuple[str, ...]  # under the shared data folder; several are pooled
     description: str
+    role: str = "test"  # training/splits.py
     split: str | None = None  # rows of labels.csv with this split
     holdout_fraction: float | None = None  # the validation part of a group split
     paired: bool = False  # groups hold a fake and its own original
@@ -50,12 +55,22 @@ DEFAULT_SUITE = (
              "held out of the synthetic-face run", holdout_fraction=0.2),
 )
 
-SUITES = {"default": DEFAULT_SUITE}
+SELECTION_SUITE = (
+    SuiteSet("val-videos", ("live-swap", "videos-real"), "DeepFaceLive swaps of 3 validation "
+             "face models with their own originals, and 10 held-out real talking-face clips",
+             role="val", paired=True),
+    SuiteSet("dfdc-crops-train", "dfdc-crops", "DFDC face crops (stills), training split "
+             "(never trained on)", split="train", role="val"),
+)
+
+SUITES = {"default": DEFAULT_SUITE, "selection": SELECTION_SUITE}
 
 
 def suite_items(data_dir: Path, entry: SuiteSet) -> list[Item]:
-    folder = Path(data_dir) / entry.folder
-    items = select(folder, open_dataset(str(folder), split=entry.split), "test")
+    folders = (entry.folder,) if isinstance(entry.folder, str) else entry.folder
+    items = [item for name in folders for item in select(
+        Path(data_dir) / name, open_dataset(str(Path(data_dir) / name), split=entry.split),
+        entry.role)]
     if entry.holdout_fraction:
         _, val = split_by_group(np.array([i.group for i in items]), entry.holdout_fraction, 0)
         items = [items[i] for i in val]

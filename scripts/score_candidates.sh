@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Calibrate, export and score checkpoints of a face-swap run on the `selection` suite
+# (validation-role material only: held-out live-swap face models, held-out real clips,
+# the DFDC training crops), so that the choice never looks at the benchmark's test sets.
+#
+#   scripts/score_candidates.sh RUN CONFIG STEP [STEP ...]
+#   e.g. scripts/score_candidates.sh runs/faceswap_v3 src/fakelens/training/configs/faceswap_v3.yaml step-03000 best
+#
+# Each candidate lands in runs/cand-<run>-<step>/ (with the installed synthetic detector
+# beside it) and its scores in runs/select-<run>-<step>/; a table of all scored candidates
+# of the run is printed at the end (mean AUC of the two selection sets).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. .venv/bin/activate
+shared="$(cd .. && pwd)/shared"
+export FAKELENS_MODEL_DIR="${FAKELENS_MODEL_DIR:-$shared/models}" FAKELENS_ALLOW_DOWNLOAD=0
+export TORCH_HOME="${TORCH_HOME:-$shared/models/torch}"
+run=$1 config=$2
+shift 2
+tag=${TAG:-$(basename "$run")}  # TAG: name a variant of the same run (another config)
+for step in "$@"; do
+  cand=runs/cand-$tag-$step
+  if [ ! -f "$cand/fakelens-faceswap.json" ]; then
+    fakelens export "$run" --config "$config" --checkpoint "$step" \
+      --calibration-cache runs/cache/gan-faces-s1.0 --task face-swap \
+      --applies-to video,image --description "candidate $tag $step" --out "$cand"
+    cp src/fakelens/weights/fakelens-synthetic.* "$cand/"
+  fi
+  if [ ! -f "runs/select-$tag-$step/suite.json" ]; then
+    FAKELENS_WEIGHTS_DIR="$cand" fakelens eval --suite selection --data "$shared/data" \
+      --out "runs/select-$tag-$step" > /dev/null
+  fi
+done
+python - "$tag" <<'EOF'
+import json, sys
+from pathlib import Path
+rows = []
+for path in sorted(Path("runs").glob(f"select-{sys.argv[1]}-*/suite.json")):
+    sets = json.loads(path.read_text())["sets"]
+    got = {n: s["versions"]["current"] for n, s in sets.items()}
+    aucs = [b["auc"] for b in got.values() if "auc" in b]
+    alarms = sum(b["real_flagged_fake"] for b in got.values())
+    reals = sum(b["n_real"] for b in got.values())
+    detail = "  ".join(f"{n} {b['auc']:.3f}" for n, b in got.items() if "auc" in b)
+    rows.append((sum(aucs) / len(aucs), path.parent.name, detail, f"{alarms}/{reals}"))
+for mean, name, detail, alarms in sorted(rows, reverse=True):
+    print(f"{name:40s} mean AUC {mean:.3f}  {detail}  real called FAKE {alarms}")
+EOF
