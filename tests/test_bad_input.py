@@ -317,3 +317,16 @@ def test_cli_keeps_going_when_one_file_fails(tiny_detector, model_dir, face_imag
     assert other.name in out and face_image.name[:20] in out
     assert err.count("error: ") == 1
     assert {p: _digest(p) for p in files} == before
+
+
+def test_truncated_jpeg_stays_an_error_after_a_pdf_report(analyze, samples, tmp_path):
+    """WeasyPrint's import switches Pillow to loading truncated images; the PDF path
+    switches it back, so a server that has rendered a report still refuses cut files."""
+    from fakelens.reports.render import html_to_pdf
+
+    assert html_to_pdf("<p>report</p>").startswith(b"%PDF")
+    data = (sorted((samples / "faces-real").glob("*.jpg"))[0]).read_bytes()
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(data[: len(data) // 2])
+    _raises(analyze, path, CorruptMedia, "truncated")
+

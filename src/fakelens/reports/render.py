@@ -250,10 +250,17 @@ def render_pdf(detailed: DetailedAnalysis) -> bytes:
 
 def html_to_pdf(html: str) -> bytes:
     """A rendered HTML report as PDF (for reports stored as HTML, e.g. by the web service)."""
+    from PIL import ImageFile
+
+    # WeasyPrint's import sets Pillow's process-wide LOAD_TRUNCATED_IMAGES; left on, a
+    # truncated upload would then decode silently in the same (web) process
+    loads_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     try:
         from weasyprint import HTML
     except (ImportError, OSError) as exc:  # OSError: pango & co. missing on the system
         raise ReportError(f"PDF reports need WeasyPrint and its system libraries: {exc}") from exc
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = loads_truncated
     return HTML(string=html).write_pdf()
 
 
