@@ -45,6 +45,27 @@ def test_files_match_sha256_and_load(name):
     assert cfg.metrics, "the model card's measured accuracy belongs in the config"
 
 
+def test_recorded_benchmark_and_readme_are_of_the_shipped_files():
+    """docs/eval/suite/suite.json was scored with exactly the shipped files, and the
+    README's accuracy table repeats its numbers (a retrained model cannot ship with the
+    old table)."""
+    root = Path(__file__).resolve().parents[1]
+    suite = json.loads((root / "docs" / "eval" / "suite" / "suite.json").read_text())
+    scored = suite["weights"]["current"]
+    for cfg in configs():
+        assert scored[cfg.name] == {"version": cfg.version, "frame_sha256": cfg.frame_sha256}
+    readme = (root / "README.md").read_text().split("## How good is it")[1].split("\n## ")[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in readme.splitlines()
+            if line.startswith("| ") and "[" in line]
+    assert len(rows) == len(suite["sets"])
+    by_n = {f"{b['n_scored']} ({b['n_fake']}/{b['n_real']})": b for b in
+            (s["versions"]["current"] for s in suite["sets"].values())}
+    for _, n, auc, called_fake in rows:
+        b = by_n[n]
+        assert auc == f"{b['auc']:.3f} [{b['auc_ci95'][0]:.3f}, {b['auc_ci95'][1]:.3f}]", n
+        assert called_fake == f"{b['real_flagged_fake']} of {b['n_real']}", n
+
+
 def test_shipped_weights_fit_the_size_budget():
     total = sum(p.stat().st_size for p in WEIGHTS.glob("*.onnx"))
     assert total <= 30 * 1024 * 1024

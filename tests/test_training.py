@@ -182,3 +182,27 @@ def test_every_packaged_config_validates():
     configs = {name: load_config(folder / name) for name in names}
     assert configs["faceswap_frames.yaml"].data.degradation == "heavy"  # the shipped recipe
     assert configs["faceswap_frames_mild.yaml"].data.degradation == "mild"
+
+
+def test_weight_average_of_checkpoints(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    from fakelens.cli import main
+    from fakelens.errors import FakeLensError
+    from fakelens.training.soup import average_checkpoints
+
+    a = {"w": torch.tensor([1.0, 2.0]), "bn.num_batches_tracked": torch.tensor(7)}
+    b = {"w": torch.tensor([3.0, 6.0]), "bn.num_batches_tracked": torch.tensor(9)}
+    save_file(a, tmp_path / "a.safetensors", metadata={"architecture": "x"})
+    save_file(b, tmp_path / "b.safetensors")
+    assert main(["average", str(tmp_path / "a.safetensors"), str(tmp_path / "b.safetensors"),
+                 "--out", str(tmp_path / "soup" / "avg.safetensors")]) == 0
+    soup = load_file(tmp_path / "soup" / "avg.safetensors")
+    assert torch.equal(soup["w"], torch.tensor([2.0, 4.0]))
+    assert int(soup["bn.num_batches_tracked"]) == 7  # counters are not averaged
+    save_file({"v": torch.zeros(2)}, tmp_path / "c.safetensors")
+    with pytest.raises(FakeLensError, match="does not have the tensors"):
+        average_checkpoints([tmp_path / "a.safetensors", tmp_path / "c.safetensors"],
+                            tmp_path / "bad.safetensors")
+    with pytest.raises(FakeLensError, match="at least two"):
+        average_checkpoints([tmp_path / "a.safetensors"], tmp_path / "bad.safetensors")

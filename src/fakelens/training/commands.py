@@ -128,6 +128,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_average(args: argparse.Namespace) -> int:
+    from fakelens.training.soup import average_checkpoints
+
+    print(average_checkpoints(args.checkpoints, args.out))
+    return 0
+
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 MEDIA_SUFFIXES = IMAGE_SUFFIXES | {".mp4", ".mov", ".mkv", ".webm", ".avi"}
 
@@ -167,6 +174,13 @@ def add_training_commands(sub) -> None:
     p.add_argument("--out", type=Path, default=Path("src/fakelens/weights"))
     p.set_defaults(func=cmd_export)
 
+    p = sub.add_parser("average", help="uniform weight average of checkpoints of one "
+                       "architecture (a model soup), exportable like a run's checkpoint")
+    p.add_argument("checkpoints", type=Path, nargs="+", help=".safetensors files")
+    p.add_argument("--out", type=Path, required=True,
+                   help="RUN/NAME.safetensors: then `fakelens export RUN --checkpoint NAME`")
+    p.set_defaults(func=cmd_average)
+
     p = sub.add_parser("train", help="train a detector from a YAML config ([train] extra)")
     p.add_argument("config", type=Path)
     p.add_argument("--out", type=Path, required=True, help="run folder (resumes if present)")
@@ -176,8 +190,9 @@ def add_training_commands(sub) -> None:
     p = sub.add_parser("eval", help="AUC, EER, AP, log loss with bootstrap intervals")
     p.add_argument("dataset", nargs="?", help="folder with labels.csv, real/+fake/, or "
                                               "ffpp:|celebdf:|dfdc:PATH")
-    p.add_argument("--suite", default=None, help="the quality benchmark (default): every "
-                   "held-out set of the shared data, beside --baseline weights")
+    p.add_argument("--suite", default=None, help="default: the quality benchmark, every "
+                   "held-out set of the shared data, beside --baseline weights; selection: "
+                   "the validation-role sets that checkpoints are chosen on")
     p.add_argument("--data", default=None, help="shared data folder for --suite (default: "
                    "$FAKELENS_SAMPLES)")
     p.add_argument("--baseline", type=Path, default=None,

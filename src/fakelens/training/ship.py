@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+from safetensors import safe_open
 
 from fakelens.training import metrics
 from fakelens.training.config import load_config
@@ -47,10 +48,16 @@ def ship_on_real_media(*, run: Path, config: Path, out_dir: Path, task: str,
     cfg = load_config(config)
     weights = run / f"{checkpoint}.safetensors"
     cal = calibrate(calibration_media(weights, cfg, photo_cache))
-    state = json.loads((run / "state.json").read_text())  # also there for a stopped run
-    chosen = next((h for h in state["history"] if f"step-{h['step']:05d}" == checkpoint), None)
-    training = {"steps_run": str(state["step"]), "minutes": f"{state['elapsed_s'] / 60:.1f}",
-                "checkpoint": checkpoint}
+    training = {"checkpoint": checkpoint}
+    chosen = None
+    if (run / "state.json").is_file():  # a training run (also there for a stopped one)
+        state = json.loads((run / "state.json").read_text())
+        chosen = next((h for h in state["history"] if f"step-{h['step']:05d}" == checkpoint),
+                      None)
+        training.update(steps_run=str(state["step"]), minutes=f"{state['elapsed_s'] / 60:.1f}")
+    else:  # a weight average (fakelens average) records its sources
+        with safe_open(str(weights), "pt") as f:
+            training["averaged_from"] = (f.metadata() or {}).get("averaged_from", "")
     if chosen:
         training.update({k: f"{chosen[k]:.4f}" for k in ("video_auc", "frame_auc")
                          if k in chosen})

@@ -92,6 +92,18 @@ def weights_from(folder: Path | None) -> Iterator[None]:
             os.environ["FAKELENS_WEIGHTS_DIR"] = before
 
 
+def _scored_weights(folder: Path | None) -> dict[str, dict[str, str]]:
+    """Version and frame-graph sha256 of each default detector a version scores with: ties
+    a recorded table to the exact files (tests check the shipped ones against it)."""
+    from fakelens.models.registry import DEFAULT_DETECTORS, installed_detectors
+
+    with weights_from(folder):
+        installed = installed_detectors()
+    return {name: {"version": installed[name].config.version,
+                   "frame_sha256": installed[name].config.frame_sha256}
+            for name in DEFAULT_DETECTORS if name in installed}
+
+
 def _pairs_ranked(scored: list[Scored]) -> tuple[int, int]:
     """(fakes scored above their own original, pairs)."""
     by_group: dict[str, dict[int, list[float]]] = {}
@@ -141,7 +153,8 @@ def run_suite(data_dir: Path, out_dir: Path, *, suite: str = "default",
         raise FakeLensError(f"unknown suite {suite!r} (known: {', '.join(SUITES)})")
     versions = [(current_label, None)] + ([(baseline_label, Path(baseline))] if baseline
                                           else [])
-    report: dict = {"suite": suite, "frames": frames, "sets": {}}
+    report: dict = {"suite": suite, "frames": frames, "sets": {},
+                    "weights": {label: _scored_weights(folder) for label, folder in versions}}
     for entry in SUITES[suite]:
         items = suite_items(data_dir, entry)
         report["sets"][entry.name] = {"description": entry.description, "versions": {}}
