@@ -206,3 +206,18 @@ def test_weight_average_of_checkpoints(tmp_path):
                             tmp_path / "bad.safetensors")
     with pytest.raises(FakeLensError, match="at least two"):
         average_checkpoints([tmp_path / "a.safetensors"], tmp_path / "bad.safetensors")
+
+
+def test_efficientnet_lite_sees_its_own_input_scaling():
+    """The pipeline feeds ImageNet-normalised crops; EfficientNet-Lite was trained on
+    [-1, 1] inputs, and the backbone converts one into the other itself."""
+    from fakelens.models.architectures import build_model
+
+    model = build_model("lite0_xray", pretrained=False).eval()
+    rgb = torch.rand(2, 3, 64, 64)
+    mean = torch.tensor((0.485, 0.456, 0.406)).view(1, 3, 1, 1)
+    std = torch.tensor((0.229, 0.224, 0.225)).view(1, 3, 1, 1)
+    with torch.no_grad():
+        ours = model.feature_maps((rgb - mean) / std)
+        theirs = model.features.net.forward_features((rgb - 0.5) / 0.5)
+    torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)

@@ -23,6 +23,7 @@ ARCHITECTURE_SUMMARIES = {
     "mobilenet_gru": "MobileNetV2 frame encoder + bidirectional GRU over the face track",
     "mobilenet_frame": "MobileNetV2 frame/image classifier (stills)",
     "mobilenet_xray": "MobileNetV2 frame classifier + where-blended map (heatmaps)",
+    "lite0_xray": "EfficientNet-Lite0 frame classifier + where-blended map (heatmaps)",
 }
 
 

