@@ -215,7 +215,7 @@ class Trainer:
             write(self.scored_model, f"{name}.safetensors")
 
     def _logits(self, clips: torch.Tensor, model: torch.nn.Module | None = None) -> torch.Tensor:
-        model = model or self.model
+        model = self.model if model is None else model
         if self.temporal_only:
             b, t = clips.shape[:2]
             with torch.no_grad():
