@@ -103,6 +103,26 @@ def test_moving_average_is_what_gets_checkpointed_and_survives_a_restart(tiny_ca
     assert resumed.fit()["steps"] == 3
 
 
+def test_backbone_learns_at_its_scaled_rate_and_the_split_survives_a_restart(tiny_cache,
+                                                                              tmp_path):
+    cfg = _cfg("mobilenet_xray", tiny_cache, max_steps=2, backbone_lr_scale=0.1, lr=1e-3,
+               schedule="steps")
+    trainer = Trainer(cfg, tmp_path)
+    trunk, heads = trainer.opt.param_groups
+    trunk_ids = {id(p) for p in trainer.model.features.parameters()}
+    assert {id(p) for p in trunk["params"]} == trunk_ids
+    assert not trunk_ids & {id(p) for p in heads["params"]}
+    assert len(trunk["params"]) + len(heads["params"]) == len(list(trainer.model.parameters()))
+    trainer.fit()
+    assert trunk["lr"] == pytest.approx(0.1 * heads["lr"]) and heads["lr"] > 0
+    resumed = Trainer(_cfg("mobilenet_xray", tiny_cache, max_steps=3, backbone_lr_scale=0.1,
+                           lr=1e-3, schedule="steps"), tmp_path)
+    assert [g["lr_scale"] for g in resumed.opt.param_groups] == [0.1, 1.0]
+    assert resumed.fit()["steps"] == 3
+    # the default keeps one group: checkpoints of earlier runs resume unchanged
+    assert len(Trainer(_cfg("mobilenet_xray", tiny_cache), tmp_path / "one").opt.param_groups) == 1
+
+
 def test_flip_averaged_graph_scores_a_crop_and_its_mirror_alike(tiny_cache, tmp_path):
     import onnxruntime as ort
 

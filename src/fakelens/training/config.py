@@ -70,6 +70,9 @@ class TrainConfig(_Strict):
     crop_scale: float = Field(1.0, gt=0.5, le=3.0)
     batch_size: int = Field(32, ge=1, description="pairs (sbi) or items per step")
     lr: float = Field(2e-4, gt=0)
+    backbone_lr_scale: float = Field(1.0, gt=0, le=1, description="the pretrained trunk "
+                                     "learns at lr x this; the heads at lr (keeps more of the "
+                                     "ImageNet features on small training sets)")
     weight_decay: float = Field(1e-4, ge=0)
     max_steps: int = Field(1500, ge=1)
     max_minutes: float = Field(60.0, gt=0)

@@ -146,6 +146,22 @@ def _lr_factor(step: int, cfg: TrainConfig, elapsed_s: float = 0.0) -> float:
     return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
+def _param_groups(model: torch.nn.Module, backbone_lr_scale: float) -> list[dict]:
+    """Trainable parameters: the pretrained trunk (``features``) at ``backbone_lr_scale``
+    of the learning rate, everything else (heads) at the full rate. One group when the
+    scale is 1, so runs started before the option existed resume unchanged."""
+    if backbone_lr_scale == 1.0:
+        return [{"params": [p for p in model.parameters() if p.requires_grad]}]
+    trunk = {id(p) for p in model.features.parameters()}
+    groups = [
+        {"params": [p for p in model.parameters() if p.requires_grad and id(p) in trunk],
+         "lr_scale": backbone_lr_scale},
+        {"params": [p for p in model.parameters() if p.requires_grad and id(p) not in trunk],
+         "lr_scale": 1.0},
+    ]
+    return [g for g in groups if g["params"]]
+
+
 class Trainer:
     def __init__(self, cfg: TrainConfig, out_dir: Path, device: str | None = None):
         self.cfg, self.out = cfg, Path(out_dir)
@@ -175,8 +191,8 @@ class Trainer:
             self.ema = torch.optim.swa_utils.AveragedModel(
                 self.model, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(
                     cfg.ema_decay), use_buffers=True)
-        params = [p for p in self.model.parameters() if p.requires_grad]
-        self.opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.opt = torch.optim.AdamW(_param_groups(self.model, cfg.backbone_lr_scale),
+                                     lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.state = {"step": 0, "elapsed_s": 0.0, "best_auc": -1.0, "stale": 0,
                       "history": []}
         self._resume()
@@ -275,7 +291,8 @@ class Trainer:
             for x, y, *maps in loader:
                 step = self.state["step"]
                 for g in self.opt.param_groups:
-                    g["lr"] = cfg.lr * _lr_factor(step, cfg, self.state["elapsed_s"])
+                    g["lr"] = cfg.lr * g.get("lr_scale", 1.0) * _lr_factor(step, cfg,
+                                                                  self.state["elapsed_s"])
                 clips, labels = _as_clips(x, y)
                 clips, labels = clips.to(self.device), labels.to(self.device)
                 with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=use_amp):
