@@ -95,6 +95,29 @@ def test_beauty_filter_smooths_texture_but_keeps_edges():
     assert out[:, 4:28].std() < 0.6 * noisy[:, 4:28].std()  # skin texture smoothed
     assert out[:, 36:].mean() - out[:, :28].mean() > 100  # the edge survives
 
+def test_softening_blurs_only_the_real_face_of_an_item():
+    pytest.importorskip("torch")
+    from fakelens.training.data import MixedPairs
+
+    rng = np.random.default_rng(0)
+    faces = rng.integers(0, 256, (3, 96, 96, 3), dtype=np.uint8)  # fine texture everywhere
+
+    def items(prob: float):
+        pairs = MixedPairs(None, faces, faces.copy(), np.arange(3), size=64, seed=0, length=8,
+                           pair_share=1.0, map_size=2, real_soften_prob=prob)
+        return [pairs[k][0] for k in range(8)]
+
+    def detail(t) -> float:  # high-frequency energy: mean absolute horizontal difference
+        return float((t[..., 1:] - t[..., :-1]).abs().mean())
+
+    # a pair whose fake is its own real: alike (up to noise of the degradation) unless
+    # the real alone is softened
+    assert all(abs(detail(x[0]) / detail(x[1]) - 1) < 0.1 for x in items(0.0))
+    assert all(detail(x[0]) < 0.8 * detail(x[1]) for x in items(1.0))
+    out = synth.soften(faces[0], rng)
+    assert out.shape == faces[0].shape and out.dtype == np.uint8
+
+
 
 def test_platt_fit_recovers_offset_and_temperature():
     rng = np.random.default_rng(0)

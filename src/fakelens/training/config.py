@@ -40,6 +40,9 @@ class MixedData(_Strict):
     degradation: Literal["heavy", "mild"] = "heavy"
     smooth_prob: float = Field(0.0, ge=0, le=1, description="share of items whose two faces "
                                "get the same beauty-filter smoothing")
+    real_soften_prob: float = Field(0.0, ge=0, le=1, description="share of items whose real "
+                                    "face alone is down- and up-scaled (a soft, low-resolution "
+                                    "face must not read as fake; the blend's local seams must)")
     val_pair_caches: list[Path] = Field(description="pair caches of the validation role")
     val_real_caches: list[Path] = Field(default_factory=list,
                                         description="real clips of the validation role")

@@ -123,20 +123,23 @@ class MixedPairs(torch.utils.data.Dataset):
     * otherwise a pseudo-fake of ``sbi`` (self-blend, cross-blend, self-reenactment);
       its map is the blend mask;
     * with probability ``smooth_prob`` both faces get the same beauty-filter smoothing,
-      so that smooth skin alone never tells a fake.
+      so that smooth skin alone never tells a fake;
+    * with probability ``real_soften_prob`` the real face alone is down- and up-scaled,
+      so that a soft, low-resolution face (small in the frame, upscaled) never tells one.
 
     Items: ``(crops [2,3,S,S], labels [2], maps [2,m,m])``; the real face's map is zero.
     """
 
     def __init__(self, sbi: SBIPairs, pair_real, pair_fake, pair_indices, *, size: int,
                  seed: int, length: int, pair_share: float, map_size: int,
-                 augment: bool = True, degradation: str = "heavy", smooth_prob: float = 0.0):
+                 augment: bool = True, degradation: str = "heavy", smooth_prob: float = 0.0,
+                 real_soften_prob: float = 0.0):
         self.sbi, self.pair_real, self.pair_fake = sbi, pair_real, pair_fake
         self.pair_indices = np.asarray(pair_indices)
         self.size, self.seed, self.length = size, seed, length
         self.pair_share = pair_share if len(self.pair_indices) else 0.0
         self.map_size, self.augment, self.degradation = map_size, augment, degradation
-        self.smooth_prob = smooth_prob
+        self.smooth_prob, self.real_soften_prob = smooth_prob, real_soften_prob
 
     def __len__(self) -> int:
         return self.length
@@ -161,6 +164,9 @@ class MixedPairs(torch.utils.data.Dataset):
         if self.augment and rng.random() < self.smooth_prob:  # the same filter on both
             strength = rng.uniform(0.2, 1.0)
             real, fake = synth.smooth_skin(real, strength), synth.smooth_skin(fake, strength)
+        # no draw when off, so that runs without it keep their random stream
+        if self.augment and self.real_soften_prob and rng.random() < self.real_soften_prob:
+            real = synth.soften(real, rng)
         if self.augment:
             d_real = synth.random_degradation(rng, self.degradation)
             d_fake = d_real if fake_params is params else \

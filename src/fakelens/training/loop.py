@@ -86,7 +86,7 @@ def build_datasets(cfg: TrainConfig, length: int):
         train = MixedPairs(sbi, real, fake, np.arange(len(real)), size=cfg.input_size,
                            seed=cfg.seed, length=length, pair_share=data.pair_share,
                            map_size=-(-cfg.input_size // 32), degradation=data.degradation,
-                           smooth_prob=data.smooth_prob)
+                           smooth_prob=data.smooth_prob, real_soften_prob=data.real_soften_prob)
         return train, video_validation(data, cfg.input_size)
     if data.kind == "sbi":
         caches = [load_face_cache(p) for p in data.face_caches]

@@ -201,6 +201,13 @@ def degrade(img: np.ndarray, d: Degradation, rng: np.random.Generator) -> np.nda
     return np.ascontiguousarray(out)
 
 
+def soften(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The whole face down-scaled to 35-70% and back: how a small face in a low-resolution
+    frame looks once cropped and upscaled to the detector's input."""
+    scale = float(rng.uniform(0.35, 0.7))
+    return degrade(img, Degradation(jpeg_quality=None, scale=scale, noise_sigma=0.0), rng)
+
+
 def temporal_self_blend(frames: list[np.ndarray], landmarks: list[np.ndarray],
                         rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """SBI along a face track: one source transform and blend ratio for every frame, the
