@@ -202,6 +202,9 @@ def test_every_packaged_config_validates():
     configs = {name: load_config(folder / name) for name in names}
     assert configs["faceswap_frames.yaml"].data.degradation == "heavy"  # the shipped recipe
     assert configs["faceswap_frames_mild.yaml"].data.degradation == "mild"
+    cards = (Path(__file__).parents[1] / "docs" / "MODELS.md").read_text()
+    undocumented = [name for name in names if f"{name}`" not in cards]
+    assert not undocumented, f"configs the model cards never name: {undocumented}"
 
 
 def test_weight_average_of_checkpoints(tmp_path):

@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from fakelens.errors import ConfigError
 
 
 class _Strict(BaseModel):
@@ -99,5 +101,43 @@ class TrainConfig(_Strict):
     version: str = "1"
 
 
+def _merged(base: dict, override: dict) -> dict:
+    """``override`` on top of ``base``; nested mappings merge key by key, lists replace."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            value = _merged(out[key], value)
+        out[key] = value
+    return out
+
+
+def _read(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+    path = Path(path)
+    if path.resolve() in chain:
+        raise ConfigError(f"{path.name}: `base` chain loops back on itself")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read training config {path}: {exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path.name} is not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path.name}: a training config is a YAML mapping")
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise ConfigError(f"{path.name}: `base` names one config file")
+    return _merged(_read(path.parent / base, (*chain, path.resolve())), raw)
+
+
 def load_config(path: Path) -> TrainConfig:
-    return TrainConfig.model_validate(yaml.safe_load(Path(path).read_text()))
+    """Validate a YAML config. ``base: other.yaml`` (a path relative to the file) starts from
+    that config and overrides what this one sets, so a run's file shows only what changed."""
+    try:
+        return TrainConfig.model_validate(_read(Path(path)))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}"
+                             for e in exc.errors())
+        raise ConfigError(f"{Path(path).name} is not a valid training config: {problems}") \
+            from exc
