@@ -44,23 +44,20 @@ def test_a_config_overrides_only_what_it_sets_on_its_base(tmp_path):
     assert load_config(grandchild).model_dump() == cfg.model_copy(update={"seed": 3}).model_dump()
 
 
-def test_broken_config_chains_are_clear_errors(tmp_path):
-    _write(tmp_path, "a.yaml", "base: b.yaml\nseed: 1\n")
-    _write(tmp_path, "b.yaml", "base: a.yaml\nseed: 2\n")
-    with pytest.raises(ConfigError, match="loops"):
-        load_config(tmp_path / "a.yaml")
-    _write(tmp_path, "orphan.yaml", "base: missing.yaml\n")
-    with pytest.raises(ConfigError, match="missing.yaml"):
-        load_config(tmp_path / "orphan.yaml")
-    _write(tmp_path, "list.yaml", "- 1\n- 2\n")
-    with pytest.raises(ConfigError, match="mapping"):
-        load_config(tmp_path / "list.yaml")
-    _write(tmp_path, "unclosed.yaml", "name: [unclosed\n")
-    with pytest.raises(ConfigError, match="not valid YAML"):
-        load_config(tmp_path / "unclosed.yaml")
-    _write(tmp_path, "two.yaml", "base: [a.yaml, b.yaml]\n")
-    with pytest.raises(ConfigError, match="one config file"):
-        load_config(tmp_path / "two.yaml")
-    _write(tmp_path, "typo.yaml", BASE + "lerning_rate: 0.1\n")
-    with pytest.raises(ConfigError, match="lerning_rate"):  # unknown keys never pass
-        load_config(tmp_path / "typo.yaml")
+BROKEN = {
+    "a.yaml": ("base: b.yaml\nseed: 1\n", "loops"),  # a -> b -> a
+    "b.yaml": ("base: a.yaml\nseed: 2\n", "loops"),
+    "orphan.yaml": ("base: missing.yaml\n", "missing.yaml"),
+    "list.yaml": ("- 1\n- 2\n", "mapping"),
+    "unclosed.yaml": ("name: [unclosed\n", "not valid YAML"),
+    "two.yaml": ("base: [a.yaml, b.yaml]\n", "one config file"),
+    "typo.yaml": (BASE + "lerning_rate: 0.1\n", "lerning_rate"),  # unknown keys never pass
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_broken_configs_are_clear_errors(name, tmp_path):
+    for file, (text, _) in BROKEN.items():
+        _write(tmp_path, file, text)
+    with pytest.raises(ConfigError, match=BROKEN[name][1]):
+        load_config(tmp_path / name)
