@@ -95,6 +95,7 @@ def test_beauty_filter_smooths_texture_but_keeps_edges():
     assert out[:, 4:28].std() < 0.6 * noisy[:, 4:28].std()  # skin texture smoothed
     assert out[:, 36:].mean() - out[:, :28].mean() > 100  # the edge survives
 
+
 def test_softening_blurs_only_the_real_face_of_an_item():
     pytest.importorskip("torch")
     from fakelens.training.data import MixedPairs
@@ -116,7 +117,6 @@ def test_softening_blurs_only_the_real_face_of_an_item():
     assert all(detail(x[0]) < 0.8 * detail(x[1]) for x in items(1.0))
     out = synth.soften(faces[0], rng)
     assert out.shape == faces[0].shape and out.dtype == np.uint8
-
 
 
 def test_platt_fit_recovers_offset_and_temperature():
