@@ -152,13 +152,13 @@ def _param_groups(model: torch.nn.Module, backbone_lr_scale: float) -> list[dict
     scale is 1, so runs started before the option existed resume unchanged."""
     if backbone_lr_scale == 1.0:
         return [{"params": [p for p in model.parameters() if p.requires_grad]}]
-    trunk = {id(p) for p in model.features.parameters()}
-    groups = [
-        {"params": [p for p in model.parameters() if p.requires_grad and id(p) in trunk],
-         "lr_scale": backbone_lr_scale},
-        {"params": [p for p in model.parameters() if p.requires_grad and id(p) not in trunk],
-         "lr_scale": 1.0},
-    ]
+    trunk_ids = {id(p) for p in model.features.parameters()}
+    trunk, heads = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (trunk if id(p) in trunk_ids else heads).append(p)
+    groups = [{"params": trunk, "lr_scale": backbone_lr_scale},
+              {"params": heads, "lr_scale": 1.0}]
     return [g for g in groups if g["params"]]
 
 
