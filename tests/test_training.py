@@ -73,6 +73,17 @@ def test_one_training_step_per_architecture(arch, tiny_cache, tmp_path):
     assert (tmp_path / "best.safetensors").is_file() and (tmp_path / "last.safetensors").is_file()
 
 
+def test_cross_blend_with_no_other_face_falls_back_to_a_self_blend(tiny_cache):
+    from fakelens.training.data import SBIPairs
+
+    cache = load_face_cache(tiny_cache)
+    alone = SBIPairs(cache["crops"], cache["mesh"], [0], [1.0], size=64, seed=0,
+                     cross_blend_prob=1.0, length=3)
+    for k in range(3):  # every item asks for a donor; there is none to take
+        x, y = alone[k][:2]
+        assert x.shape[-2:] == (64, 64) and list(y.tolist()) == [0.0, 1.0]
+
+
 def test_training_resumes_where_it_stopped(tiny_cache, tmp_path):
     Trainer(_cfg("mobilenet_frame", tiny_cache, max_steps=2), tmp_path).fit()
     first = json.loads((tmp_path / "state.json").read_text())
@@ -212,7 +223,7 @@ def test_weight_average_of_checkpoints(tmp_path):
 
     from fakelens.cli import main
     from fakelens.errors import FakeLensError
-    from fakelens.training.soup import average_checkpoints
+    from fakelens.training.combine import average_checkpoints
 
     a = {"w": torch.tensor([1.0, 2.0]), "bn.num_batches_tracked": torch.tensor(7)}
     b = {"w": torch.tensor([3.0, 6.0]), "bn.num_batches_tracked": torch.tensor(9)}
@@ -229,6 +240,42 @@ def test_weight_average_of_checkpoints(tmp_path):
                             tmp_path / "bad.safetensors")
     with pytest.raises(FakeLensError, match="at least two"):
         average_checkpoints([tmp_path / "a.safetensors"], tmp_path / "bad.safetensors")
+
+
+def test_output_ensemble_averages_its_members_and_exports_as_one_graph(tiny_cache, tmp_path):
+    import onnxruntime as ort
+
+    from fakelens.cli import main
+    from fakelens.errors import FakeLensError
+    from fakelens.training.combine import EnsembleModel, ensemble_checkpoints, load_trained
+    from fakelens.training.export import export_detector
+
+    members = []
+    for seed in (0, 1):
+        cfg = _cfg("mobilenet_xray", tiny_cache, seed=seed)
+        Trainer(cfg, tmp_path / f"m{seed}").fit()
+        members.append(tmp_path / f"m{seed}" / "best.safetensors")
+    ensemble = tmp_path / "ens" / "ensemble.safetensors"
+    assert main(["ensemble", *map(str, members), "--out", str(ensemble)]) == 0
+    model = load_trained(ensemble, "mobilenet_xray")
+    assert isinstance(model, EnsembleModel) and len(model.members) == 2
+    singles = [load_trained(m, "mobilenet_xray") for m in members]
+    clips = torch.randn(3, 1, 3, 64, 64)
+    with torch.no_grad():
+        each, got = [m(clips) for m in singles], model(clips)
+    for key in ("frame_logits", "blend_logits"):
+        assert not torch.allclose(each[0][key], each[1][key])  # two different members
+        torch.testing.assert_close(got[key], (each[0][key] + each[1][key]) / 2)
+
+    conf = export_detector(ensemble, cfg, tmp_path / "w", task="face-swap",
+                           description="smoke")
+    assert conf.heatmap == "blend-map" and conf.architecture == "mobilenet_xray"
+    session = ort.InferenceSession(str(tmp_path / "w" / conf.frame_graph))
+    logits, _, cam = session.run(None, {"crops": clips[:, 0].numpy()})
+    np.testing.assert_allclose(logits, got["frame_logits"][:, 0].numpy(), atol=1e-4)
+    np.testing.assert_allclose(cam, got["blend_logits"].numpy(), atol=1e-4)
+    with pytest.raises(FakeLensError, match="member of another ensemble"):
+        ensemble_checkpoints([ensemble, members[0]], tmp_path / "bad.safetensors")
 
 
 def test_efficientnet_lite_sees_its_own_input_scaling():

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
 
 from fakelens.analysis.verdict import DEFAULT_BAND, robust_mean
-from fakelens.models.architectures import build_model
 from fakelens.training import metrics
+from fakelens.training.combine import load_trained
 from fakelens.training.config import TrainConfig
 from fakelens.training.data import to_tensor
 from fakelens.training.datasets import split_by_group
@@ -75,9 +74,7 @@ class Calibration:
 
 def checkpoint_logits(checkpoint: Path, cfg: TrainConfig, crops: np.ndarray,
                       batch: int = 64) -> np.ndarray:
-    model = build_model(cfg.architecture, pretrained=False)
-    model.load_state_dict(load_file(checkpoint))
-    model.eval()
+    model = load_trained(checkpoint, cfg.architecture)
     out = []
     with torch.no_grad():
         for i in range(0, len(crops), batch):

@@ -129,9 +129,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_average(args: argparse.Namespace) -> int:
-    from fakelens.training.soup import average_checkpoints
+    from fakelens.training.combine import average_checkpoints
 
     print(average_checkpoints(args.checkpoints, args.out))
+    return 0
+
+
+def cmd_ensemble(args: argparse.Namespace) -> int:
+    from fakelens.training.combine import ensemble_checkpoints
+
+    print(ensemble_checkpoints(args.checkpoints, args.out))
     return 0
 
 
@@ -180,6 +187,13 @@ def add_training_commands(sub) -> None:
     p.add_argument("--out", type=Path, required=True,
                    help="RUN/NAME.safetensors: then `fakelens export RUN --checkpoint NAME`")
     p.set_defaults(func=cmd_average)
+
+    p = sub.add_parser("ensemble", help="output ensemble of checkpoints of one architecture "
+                       "(their scores averaged), exportable like a run's checkpoint")
+    p.add_argument("checkpoints", type=Path, nargs="+", help=".safetensors files")
+    p.add_argument("--out", type=Path, required=True,
+                   help="RUN/NAME.safetensors: then `fakelens export RUN --checkpoint NAME`")
+    p.set_defaults(func=cmd_ensemble)
 
     p = sub.add_parser("train", help="train a detector from a YAML config ([train] extra)")
     p.add_argument("config", type=Path)

@@ -74,9 +74,12 @@ class SBIPairs(torch.utils.data.Dataset):
     def __len__(self) -> int:
         return self.length
 
-    def _donor(self, pos: int, rng: np.random.Generator) -> int:
+    def _donor(self, pos: int, rng: np.random.Generator) -> int | None:
+        """The face of closest pose among 48 random others (None: there are no others)."""
         candidates = rng.integers(0, len(self.indices), 48)
         candidates = candidates[candidates != pos]
+        if not len(candidates):
+            return None
         d = np.linalg.norm(self._pose[candidates] - self._pose[pos], axis=1)
         return int(self.indices[candidates[np.argmin(d)]])
 
@@ -90,8 +93,8 @@ class SBIPairs(torch.utils.data.Dataset):
             j = int(self.indices[int(rng.choice(same[same != pos]))])
             fake, mask = synth.self_reenact(img, mesh, self.crops[j],
                                             self.meshes[j].astype(np.float32), rng)
-        elif self._pose is not None and rng.random() < self.cross_blend_prob:
-            j = self._donor(pos, rng)
+        elif self._pose is not None and rng.random() < self.cross_blend_prob and \
+                (j := self._donor(pos, rng)) is not None:
             fake, mask = synth.cross_blend(img, mesh, self.crops[j],
                                            self.meshes[j].astype(np.float32), rng)
         else:

@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import torch
-from safetensors.torch import load_file
 from torch import nn
 
 from fakelens.errors import FakeLensError
-from fakelens.models.architectures import build_model
 from fakelens.models.pretrained import PretrainedConfig
 from fakelens.models.store import file_sha256
+from fakelens.training.combine import load_trained
 from fakelens.training.config import TrainConfig
 from fakelens.training.data import IMAGENET_MEAN, IMAGENET_STD
 
@@ -26,24 +25,32 @@ class FrameGraph(nn.Module):
     """crops [N,3,H,W] -> logits [N], embeddings [N,C], cam [N,h,w].
 
     ``cam`` is the where-blended map (per-cell logit) of models with a blend head, and
-    otherwise the class activation map (mean(cam) == logit). With ``flip_average`` each
-    output is the mean over the crop and its mirror image (the mirror's map flipped back).
+    otherwise the class activation map (mean(cam) == logit). An output ensemble's graph
+    returns the mean of each output over its members. With ``flip_average`` each output is
+    the mean over the crop and its mirror image (the mirror's map flipped back).
     """
 
     def __init__(self, model, flip_average: bool = False):
         super().__init__()
-        self.model = model
+        self.members = nn.ModuleList(getattr(model, "members", [model]))
         self.flip_average = flip_average
 
-    def _single(self, crops):
-        fmap = self.model.feature_maps(crops)
+    @staticmethod
+    def _member(model, crops):
+        fmap = model.feature_maps(crops)
         emb = fmap.mean(dim=(2, 3))
-        head = self.model.frame_head
+        head = model.frame_head
         logits = head(emb).squeeze(-1)
-        if self.model.blend_head is not None:
-            return logits, emb, self.model.blend_head(fmap)[:, 0]
+        if model.blend_head is not None:
+            return logits, emb, model.blend_head(fmap)[:, 0]
         cam = (fmap * head.weight.view(1, -1, 1, 1)).sum(dim=1) + head.bias
         return logits, emb, cam
+
+    def _single(self, crops):
+        outs = [self._member(m, crops) for m in self.members]
+        if len(outs) == 1:
+            return outs[0]
+        return tuple(torch.stack(parts).mean(0) for parts in zip(*outs, strict=True))
 
     def forward(self, crops):
         if not self.flip_average:
@@ -94,9 +101,7 @@ def export_detector(checkpoint: Path, cfg: TrainConfig, out_dir: Path, *, task: 
                     parity_crops: np.ndarray | None = None) -> PretrainedConfig:
     """Write ``<name>.frame.onnx`` (+ ``<name>.temporal.onnx``) and ``<name>.json``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = build_model(cfg.architecture, pretrained=False)
-    model.load_state_dict(load_file(checkpoint))
-    model.eval()
+    model = load_trained(checkpoint, cfg.architecture)
     size = cfg.input_size
     frame_path = out_dir / f"{cfg.name}.frame.onnx"
     frame = FrameGraph(model, cfg.flip_average)
@@ -121,7 +126,7 @@ def export_detector(checkpoint: Path, cfg: TrainConfig, out_dir: Path, *, task: 
         description=description, input_size=size, crop_scale=cfg.crop_scale,
         mean=IMAGENET_MEAN, std=IMAGENET_STD, colour_order="RGB", temperature=temperature,
         logit_offset=logit_offset,
-        heatmap="blend-map" if model.blend_head is not None else "class-activation",
+        heatmap="blend-map" if frame.members[0].blend_head is not None else "class-activation",
         temporal_temperature=temporal_temperature, threshold=threshold,
         frame_graph=frame_path.name, frame_sha256=file_sha256(frame_path),
         temporal_graph=temporal_name, temporal_sha256=temporal_sha, applies_to=applies_to,

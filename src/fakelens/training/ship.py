@@ -10,6 +10,7 @@ import numpy as np
 from safetensors import safe_open
 
 from fakelens.training import metrics
+from fakelens.training.combine import ENSEMBLE_KEY
 from fakelens.training.config import load_config
 from fakelens.training.data import SBIPairs
 from fakelens.training.export import export_detector
@@ -55,9 +56,10 @@ def ship_on_real_media(*, run: Path, config: Path, out_dir: Path, task: str,
         chosen = next((h for h in state["history"] if f"step-{h['step']:05d}" == checkpoint),
                       None)
         training.update(steps_run=str(state["step"]), minutes=f"{state['elapsed_s'] / 60:.1f}")
-    else:  # a weight average (fakelens average) records its sources
+    else:  # a weight average or an ensemble (training/combine.py) records its sources
         with safe_open(str(weights), "pt") as f:
-            training["averaged_from"] = (f.metadata() or {}).get("averaged_from", "")
+            meta = f.metadata() or {}
+        training.update({k: meta[k] for k in ("averaged_from", ENSEMBLE_KEY) if k in meta})
     if chosen:
         training.update({k: f"{chosen[k]:.4f}" for k in ("video_auc", "frame_auc")
                          if k in chosen})
