@@ -79,3 +79,27 @@ def test_mild_degradation_is_milder_than_heavy():
     assert min(d.jpeg_quality for d in heavy if d.jpeg_quality) < 40
     assert sum(d.jpeg_quality is not None for d in mild) < sum(
         d.jpeg_quality is not None for d in heavy)
+
+
+def test_video_recipe_swaps_part_of_the_jpeg_for_h264():
+    rng = np.random.default_rng(0)
+    video = [synth.random_degradation(rng, "video") for _ in range(500)]
+    h264 = [d for d in video if d.h264_qp is not None]
+    assert all(d.jpeg_quality is None for d in h264)  # one codec per item
+    assert 100 < len(h264) < 250 and {d.h264_qp for d in h264} <= set(range(24, 46))
+    assert sum(d.jpeg_quality is not None for d in video) > 100
+
+
+def test_h264_round_trip_loses_more_at_a_higher_quantiser(face):
+    img, _ = face
+    odd = np.ascontiguousarray(img[:127, :125])  # x264 wants even sides: the edge is kept
+    errors = []
+    for qp in (24, 45):
+        out = synth.h264_round_trip(odd, qp)
+        assert out.shape == odd.shape and out.dtype == np.uint8
+        assert np.array_equal(out[-1], odd[-1]) and np.array_equal(out[:, -1], odd[:, -1])
+        errors.append(np.abs(out.astype(int) - odd).mean())
+    assert 0 < errors[0] < errors[1]
+    d = synth.Degradation(jpeg_quality=None, scale=None, noise_sigma=0.0, h264_qp=40)
+    assert np.array_equal(synth.degrade(img, d, np.random.default_rng(0)),
+                          synth.h264_round_trip(img, 40))  # deterministic, rng unused

@@ -15,15 +15,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+DegradationRecipe = Literal["heavy", "mild", "video"]
+
+
 class SBIData(_Strict):
     kind: Literal["sbi"] = "sbi"
     face_caches: list[Path] = Field(description="face caches of real faces (preprocess output)")
     cache_weights: list[float] | None = Field(None, description="sampling weight per cache")
     cross_blend_prob: float = Field(0.3, ge=0, le=1)
     val_fraction: float = Field(0.05, gt=0, lt=0.5)
-    degradation: Literal["heavy", "mild"] = Field(
+    degradation: DegradationRecipe = Field(
         "heavy", description="compression/resize recipe applied alike to reals and fakes "
-        "(training.synth.DEGRADATIONS)")
+        "(training.synth.random_degradation)")
 
 
 class MixedData(_Strict):
@@ -39,7 +42,7 @@ class MixedData(_Strict):
     pair_share: float = Field(0.35, ge=0, le=1, description="share of items from pair caches")
     cross_blend_prob: float = Field(0.25, ge=0, le=1)
     reenact_prob: float = Field(0.15, ge=0, le=1, description="for faces of video tracks")
-    degradation: Literal["heavy", "mild"] = "heavy"
+    degradation: DegradationRecipe = "heavy"
     smooth_prob: float = Field(0.0, ge=0, le=1, description="share of items whose two faces "
                                "get the same beauty-filter smoothing")
     real_soften_prob: float = Field(0.0, ge=0, le=1, description="share of items whose real "
