@@ -55,6 +55,24 @@ def test_bootstrap_ci_contains_estimate_and_is_seeded():
     assert 0.5 < lo and hi <= 1.0
 
 
+def test_paired_difference_is_narrower_than_separate_intervals():
+    rng = np.random.default_rng(2)
+    y = np.r_[np.ones(30), np.zeros(30)]
+    base = np.r_[rng.normal(0.8, 1, 30), rng.normal(0, 1, 30)]
+    better = base + y * 0.5 + rng.normal(0, 0.1, 60)  # the same media, fakes pushed up
+    d, lo, hi = metrics.paired_bootstrap_difference(metrics.roc_auc, y, better, base,
+                                                    n=400, seed=1)
+    assert d == pytest.approx(metrics.roc_auc(y, better) - metrics.roc_auc(y, base))
+    assert 0 < lo < d < hi  # a consistent gain on every medium is beyond the noise
+    separate = [metrics.bootstrap_ci(metrics.roc_auc, y, x, n=400, seed=1)
+                for x in (better, base)]
+    assert separate[0][0] < separate[1][1]  # while the two intervals overlap
+    assert metrics.paired_bootstrap_difference(metrics.roc_auc, y, base, base, n=50) == \
+        (0.0, 0.0, 0.0)
+    with pytest.raises(ValueError):
+        metrics.paired_bootstrap_difference(metrics.roc_auc, y, base, base[:10])
+
+
 def test_fit_temperature_recovers_scale():
     rng = np.random.default_rng(0)
     true_logits = rng.normal(0, 2, 4000)

@@ -169,6 +169,36 @@ def test_suite_summary_counts_verdicts_and_pairs(tmp_path):
     assert "| x | 4 (2/2) | current | 0.750" in md and "1 of 2" in md and "c.mp4" in md
 
 
+def test_suite_compares_two_versions_on_the_same_media():
+    from fakelens.training.suite import POOLED_VIDEOS, SuiteSet, compare_versions, to_markdown
+
+    def block(scores: dict[str, float | None]) -> dict:
+        return {"items": [{"file": f, "label": int(f.startswith("fake")), "score": v}
+                          for f, v in scores.items()]}
+
+    a = {"fake1": 0.9, "fake2": 0.8, "real1": 0.1, "real2": 0.2, "real3": None}
+    b = {"fake1": 0.4, "fake2": 0.1, "real1": 0.3, "real2": 0.2, "real3": 0.9}
+    stills = {"fake.jpg": 0.7, "real.jpg": 0.1}
+    report = {"suite": "default", "frames": 32, "weights": {"new": {}, "old": {}}, "sets": {
+        "v1": {"description": "videos", "versions": {"new": block(a), "old": block(b)}},
+        "v2": {"description": "videos", "versions": {"new": block(b), "old": block(a)}},
+        "s": {"description": "stills", "versions": {"new": block(stills),
+                                                    "old": block(stills)}}}}
+    entries = (SuiteSet("v1", "x", ""), SuiteSet("v2", "x", ""),
+               SuiteSet("s", "x", "", stills=True))
+    diff = compare_versions(report, entries, "new", "old", n_boot=50)
+    assert (diff["current"], diff["previous"]) == ("new", "old")
+    # real3 was not scored by the new version: left out of the comparison for both
+    assert diff["sets"]["v1"]["n"] == 4 and diff["sets"]["v1"]["auc_difference"] == 0.5
+    assert diff["sets"]["v2"]["n"] == 4 and diff["sets"]["v2"]["auc_difference"] == -0.5
+    pooled = diff["sets"][POOLED_VIDEOS]
+    assert pooled["n"] == 8 and set(pooled["auc"]) == {"new", "old"}  # stills left out
+    assert diff["sets"]["s"]["auc_difference"] == 0.0
+    report["differences"] = diff
+    md = to_markdown({**report, "sets": {}})
+    assert "new minus old" in md and "| v1 | 4 | +0.500 [" in md
+
+
 @pytest.mark.realdata
 def test_suite_scores_only_test_material(samples):
     from fakelens.training.suite import DEFAULT_SUITE, suite_items

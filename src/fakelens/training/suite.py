@@ -40,6 +40,7 @@ class SuiteSet:
     split: str | None = None  # rows of labels.csv with this split
     holdout_fraction: float | None = None  # the validation part of a group split
     paired: bool = False  # groups hold a fake and its own original
+    stills: bool = False  # images: left out of the pooled video row
 
 
 DEFAULT_SUITE = (
@@ -50,9 +51,9 @@ DEFAULT_SUITE = (
     SuiteSet("generated-videos", "generated-videos", "GHOST swaps, SadTalker heads, a "
              "Wav2Lip lip-sync and their real sources"),
     SuiteSet("dfdc-crops", "dfdc-crops", "DFDC face crops (stills), validation split",
-             split="validation"),
+             split="validation", stills=True),
     SuiteSet("gan-stills", "gan-faces", "StyleGAN2 faces vs real photos (stills), the 20% "
-             "held out of the synthetic-face run", holdout_fraction=0.2),
+             "held out of the synthetic-face run", holdout_fraction=0.2, stills=True),
 )
 
 SELECTION_SUITE = (
@@ -60,7 +61,7 @@ SELECTION_SUITE = (
              "face models with their own originals, and 10 held-out real talking-face clips",
              role="val", paired=True),
     SuiteSet("dfdc-crops-train", "dfdc-crops", "DFDC face crops (stills), training split "
-             "(never trained on)", split="train", role="val"),
+             "(never trained on)", split="train", role="val", stills=True),
 )
 
 SUITES = {"default": DEFAULT_SUITE, "selection": SELECTION_SUITE}
@@ -145,6 +146,44 @@ def summarise_set(scored: list[Scored], paired: bool,
     return out
 
 
+POOLED_VIDEOS = "all videos (pooled)"
+
+
+def _matched(current: dict, previous: dict) -> tuple[list, list, list]:
+    """(labels, current scores, previous scores) of the media both versions scored."""
+    before = {x["file"]: x["score"] for x in previous["items"] if x["score"] is not None}
+    rows = [(x["label"], x["score"], before[x["file"]]) for x in current["items"]
+            if x["score"] is not None and x["file"] in before]
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+
+def compare_versions(report: dict, entries: tuple[SuiteSet, ...], current: str,
+                     previous: str, n_boot: int = 1000) -> dict:
+    """Per set, and for all video sets pooled, the AUC difference between two versions on
+    the media both scored, with a paired bootstrap interval: whether a change is beyond
+    the noise of these small sets, which separate intervals cannot tell."""
+    out: dict = {}
+    pooled: tuple[list, list, list] = ([], [], [])
+    videos = [e.name for e in entries if not e.stills]
+    for name, s in report["sets"].items():
+        v = s["versions"]
+        y, a, b = _matched(v[current], v[previous])
+        if name in videos:
+            for acc, part in zip(pooled, (y, a, b), strict=True):
+                acc.extend(part)
+        if 0 < sum(y) < len(y):
+            d, lo, hi = metrics.paired_bootstrap_difference(metrics.roc_auc, y, a, b,
+                                                            n=n_boot)
+            out[name] = {"n": len(y), "auc_difference": d, "ci95": [lo, hi]}
+    y, a, b = pooled
+    if len(videos) > 1 and 0 < sum(y) < len(y):
+        d, lo, hi = metrics.paired_bootstrap_difference(metrics.roc_auc, y, a, b, n=n_boot)
+        out[POOLED_VIDEOS] = {"n": len(y), "auc_difference": d, "ci95": [lo, hi],
+                              "auc": {current: metrics.roc_auc(y, a),
+                                      previous: metrics.roc_auc(y, b)}}
+    return {"current": current, "previous": previous, "sets": out}
+
+
 def run_suite(data_dir: Path, out_dir: Path, *, suite: str = "default",
               baseline: Path | None = None, frames: int = 32,
               current_label: str = "current", baseline_label: str = "previous",
@@ -165,6 +204,9 @@ def run_suite(data_dir: Path, out_dir: Path, *, suite: str = "default",
             block = summarise_set(scored, entry.paired)
             block["seconds"] = round(time.perf_counter() - t0, 1)
             report["sets"][entry.name]["versions"][label] = block
+    if baseline:
+        report["differences"] = compare_versions(report, SUITES[suite], current_label,
+                                                 baseline_label)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "suite.json").write_text(json.dumps(report, indent=1))
     (out_dir / "suite.md").write_text(to_markdown(report))
@@ -195,6 +237,20 @@ def to_markdown(report: dict) -> str:
                 f"{_share(b['real_flagged_fake'], b['n_real'])} | "
                 f"{_share(b['uncertain'], b['n_scored'])} | "
                 f"{_share(b['fake_called_fake'], b['n_fake'])} | {pairs} |")
+    differences = report.get("differences")
+    if differences:
+        current, previous = differences["current"], differences["previous"]
+        lines += ["", f"{current} minus {previous}: AUC difference on the media both scored, "
+                  "with a paired 95% bootstrap interval (the same resampled media for both). "
+                  "An interval that spans 0 is a difference within the noise of the set.", "",
+                  "| set | media | AUC difference [95% CI] |", "|---|---|---|"]
+        for name, d in differences["sets"].items():
+            lo, hi = d["ci95"]
+            label = name
+            if "auc" in d:
+                label += f" ({d['auc'][current]:.3f} vs {d['auc'][previous]:.3f})"
+            lines.append(f"| {label} | {d['n']} | {d['auc_difference']:+.3f} "
+                         f"[{lo:+.3f}, {hi:+.3f}] |")
     lines += ["", "Sets:"] + [f"- `{n}`: {s['description']}" for n, s in
                               report["sets"].items()]
     skipped = [(n, label, x) for n, s in report["sets"].items()
