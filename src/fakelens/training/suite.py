@@ -192,7 +192,7 @@ def run_suite(data_dir: Path, out_dir: Path, *, suite: str = "default",
         raise FakeLensError(f"unknown suite {suite!r} (known: {', '.join(SUITES)})")
     versions = [(current_label, None)] + ([(baseline_label, Path(baseline))] if baseline
                                           else [])
-    report: dict = {"suite": suite, "frames": frames, "sets": {},
+    report: dict = {"suite": suite, "frames": frames, "data": data_dir.name, "sets": {},
                     "weights": {label: _scored_weights(folder) for label, folder in versions}}
     for entry in SUITES[suite]:
         items = suite_items(data_dir, entry)
@@ -221,7 +221,8 @@ def to_markdown(report: dict) -> str:
     lines = [f"# Quality benchmark: suite `{report['suite']}` ({report['frames']} frames, "
              "shipped defaults, through `analyze()`)", "",
              "AUC of the media score (95% bootstrap interval); in brackets after it, the AUC "
-             "of the mean of per-frame probabilities. Verdicts at the shipped threshold.", "",
+             "of the mean of per-frame probabilities. Verdicts at the shipped threshold."
+             + (f" Media from `{report['data']}`." if report.get("data") else ""), "",
              "| set | n (fake/real) | weights | AUC [95% CI] (mean of frames) | real called "
              "FAKE | UNCERTAIN (all media) | fakes called FAKE | fake > own original |",
              "|---|---|---|---|---|---|---|---|"]
