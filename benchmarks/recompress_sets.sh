@@ -13,6 +13,7 @@ qp=$1 out=$2
 data=${DATA:-$(cd "$(dirname "$0")/../.." && pwd)/shared/data}
 mkdir -p "$out"
 for set in videos live-swap generated-videos videos-real; do
+  [ -d "$data/$set" ] || continue
   mkdir -p "$out/$set"
   cp "$data/$set/labels.csv" "$out/$set/"
   for src in "$data/$set"/*.mp4 "$data/$set"/*.webm; do
@@ -25,6 +26,6 @@ for set in videos live-swap generated-videos videos-real; do
   done
 done
 for set in dfdc-crops gan-faces; do
-  ln -sfn "$data/$set" "$out/$set"
+  [ -d "$data/$set" ] && ln -sfn "$data/$set" "$out/$set"
 done
 echo "$out: videos at x264 QP $qp"
