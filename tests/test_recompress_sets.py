@@ -8,7 +8,6 @@ from pathlib import Path
 
 import av
 import pytest
-
 from livemedia import ffmpeg, make_clip
 
 SCRIPT = Path(__file__).parents[1] / "benchmarks" / "recompress_sets.sh"
