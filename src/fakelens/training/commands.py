@@ -128,17 +128,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_average(args: argparse.Namespace) -> int:
-    from fakelens.training.combine import average_checkpoints
+def cmd_combine(args: argparse.Namespace) -> int:
+    from fakelens.training import combine
 
-    print(average_checkpoints(args.checkpoints, args.out))
-    return 0
-
-
-def cmd_ensemble(args: argparse.Namespace) -> int:
-    from fakelens.training.combine import ensemble_checkpoints
-
-    print(ensemble_checkpoints(args.checkpoints, args.out))
+    print(getattr(combine, args.combine)(args.checkpoints, args.out))
     return 0
 
 
@@ -181,19 +174,16 @@ def add_training_commands(sub) -> None:
     p.add_argument("--out", type=Path, default=Path("src/fakelens/weights"))
     p.set_defaults(func=cmd_export)
 
-    p = sub.add_parser("average", help="uniform weight average of checkpoints of one "
-                       "architecture (a model soup), exportable like a run's checkpoint")
-    p.add_argument("checkpoints", type=Path, nargs="+", help=".safetensors files")
-    p.add_argument("--out", type=Path, required=True,
-                   help="RUN/NAME.safetensors: then `fakelens export RUN --checkpoint NAME`")
-    p.set_defaults(func=cmd_average)
-
-    p = sub.add_parser("ensemble", help="output ensemble of checkpoints of one architecture "
-                       "(their scores averaged), exportable like a run's checkpoint")
-    p.add_argument("checkpoints", type=Path, nargs="+", help=".safetensors files")
-    p.add_argument("--out", type=Path, required=True,
-                   help="RUN/NAME.safetensors: then `fakelens export RUN --checkpoint NAME`")
-    p.set_defaults(func=cmd_ensemble)
+    for name, function, what in (
+            ("average", "average_checkpoints", "uniform weight average of checkpoints of one "
+             "architecture (a model soup)"),
+            ("ensemble", "ensemble_checkpoints", "output ensemble of checkpoints of one "
+             "architecture (their scores averaged)")):
+        p = sub.add_parser(name, help=f"{what}, exportable like a run's checkpoint")
+        p.add_argument("checkpoints", type=Path, nargs="+", help=".safetensors files")
+        p.add_argument("--out", type=Path, required=True,
+                       help="RUN/NAME.safetensors: then `fakelens export RUN --checkpoint NAME`")
+        p.set_defaults(func=cmd_combine, combine=function)
 
     p = sub.add_parser("train", help="train a detector from a YAML config ([train] extra)")
     p.add_argument("config", type=Path)
