@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mirror the benchmark's data folder with every video re-encoded by x264 at a constant
 # quantiser (FaceForensics++ "c40" is QP 40, "c23" QP 23), to measure how the detectors
-# hold up under heavy video compression (docs/MODELS.md, "Robustness to compression"):
+# hold up under heavy video compression (docs/MODELS.md, "Robustness to video compression"):
 #
 #   bash benchmarks/recompress_sets.sh 40 runs/data-qp40
 #   fakelens eval --suite default --data runs/data-qp40 --out runs/suite-qp40

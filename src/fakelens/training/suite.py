@@ -157,6 +157,13 @@ def _matched(current: dict, previous: dict) -> tuple[list, list, list]:
     return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
 
+def _difference(y: list, a: list, b: list, n_boot: int) -> dict | None:
+    if not 0 < sum(y) < len(y):  # both classes are needed for an AUC
+        return None
+    d, lo, hi = metrics.paired_bootstrap_difference(metrics.roc_auc, y, a, b, n=n_boot)
+    return {"n": len(y), "auc_difference": d, "ci95": [lo, hi]}
+
+
 def compare_versions(report: dict, entries: tuple[SuiteSet, ...], current: str,
                      previous: str, n_boot: int = 1000) -> dict:
     """Per set, and for all video sets pooled, the AUC difference between two versions on
@@ -166,21 +173,16 @@ def compare_versions(report: dict, entries: tuple[SuiteSet, ...], current: str,
     pooled: tuple[list, list, list] = ([], [], [])
     videos = [e.name for e in entries if not e.stills]
     for name, s in report["sets"].items():
-        v = s["versions"]
-        y, a, b = _matched(v[current], v[previous])
+        y, a, b = _matched(s["versions"][current], s["versions"][previous])
         if name in videos:
             for acc, part in zip(pooled, (y, a, b), strict=True):
                 acc.extend(part)
-        if 0 < sum(y) < len(y):
-            d, lo, hi = metrics.paired_bootstrap_difference(metrics.roc_auc, y, a, b,
-                                                            n=n_boot)
-            out[name] = {"n": len(y), "auc_difference": d, "ci95": [lo, hi]}
+        if (d := _difference(y, a, b, n_boot)) is not None:
+            out[name] = d
     y, a, b = pooled
-    if len(videos) > 1 and 0 < sum(y) < len(y):
-        d, lo, hi = metrics.paired_bootstrap_difference(metrics.roc_auc, y, a, b, n=n_boot)
-        out[POOLED_VIDEOS] = {"n": len(y), "auc_difference": d, "ci95": [lo, hi],
-                              "auc": {current: metrics.roc_auc(y, a),
-                                      previous: metrics.roc_auc(y, b)}}
+    if len(videos) > 1 and (d := _difference(y, a, b, n_boot)) is not None:
+        out[POOLED_VIDEOS] = {**d, "auc": {current: metrics.roc_auc(y, a),
+                                           previous: metrics.roc_auc(y, b)}}
     return {"current": current, "previous": previous, "sets": out}
 
 
