@@ -83,3 +83,30 @@ def test_fit_temperature_recovers_scale():
 
 def test_fit_temperature_keeps_scale_on_separable_data():
     assert metrics.fit_temperature([0, 0, 1, 1], [-3.0, -1.0, 2.0, 5.0]) == 1.0
+
+
+def test_paired_difference_resamples_whole_groups():
+    rng = np.random.default_rng(3)
+    y = np.r_[np.ones(20), np.zeros(20)]
+    base = np.r_[rng.normal(0.8, 1, 20), rng.normal(0, 1, 20)]
+    better = base + y * 0.5 + rng.normal(0, 0.1, 40)
+    # every item twice (a clip as it is and re-encoded), one group per clip
+    twice = [np.r_[x, x + rng.normal(0, 0.05, 40)] for x in (better, base)]
+    yy, clips = np.r_[y, y], np.r_[np.arange(40), np.arange(40)]
+    d, lo, hi = metrics.paired_bootstrap_difference(metrics.roc_auc, yy, *twice, n=400,
+                                                    seed=1, groups=clips)
+    assert d == pytest.approx(metrics.roc_auc(yy, twice[0]) - metrics.roc_auc(yy, twice[1]))
+    _, lo_items, hi_items = metrics.paired_bootstrap_difference(metrics.roc_auc, yy, *twice,
+                                                                n=400, seed=1)
+    # counting the two copies as independent evidence narrows the interval wrongly
+    assert hi - lo > 1.2 * (hi_items - lo_items)
+    # one item per group is the same as no groups
+    assert metrics.paired_bootstrap_difference(metrics.roc_auc, y, better, base, n=100,
+                                               groups=np.arange(40)) == \
+        metrics.paired_bootstrap_difference(metrics.roc_auc, y, better, base, n=100)
+    with pytest.raises(ValueError, match="mixes"):
+        metrics.paired_bootstrap_difference(metrics.roc_auc, y, better, base,
+                                            groups=np.zeros(40))
+    with pytest.raises(ValueError, match="length"):
+        metrics.paired_bootstrap_difference(metrics.roc_auc, y, better, base,
+                                            groups=np.zeros(3))

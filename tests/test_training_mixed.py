@@ -199,6 +199,56 @@ def test_suite_compares_two_versions_on_the_same_media():
     assert "new minus old" in md and "| v1 | 4 | +0.500 [" in md
 
 
+def _two_version_report(data: str, now: dict, before: dict) -> dict:
+    def block(scores: dict) -> dict:
+        return {"items": [{"file": f, "label": int(f.startswith("fake")), "score": v}
+                          for f, v in scores.items()]}
+
+    stills = {"fake.jpg": 0.9, "real.jpg": 0.1}
+    return {"suite": "default", "data": data, "sets": {
+        "dev-videos": {"versions": {"current": block(now), "previous": block(before)}},
+        "dfdc-crops": {"versions": {"current": block(stills), "previous": block(stills)}},
+        "generated-videos": {"versions": {"current": block(now)}}}}
+
+
+def test_pooled_comparison_keeps_a_clips_versions_together(tmp_path):
+    import json
+    import subprocess
+
+    from fakelens.errors import FakeLensError
+    from fakelens.training.suite import compare_pooled
+
+    as_is = _two_version_report("data", {"fake1": 0.9, "fake2": 0.6, "real1": 0.2,
+                                         "real2": 0.3},
+                                {"fake1": 0.7, "fake2": 0.2, "real1": 0.4, "real2": 0.1})
+    qp40 = _two_version_report("data-qp40", {"fake1": 0.5, "fake2": 0.4, "real1": 0.3,
+                                             "real2": None},
+                               {"fake1": 0.2, "fake2": 0.1, "real1": 0.3, "real2": 0.4})
+    d = compare_pooled([as_is, qp40], "current", "previous", n_boot=50)
+    # stills and a set scored by one version only are left out; real2 at QP 40 too
+    assert (d["n"], d["clips"], d["data"]) == (7, 4, ["data", "data-qp40"])
+    assert d["auc"]["current"] == 1.0 and d["auc"]["previous"] == pytest.approx(11 / 24)  # one tie
+    assert d["auc_difference"] == pytest.approx(13 / 24)
+    assert d["ci95"][0] <= d["auc_difference"] <= d["ci95"][1]
+    with pytest.raises(FakeLensError):
+        compare_pooled([], "current", "previous")
+    with pytest.raises(FakeLensError, match="fake and real"):
+        compare_pooled([as_is], "current", "v0")
+
+    paths = []
+    for name, report in (("a", as_is), ("b", qp40)):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(report))
+    script = ["python", "benchmarks/compare_suites.py"]
+    done = subprocess.run([*script, *map(str, paths), "--boot", "50"], capture_output=True,
+                          text=True, check=True)
+    assert "7 media, 4 clips" in done.stdout and "difference +0.542 [" in done.stdout
+    failed = subprocess.run([*script, str(tmp_path / "missing.json")], capture_output=True,
+                            text=True)
+    assert failed.returncode == 2 and failed.stderr.startswith("error:")
+    assert "Traceback" not in failed.stderr
+
+
 @pytest.mark.realdata
 def test_suite_scores_only_test_material(samples):
     from fakelens.training.suite import DEFAULT_SUITE, suite_items

@@ -96,20 +96,35 @@ def bootstrap_ci(metric: Callable, labels, scores, *, n: int = 1000, seed: int =
 
 
 def paired_bootstrap_difference(metric: Callable, labels, scores_a, scores_b, *,
-                                n: int = 1000, seed: int = 0,
-                                level: float = 0.95) -> tuple[float, float, float]:
+                                n: int = 1000, seed: int = 0, level: float = 0.95,
+                                groups=None) -> tuple[float, float, float]:
     """``metric(a) - metric(b)`` on the same items, with a percentile interval from
     resampling the items (stratified), the same resample for both: two detectors' errors
-    on one set are correlated, so this interval is narrower than two separate ones."""
+    on one set are correlated, so this interval is narrower than two separate ones.
+
+    With ``groups``, whole groups are resampled (a clip scored as it is and re-encoded is
+    one group): items of one group are not independent, and counting them as such would
+    make the interval too narrow. A group's items must share a label."""
     y, a = _check(labels, scores_a)
     _, b = _check(labels, scores_b)
+    keys = np.arange(len(y)) if groups is None else np.asarray(groups)
+    if keys.shape != y.shape:
+        raise ValueError("groups and labels differ in length")
+    members: dict = {}
+    for i, k in enumerate(keys.tolist()):
+        members.setdefault(k, []).append(i)
+    clusters = [np.array(m) for m in members.values()]
+    if any(len(set(y[m].tolist())) > 1 for m in clusters):
+        raise ValueError("a group mixes fake and real items")
     rng = np.random.default_rng(seed)
-    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
-    if not len(pos) or not len(neg):
+    pos = [m for m in clusters if y[m[0]] == 1]
+    neg = [m for m in clusters if y[m[0]] == 0]
+    if not pos or not neg:
         return float("nan"), float("nan"), float("nan")
     values = []
     for _ in range(n):
-        idx = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
+        idx = np.concatenate([pos[j] for j in rng.integers(len(pos), size=len(pos))]
+                             + [neg[j] for j in rng.integers(len(neg), size=len(neg))])
         values.append(metric(y[idx], a[idx]) - metric(y[idx], b[idx]))
     alpha = (1 - level) / 2
     return (float(metric(y, a) - metric(y, b)), float(np.quantile(values, alpha)),

@@ -149,18 +149,21 @@ def summarise_set(scored: list[Scored], paired: bool,
 POOLED_VIDEOS = "all videos (pooled)"
 
 
-def _matched(current: dict, previous: dict) -> tuple[list, list, list]:
-    """(labels, current scores, previous scores) of the media both versions scored."""
+def _matched(current: dict, previous: dict) -> tuple[list, list, list, list]:
+    """(labels, current scores, previous scores, files) of the media both versions
+    scored."""
     before = {x["file"]: x["score"] for x in previous["items"] if x["score"] is not None}
-    rows = [(x["label"], x["score"], before[x["file"]]) for x in current["items"]
+    rows = [(x["label"], x["score"], before[x["file"]], x["file"]) for x in current["items"]
             if x["score"] is not None and x["file"] in before]
-    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    return tuple([r[k] for r in rows] for k in range(4))  # type: ignore[return-value]
 
 
-def _difference(y: list, a: list, b: list, n_boot: int) -> dict | None:
+def _difference(y: list, a: list, b: list, n_boot: int, groups: list | None = None
+                ) -> dict | None:
     if not 0 < sum(y) < len(y):  # both classes are needed for an AUC
         return None
-    d, lo, hi = metrics.paired_bootstrap_difference(metrics.roc_auc, y, a, b, n=n_boot)
+    d, lo, hi = metrics.paired_bootstrap_difference(metrics.roc_auc, y, a, b, n=n_boot,
+                                                    groups=groups)
     return {"n": len(y), "auc_difference": d, "ci95": [lo, hi]}
 
 
@@ -173,7 +176,7 @@ def compare_versions(report: dict, entries: tuple[SuiteSet, ...], current: str,
     pooled: tuple[list, list, list] = ([], [], [])
     videos = [e.name for e in entries if not e.stills]
     for name, s in report["sets"].items():
-        y, a, b = _matched(s["versions"][current], s["versions"][previous])
+        y, a, b, _ = _matched(s["versions"][current], s["versions"][previous])
         if name in videos:
             for acc, part in zip(pooled, (y, a, b), strict=True):
                 acc.extend(part)
@@ -184,6 +187,36 @@ def compare_versions(report: dict, entries: tuple[SuiteSet, ...], current: str,
         out[POOLED_VIDEOS] = {**d, "auc": {current: metrics.roc_auc(y, a),
                                            previous: metrics.roc_auc(y, b)}}
     return {"current": current, "previous": previous, "sets": out}
+
+
+def compare_pooled(reports: list[dict], current: str, previous: str,
+                   n_boot: int = 1000) -> dict:
+    """All video media of several reports of one suite pooled (the same clips as they are
+    and re-encoded, say): the AUC of each version and their paired difference, resampling
+    clips so that the versions of one clip, in whatever media folder, stay together."""
+    if not reports:
+        raise FakeLensError("no reports to compare")
+    stills = {e.name for e in SUITES.get(reports[0]["suite"], ()) if e.stills}
+    y: list = []
+    a: list = []
+    b: list = []
+    clips: list = []
+    for report in reports:
+        for name, s in report["sets"].items():
+            versions = s["versions"]
+            if name in stills or current not in versions or previous not in versions:
+                continue
+            labels, now, before, files = _matched(versions[current], versions[previous])
+            y += labels
+            a += now
+            b += before
+            clips += [f"{name}/{f}" for f in files]
+    d = _difference(y, a, b, n_boot, groups=clips)
+    if d is None:
+        raise FakeLensError("the pooled videos need fake and real media scored by both "
+                            f"{current!r} and {previous!r}")
+    return {**d, "clips": len(set(clips)), "data": [r.get("data") for r in reports],
+            "auc": {current: metrics.roc_auc(y, a), previous: metrics.roc_auc(y, b)}}
 
 
 def run_suite(data_dir: Path, out_dir: Path, *, suite: str = "default",
