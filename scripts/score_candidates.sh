@@ -9,6 +9,9 @@
 # Each candidate lands in runs/cand-<run>-<step>/ (with the installed synthetic detector
 # beside it) and its scores in runs/select-<run>-<step>/; a table of all scored candidates
 # of the run is printed at the end (mean AUC of the two selection sets).
+# COMPRESSED=DIR (a mirror of the data from benchmarks/recompress_sets.sh) also scores the
+# selection suite there, into runs/select40-<run>-<step>/, and the table's mean becomes
+# that of three AUCs: val-videos as they are and re-encoded, and the DFDC training crops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . .venv/bin/activate
@@ -30,14 +33,22 @@ for step in "$@"; do
     FAKELENS_WEIGHTS_DIR="$cand" fakelens eval --suite selection --data "$shared/data" \
       --out "runs/select-$tag-$step" > /dev/null
   fi
+  if [ -n "${COMPRESSED:-}" ] && [ ! -f "runs/select40-$tag-$step/suite.json" ]; then
+    FAKELENS_WEIGHTS_DIR="$cand" fakelens eval --suite selection --data "$COMPRESSED" \
+      --out "runs/select40-$tag-$step" > /dev/null
+  fi
 done
-python - "$tag" <<'EOF'
+python - "$tag" "${COMPRESSED:-}" <<'EOF'
 import json, sys
 from pathlib import Path
 rows = []
 for path in sorted(Path("runs").glob(f"select-{sys.argv[1]}-*/suite.json")):
     sets = json.loads(path.read_text())["sets"]
     got = {n: s["versions"]["current"] for n, s in sets.items()}
+    compressed = path.parent.parent / path.parent.name.replace("select-", "select40-", 1)
+    if sys.argv[2] and (compressed / "suite.json").is_file():
+        again = json.loads((compressed / "suite.json").read_text())["sets"]["val-videos"]
+        got["val-videos@compressed"] = again["versions"]["current"]
     aucs = [b["auc"] for b in got.values() if "auc" in b]
     alarms = sum(b["real_flagged_fake"] for b in got.values())
     reals = sum(b["n_real"] for b in got.values())
