@@ -167,25 +167,44 @@ def _difference(y: list, a: list, b: list, n_boot: int, groups: list | None = No
     return {"n": len(y), "auc_difference": d, "ci95": [lo, hi]}
 
 
+def _pooled(reports: list[dict], videos: set[str], current: str, previous: str,
+            n_boot: int) -> dict | None:
+    """The media of the video sets of ``reports`` pooled, resampled by clip (a set's file:
+    the same clip in several reports is one clip)."""
+    y: list = []
+    a: list = []
+    b: list = []
+    clips: list = []
+    for report in reports:
+        for name, s in report["sets"].items():
+            versions = s["versions"]
+            if name not in videos or current not in versions or previous not in versions:
+                continue
+            labels, now, before, files = _matched(versions[current], versions[previous])
+            y += labels
+            a += now
+            b += before
+            clips += [f"{name}/{f}" for f in files]
+    d = _difference(y, a, b, n_boot, groups=clips)
+    if d is None:
+        return None
+    return {**d, "clips": len(set(clips)),
+            "auc": {current: metrics.roc_auc(y, a), previous: metrics.roc_auc(y, b)}}
+
+
 def compare_versions(report: dict, entries: tuple[SuiteSet, ...], current: str,
                      previous: str, n_boot: int = 1000) -> dict:
     """Per set, and for all video sets pooled, the AUC difference between two versions on
     the media both scored, with a paired bootstrap interval: whether a change is beyond
     the noise of these small sets, which separate intervals cannot tell."""
     out: dict = {}
-    pooled: tuple[list, list, list] = ([], [], [])
-    videos = [e.name for e in entries if not e.stills]
     for name, s in report["sets"].items():
         y, a, b, _ = _matched(s["versions"][current], s["versions"][previous])
-        if name in videos:
-            for acc, part in zip(pooled, (y, a, b), strict=True):
-                acc.extend(part)
         if (d := _difference(y, a, b, n_boot)) is not None:
             out[name] = d
-    y, a, b = pooled
-    if len(videos) > 1 and (d := _difference(y, a, b, n_boot)) is not None:
-        out[POOLED_VIDEOS] = {**d, "auc": {current: metrics.roc_auc(y, a),
-                                           previous: metrics.roc_auc(y, b)}}
+    videos = {e.name for e in entries if not e.stills}
+    if len(videos) > 1 and (d := _pooled([report], videos, current, previous, n_boot)):
+        out[POOLED_VIDEOS] = d
     return {"current": current, "previous": previous, "sets": out}
 
 
@@ -196,27 +215,12 @@ def compare_pooled(reports: list[dict], current: str, previous: str,
     clips so that the versions of one clip, in whatever media folder, stay together."""
     if not reports:
         raise FakeLensError("no reports to compare")
-    stills = {e.name for e in SUITES.get(reports[0]["suite"], ()) if e.stills}
-    y: list = []
-    a: list = []
-    b: list = []
-    clips: list = []
-    for report in reports:
-        for name, s in report["sets"].items():
-            versions = s["versions"]
-            if name in stills or current not in versions or previous not in versions:
-                continue
-            labels, now, before, files = _matched(versions[current], versions[previous])
-            y += labels
-            a += now
-            b += before
-            clips += [f"{name}/{f}" for f in files]
-    d = _difference(y, a, b, n_boot, groups=clips)
+    videos = {e.name for e in SUITES.get(reports[0]["suite"], ()) if not e.stills}
+    d = _pooled(reports, videos, current, previous, n_boot)
     if d is None:
         raise FakeLensError("the pooled videos need fake and real media scored by both "
                             f"{current!r} and {previous!r}")
-    return {**d, "clips": len(set(clips)), "data": [r.get("data") for r in reports],
-            "auc": {current: metrics.roc_auc(y, a), previous: metrics.roc_auc(y, b)}}
+    return {**d, "data": [r.get("data") for r in reports]}
 
 
 def run_suite(data_dir: Path, out_dir: Path, *, suite: str = "default",
