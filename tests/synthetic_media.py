@@ -14,7 +14,8 @@ import numpy as np
 def write_video(path: Path, frames: Sequence[np.ndarray], *, codec: str = "libx264",
                 fps: int = 25, pts_ms: Sequence[int] | None = None,
                 rotation: float | None = None, gop: int | None = None,
-                container_options: dict[str, str] | None = None) -> Path:
+                container_options: dict[str, str] | None = None,
+                codec_options: dict[str, str] | None = None) -> Path:
     """Encode RGB uint8 frames (all the same shape, even sides) into ``path``.
 
     ``pts_ms`` gives each frame's presentation time in milliseconds (variable frame
@@ -27,6 +28,8 @@ def write_video(path: Path, frames: Sequence[np.ndarray], *, codec: str = "libx2
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         if gop is not None:
             stream.codec_context.gop_size = gop
+        if codec_options:
+            stream.options = codec_options
         if pts_ms is not None:
             stream.time_base = stream.codec_context.time_base = Fraction(1, 1000)
         if rotation is not None:

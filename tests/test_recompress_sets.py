@@ -10,6 +10,9 @@ import av
 import pytest
 from livemedia import ffmpeg, make_clip
 
+from fakelens.analysis.caveats import heavily_compressed
+from fakelens.media import probe
+
 SCRIPT = Path(__file__).parents[1] / "benchmarks" / "recompress_sets.sh"
 
 
@@ -35,6 +38,9 @@ def test_videos_are_reencoded_at_the_quantiser_and_stills_linked(samples, tmp_pa
             stream = container.streams.video[0]
             assert stream.codec_context.name == "h264"
             assert sum(1 for _ in container.decode(stream)) >= 20
+    # what the analysis then tells its reader: the copy, not the source, is heavily compressed
+    assert heavily_compressed(probe(out / "videos" / "a.mp4"))
+    assert not heavily_compressed(probe(data / "videos" / "a.mp4"))
     assert (out / "videos" / "labels.csv").read_text() == "file,label\nx,REAL\n"
     assert (out / "dfdc-crops").resolve() == (data / "dfdc-crops").resolve()
     assert not (out / "live-swap").exists() and not list(out.rglob("*.part"))

@@ -3,6 +3,7 @@ still with one and with three faces, and a still without a face."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fakelens.analysis.caveats import verdict_label
+from fakelens.analysis.caveats import heavily_compressed, verdict_label
 from fakelens.errors import FakeLensError, ReportError
 from fakelens.reports import explain, plots, report_format, write_report
 from fakelens.types import Analysis, Verdict
@@ -85,6 +86,8 @@ def _check_reports(detailed, tmp_path: Path, name: str) -> tuple[str, list[Path]
     assert f"Page 1 of {len(pages)}" in page1
     assert f"Page {len(pages)} of {len(pages)}" in _pdf_text(pdf, len(pages))
 
+    assert ("About this file:" in html) == heavily_compressed(a.media)
+
     doc = json.loads(write_report(detailed, tmp_path / f"{name}.json").read_text())
     jsonschema.validate(doc, Analysis.model_json_schema())
     assert Analysis.model_validate(doc) == a
@@ -145,6 +148,12 @@ def test_video_report_with_one_face(videos, model_dir, imagenet_detector, tmp_pa
     # contact sheet + distribution + per track: timeline and 3 crop/heatmap pairs
     assert len(DATA_URI.findall(html)) >= 2 + n_tracks * 3
     assert "Face 1" in html and "Score distribution per face" in html
+
+    media = a.media.model_copy(update={"bits_per_pixel": 0.004})  # a messenger re-encode
+    squeezed = dataclasses.replace(detailed, analysis=a.model_copy(update={"media": media}))
+    html, pages = _check_reports(squeezed, tmp_path, "squeezed")
+    assert "0.004 bits per pixel" in html
+    assert "heavily compressed" in _pdf_text(tmp_path / "squeezed.pdf", 1)
 
     tr = a.tracks[0]
     sentence = explain.track_sentence(tr, a.threshold, a.uncertain_band, True, a.frames_sampled)

@@ -6,7 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.2"  # 1.1: provenance; 1.2: caveats (both absent from older results)
+# 1.1: provenance; 1.2: caveats; 1.3: media.bits_per_pixel (each absent from older results)
+SCHEMA_VERSION = "1.3"
 PROVENANCE_VERSION = "1.0"
 
 
@@ -44,6 +45,9 @@ class MediaInfo(_Frozen):
     frame_count: int | None = Field(None, description="frames in the stream (estimated if absent)")
     rotation: int = Field(0, description="degrees applied to honour rotation metadata")
     has_audio: bool = False
+    bits_per_pixel: float | None = Field(None, description="video bits per pixel and frame "
+                                         "(bit rate / (width x height x fps)): how hard the "
+                                         "video was compressed; null for stills or unknown")
     warnings: list[str] = Field(default_factory=list, description="what reading the file "
                                 "noticed (e.g. which of several video streams was used)")
 

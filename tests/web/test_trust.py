@@ -121,6 +121,32 @@ def test_result_page_shows_caveats_and_detector_table(alice):
     assert "Processing time 3.2 s" in text or "Processing time 3.3 s" in text
 
 
+def test_a_heavily_compressed_video_gets_a_caveat_of_its_own(alice):
+    from fakelens.analysis.caveats import heavily_compressed
+
+    result = two_detector_result(swap=0.1, synth=0.05, verdict=Verdict.REAL)
+
+    def at(bpp: float | None, kind: str = "video", size=(640, 360)) -> Analysis:
+        media = result.media.model_copy(update={"bits_per_pixel": bpp, "kind": kind,
+                                                "width": size[0], "height": size[1]})
+        return result.model_copy(update={"media": media})
+
+    heavy = at(0.008)
+    lines = caveat_lines(heavy)
+    assert any("heavily compressed (0.008 bits per pixel" in x for x in lines)
+    assert verdict_caveats(heavy).media_warnings and lines[-1].startswith("Evidence")
+    for fine in (at(0.1), at(None), at(0.008, kind="image")):
+        assert not verdict_caveats(fine).media_warnings
+        assert not any("heavily compressed" in x for x in caveat_lines(fine))
+    # small frames need more bits per pixel for the same quality
+    assert heavily_compressed(at(0.03, size=(224, 224)).media)
+    assert not heavily_compressed(at(0.03, size=(1280, 720)).media)
+    card = html.unescape(alice.get(stored(alice, heavy)).text)
+    card = card[card.index('<section class="verdict'):card.index('<section class="why">')]
+    assert "About this file:" in card and "0.008 bits per pixel" in card
+    assert "About this file" not in html.unescape(alice.get(stored(alice, result)).text)
+
+
 def test_delete_asks_first_then_trash_and_restore(alice, app_factory):
     url = stored(alice, two_detector_result(0.2, 0.1, Verdict.REAL), "holiday.png")
     confirm = alice.get(url + "/delete")

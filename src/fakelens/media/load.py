@@ -111,6 +111,7 @@ class _VideoProbe:
     has_audio: bool
     format: str
     notes: list[str]
+    bits_per_pixel: float | None
 
 
 # Leading bytes of formats whose damaged or truncated files FFmpeg refuses to open: such a
@@ -251,6 +252,7 @@ def _probe_video(path: Path, container: av.container.InputContainer) -> _VideoPr
     if frame_count is None and fps and duration:
         frame_count = int(round(fps * duration))
     return _VideoProbe(
+        bits_per_pixel=_bits_per_pixel(path, container, stream, fps, duration),
         width=width,
         height=height,
         codec=ctx.name,
@@ -262,6 +264,18 @@ def _probe_video(path: Path, container: av.container.InputContainer) -> _VideoPr
         format=container.format.name.split(",")[0],
         notes=_stream_note(container, stream),
     )
+
+
+def _bits_per_pixel(path: Path, container, stream, fps: float | None,
+                    duration: float) -> float | None:
+    """Video bits per pixel and frame: the stream's bit rate, or the file's size less its
+    audio over the duration when the container does not say."""
+    pixels = stream.codec_context.width * stream.codec_context.height
+    if not fps or duration <= 0 or pixels <= 0:
+        return None
+    rate = stream.bit_rate or path.stat().st_size * 8 / duration - sum(
+        a.bit_rate or 0 for a in container.streams.audio)
+    return round(rate / (pixels * fps), 5) if rate > 0 else None
 
 
 def probe(path: str | Path) -> MediaInfo:
@@ -290,7 +304,7 @@ def probe(path: str | Path) -> MediaInfo:
         path=str(path), kind="video", format=vp.format, size_bytes=size, sha256=digest,
         width=w, height=h, codec=vp.codec, fps=vp.fps, duration_s=vp.duration_s,
         frame_count=vp.frame_count, rotation=vp.rotation, has_audio=vp.has_audio,
-        warnings=vp.notes,
+        bits_per_pixel=vp.bits_per_pixel, warnings=vp.notes,
     )
 
 
