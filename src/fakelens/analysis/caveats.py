@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from fakelens.errors import FakeLensError
-from fakelens.types import Analysis, Track, Verdict
+from fakelens.types import Analysis, MediaInfo, Track, Verdict
 
 VERDICT_LABELS = {
     Verdict.FAKE: "Likely manipulated",
@@ -54,7 +54,7 @@ HEAVY_COMPRESSION_BPP = 0.02
 _REFERENCE_PIXELS = 640 * 480
 
 
-def heavily_compressed(media) -> bool:
+def heavily_compressed(media: MediaInfo) -> bool:
     bpp = media.bits_per_pixel
     if media.kind != "video" or bpp is None or media.width * media.height <= 0:
         return False
