@@ -70,6 +70,27 @@ def test_detect_json_one_document_with_verdict_and_score(videos, model_dir, tiny
     assert doc["frames_sampled"] == 4
 
 
+@pytest.mark.realdata
+def test_detect_notes_a_heavily_compressed_video(videos, tmp_path, capsys):
+    import subprocess
+
+    from livemedia import ffmpeg
+
+    clips = {}
+    for name, qp in (("light", 18), ("heavy", 45)):  # the shipped detectors decide
+        clips[name] = tmp_path / f"{name}.mp4"
+        subprocess.run([ffmpeg(), "-v", "error", "-y", "-i", str(videos / "talking_head_d0.mp4"),
+                        "-t", "2", "-an", "-c:v", "libx264", "-qp", str(qp), str(clips[name])],
+                       check=True, timeout=120)
+    assert main(["detect", str(clips["heavy"]), "--frames", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "note: This video is heavily compressed" in out
+    assert main(["detect", str(clips["light"]), str(clips["heavy"]), "--frames", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "note: heavy.mp4: This video is heavily compressed" in out
+    assert "light.mp4: This video" not in out
+
+
 def test_python_entry_point_runs():
     import subprocess
     import sys

@@ -42,6 +42,7 @@ def _fmt_score(score: float | None) -> str:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
+    from fakelens.analysis.caveats import media_warnings
     from fakelens.analysis.pipeline import analyze_detailed
     from fakelens.models.registry import default_detector_names, get_detector
 
@@ -116,6 +117,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
                 Console().print(f"provenance: {escape(results[0].provenance.summary)}")
             for w in results[0].warnings:
                 Console(stderr=True).print(f"warning: {escape(w)}")
+        for r in results:
+            about = "" if len(results) == 1 else f"{Path(r.media.path).name}: "
+            for note in media_warnings(r):
+                Console().print(f"note: {escape(about + note)}")
     if failures:
         return failures[0][1].exit_code if len(files) == 1 else 1
     return 0
