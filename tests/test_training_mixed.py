@@ -169,21 +169,23 @@ def test_suite_summary_counts_verdicts_and_pairs(tmp_path):
     assert "| x | 4 (2/2) | current | 0.750" in md and "1 of 2" in md and "c.mp4" in md
 
 
+def _items(scores: dict[str, float | None]) -> dict:
+    """A set's scored items as a suite report holds them (fakes are named fake*)."""
+    return {"items": [{"file": f, "label": int(f.startswith("fake")), "score": v}
+                      for f, v in scores.items()]}
+
+
 def test_suite_compares_two_versions_on_the_same_media():
     from fakelens.training.suite import POOLED_VIDEOS, SuiteSet, compare_versions, to_markdown
-
-    def block(scores: dict[str, float | None]) -> dict:
-        return {"items": [{"file": f, "label": int(f.startswith("fake")), "score": v}
-                          for f, v in scores.items()]}
 
     a = {"fake1": 0.9, "fake2": 0.8, "real1": 0.1, "real2": 0.2, "real3": None}
     b = {"fake1": 0.4, "fake2": 0.1, "real1": 0.3, "real2": 0.2, "real3": 0.9}
     stills = {"fake.jpg": 0.7, "real.jpg": 0.1}
     report = {"suite": "default", "frames": 32, "weights": {"new": {}, "old": {}}, "sets": {
-        "v1": {"description": "videos", "versions": {"new": block(a), "old": block(b)}},
-        "v2": {"description": "videos", "versions": {"new": block(b), "old": block(a)}},
-        "s": {"description": "stills", "versions": {"new": block(stills),
-                                                    "old": block(stills)}}}}
+        "v1": {"description": "videos", "versions": {"new": _items(a), "old": _items(b)}},
+        "v2": {"description": "videos", "versions": {"new": _items(b), "old": _items(a)}},
+        "s": {"description": "stills", "versions": {"new": _items(stills),
+                                                    "old": _items(stills)}}}}
     entries = (SuiteSet("v1", "x", ""), SuiteSet("v2", "x", ""),
                SuiteSet("s", "x", "", stills=True))
     diff = compare_versions(report, entries, "new", "old", n_boot=50)
@@ -200,15 +202,11 @@ def test_suite_compares_two_versions_on_the_same_media():
 
 
 def _two_version_report(data: str, now: dict, before: dict) -> dict:
-    def block(scores: dict) -> dict:
-        return {"items": [{"file": f, "label": int(f.startswith("fake")), "score": v}
-                          for f, v in scores.items()]}
-
     stills = {"fake.jpg": 0.9, "real.jpg": 0.1}
     return {"suite": "default", "data": data, "sets": {
-        "dev-videos": {"versions": {"current": block(now), "previous": block(before)}},
-        "dfdc-crops": {"versions": {"current": block(stills), "previous": block(stills)}},
-        "generated-videos": {"versions": {"current": block(now)}}}}
+        "dev-videos": {"versions": {"current": _items(now), "previous": _items(before)}},
+        "dfdc-crops": {"versions": {"current": _items(stills), "previous": _items(stills)}},
+        "generated-videos": {"versions": {"current": _items(now)}}}}
 
 
 def test_pooled_comparison_keeps_a_clips_versions_together(tmp_path):
