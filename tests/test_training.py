@@ -93,6 +93,17 @@ def test_training_resumes_where_it_stopped(tiny_cache, tmp_path):
     assert len(summary["history"]) == 3  # steps 1, 2 kept from the first run, then 3
 
 
+def test_stop_at_step_ends_the_run_there_with_the_longer_runs_schedule(tiny_cache, tmp_path):
+    from fakelens.training.loop import _lr_factor
+
+    cfg = _cfg("mobilenet_frame", tiny_cache, max_steps=10, eval_every=4, stop_at_step=3)
+    summary = Trainer(cfg, tmp_path).fit()
+    assert summary["steps"] == 3 and summary["stop_reason"] == "stop_at_step"
+    assert [h["step"] for h in summary["history"]] == [3]  # evaluated although 3 % 4 != 0
+    longer = _cfg("mobilenet_frame", tiny_cache, max_steps=10, eval_every=4)
+    assert _lr_factor(2, cfg) == _lr_factor(2, longer) < 1.0  # the 10-step cosine, not 3
+
+
 def test_moving_average_is_what_gets_checkpointed_and_survives_a_restart(tiny_cache, tmp_path):
     from safetensors.torch import load_file
 

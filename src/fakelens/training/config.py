@@ -95,6 +95,9 @@ class TrainConfig(_Strict):
                                "sees the same scores)")
     ema_decay: float = Field(0.0, ge=0, lt=1, description="evaluate, select and ship an "
                              "exponential moving average of the weights (0: off)")
+    stop_at_step: int | None = Field(None, ge=1, description="end the run after this step "
+                                     "(evaluated and checkpointed) without changing the "
+                                     "schedule: a checkpoint of a longer run, chosen in advance")
     eval_every: int = Field(100, ge=1)
     patience: int = Field(6, ge=1, description="evaluations without improvement before stop")
     checkpoint_every: int = Field(50, ge=1)

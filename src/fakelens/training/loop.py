@@ -314,7 +314,7 @@ class Trainer:
                 bar.update(task, completed=step,
                            info=f"loss {np.mean(running[-20:]):.3f} best auc "
                                 f"{self.state['best_auc']:.3f}")
-                if step % cfg.eval_every == 0 or step == cfg.max_steps:
+                if step % cfg.eval_every == 0 or step in (cfg.max_steps, cfg.stop_at_step):
                     ev = self.evaluate(val)
                     self.state["history"].append({"step": step, "train_loss":
                                                   float(np.mean(running[-cfg.eval_every:])),
@@ -334,6 +334,9 @@ class Trainer:
                         self.state["stale"] += 1
                 if step % cfg.checkpoint_every == 0:
                     self._save("last")
+                if step == cfg.stop_at_step:
+                    stop_reason = "stop_at_step"
+                    break
                 if self.state["stale"] >= cfg.patience:
                     stop_reason = "early_stop"
                     break
