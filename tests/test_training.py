@@ -100,6 +100,7 @@ def test_stop_at_step_ends_the_run_there_with_the_longer_runs_schedule(tiny_cach
     summary = Trainer(cfg, tmp_path).fit()
     assert summary["steps"] == 3 and summary["stop_reason"] == "stop_at_step"
     assert [h["step"] for h in summary["history"]] == [3]  # evaluated although 3 % 4 != 0
+    assert Trainer(cfg, tmp_path).fit()["steps"] == 3  # started again: stays stopped
     longer = _cfg("mobilenet_frame", tiny_cache, max_steps=10, eval_every=4)
     assert _lr_factor(2, cfg) == _lr_factor(2, longer) < 1.0  # the 10-step cosine, not 3
 

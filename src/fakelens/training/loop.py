@@ -271,7 +271,8 @@ class Trainer:
         length = cfg.max_steps * cfg.batch_size
         train, val = build_datasets(cfg, length)
         start = self.state["step"]
-        sampler = range(start * cfg.batch_size, length)
+        last = min(cfg.max_steps, cfg.stop_at_step or cfg.max_steps)
+        sampler = range(start * cfg.batch_size, last * cfg.batch_size)
         loader = torch.utils.data.DataLoader(train, batch_size=cfg.batch_size, sampler=sampler,
                                              num_workers=cfg.workers, drop_last=True,
                                              persistent_workers=False)
@@ -282,7 +283,7 @@ class Trainer:
             self.model.features.eval()
         t0 = time.monotonic() - self.state["elapsed_s"]
         use_amp = self.device.type == "cuda"
-        stop_reason = "max_steps"
+        stop_reason = "max_steps" if last == cfg.max_steps else "stop_at_step"
         running = []
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                       TextColumn("{task.completed}/{task.total} {task.fields[info]}"),
@@ -334,9 +335,6 @@ class Trainer:
                         self.state["stale"] += 1
                 if step % cfg.checkpoint_every == 0:
                     self._save("last")
-                if step == cfg.stop_at_step:
-                    stop_reason = "stop_at_step"
-                    break
                 if self.state["stale"] >= cfg.patience:
                     stop_reason = "early_stop"
                     break
