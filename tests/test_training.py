@@ -97,12 +97,16 @@ def test_stop_at_step_ends_the_run_there_with_the_longer_runs_schedule(tiny_cach
     from fakelens.training.loop import _lr_factor
 
     cfg = _cfg("mobilenet_frame", tiny_cache, max_steps=10, eval_every=4, stop_at_step=3)
-    summary = Trainer(cfg, tmp_path).fit()
+    trainer = Trainer(cfg, tmp_path)
+    summary = trainer.fit()
     assert summary["steps"] == 3 and summary["stop_reason"] == "stop_at_step"
     assert [h["step"] for h in summary["history"]] == [3]  # evaluated although 3 % 4 != 0
+    # the rate the loop set for its last step is the 10-step cosine's, not a 3-step one's
+    applied = trainer.opt.param_groups[0]["lr"]
+    three_step_run = _cfg("mobilenet_frame", tiny_cache, max_steps=3)
+    assert applied == pytest.approx(cfg.lr * _lr_factor(2, cfg))
+    assert applied > 2 * cfg.lr * _lr_factor(2, three_step_run)
     assert Trainer(cfg, tmp_path).fit()["steps"] == 3  # started again: stays stopped
-    longer = _cfg("mobilenet_frame", tiny_cache, max_steps=10, eval_every=4)
-    assert _lr_factor(2, cfg) == _lr_factor(2, longer) < 1.0  # the 10-step cosine, not 3
 
 
 def test_moving_average_is_what_gets_checkpointed_and_survives_a_restart(tiny_cache, tmp_path):
