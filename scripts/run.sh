@@ -7,8 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . .venv/bin/activate
-export FAKELENS_MODEL_DIR="${FAKELENS_MODEL_DIR:-$(cd .. && pwd)/shared/models}"
-[ -d "$FAKELENS_MODEL_DIR" ] || unset FAKELENS_MODEL_DIR  # then the user cache + download
+# setup.sh put the face detector into the model store (the user cache)
 if [ "${1:-}" = "serve" ]; then
   shift
   exec fakelens serve "$@"

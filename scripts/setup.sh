@@ -14,3 +14,10 @@ if [ -n "$extras" ]; then
 else
   python -m pip install --quiet -e .
 fi
+# the face detector and face-mesh files go into the model store (the user cache, or
+# FAKELENS_MODEL_DIR): copied from ../shared/models when it is there, so that `fakelens`
+# finds them in any shell; elsewhere `fakelens models fetch` downloads them (sha256-checked)
+shared_models="$(cd .. && pwd)/shared/models"
+if [ -d "$shared_models" ]; then
+  fakelens models fetch --from "$shared_models" > /dev/null
+fi

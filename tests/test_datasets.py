@@ -72,3 +72,17 @@ def test_split_by_group_never_straddles():
     train, val = split_by_group(groups, 0.4, seed=0)
     assert set(groups[train]).isdisjoint(groups[val])
     assert len(train) + len(val) == len(groups)
+
+
+@pytest.mark.parametrize("fraction", [0.01, 0.3, 0.99])
+def test_split_by_group_keeps_both_sides_whatever_the_seed(fraction):
+    """A tiny dataset must not get an empty side by the luck of a hash (the training
+    smoke tests train on ten faces with seeds 0 and 1)."""
+    for n_groups in (2, 3, 11):
+        groups = np.repeat([f"g{i}" for i in range(n_groups)], 2)
+        for seed in range(40):
+            train, val = split_by_group(groups, fraction, seed=seed)
+            assert len(train) and len(val), (n_groups, seed)
+            assert set(groups[train]).isdisjoint(groups[val])
+    with pytest.raises(FakeLensError, match="at least two groups"):
+        split_by_group(np.array(["only", "only"]), 0.3, seed=0)

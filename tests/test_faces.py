@@ -55,14 +55,45 @@ def test_corrupted_model_file_is_refused(tmp_path):
 
 @pytest.mark.realdata
 @pytest.mark.train
-def test_fallback_is_used_and_reported_without_a_face_model(face_image, tmp_path,
-                                                            tiny_detector, monkeypatch):
+def test_without_a_face_model_analysis_stops_unless_the_fallback_is_asked_for(
+        face_image, tmp_path, tiny_detector, monkeypatch, capsys):
+    from fakelens.cli import main
+
     monkeypatch.setenv("FAKELENS_MODEL_DIR", str(tmp_path))
     monkeypatch.setenv("FAKELENS_ALLOW_DOWNLOAD", "0")
+    with pytest.raises(ModelMissing, match="yunet_n_dynamic.onnx"):
+        fakelens.analyze(face_image, model=tiny_detector)  # no verdict on no face at all
+    assert main(["detect", str(face_image), "--model", tiny_detector, "-q"]) == 4
+    assert "yunet_n_dynamic.onnx" in capsys.readouterr().err
+    assert main(["detect", str(face_image), "--model", tiny_detector, "-q",
+                 "--centre-fallback"]) == 0
+    monkeypatch.setenv("FAKELENS_FACE_FALLBACK", "1")
     result = fakelens.analyze(face_image, model=tiny_detector)
     assert result.face_detector.startswith("fallback")
     assert any("no face detector" in w for w in result.warnings)
     assert len(result.tracks) == 1
+
+
+def test_models_fetch_copies_verified_files_into_the_store(model_dir, tmp_path, capsys):
+    from fakelens.cli import main
+
+    store_dir = tmp_path / "store"
+    env = {"FAKELENS_MODEL_DIR": str(store_dir), "FAKELENS_ALLOW_DOWNLOAD": "0"}
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        assert main(["models", "fetch", "yunet_n_dynamic", "--from", str(model_dir)]) == 0
+        assert "copied" in capsys.readouterr().out
+        assert main(["models", "fetch", "yunet_n_dynamic", "--from", str(model_dir)]) == 0
+        assert "present" in capsys.readouterr().out
+        copied = store_dir / "yunet" / "yunet_n_dynamic.onnx"
+        assert store.resolve("yunet_n_dynamic", store_dir, allow_download=False) == copied
+        copied.write_bytes(b"damaged")  # a damaged copy is replaced, never used
+        assert main(["models", "fetch", "yunet_n_dynamic", "--from", str(model_dir)]) == 0
+        assert "copied" in capsys.readouterr().out
+        mp.setenv("FAKELENS_MODEL_DIR", str(tmp_path / "empty-store"))
+        assert main(["models", "fetch", "yunet_n_dynamic", "--from", str(tmp_path / "x")]) == 4
+        assert main(["models", "fetch", "no_such_model"]) == 4
 
 
 def test_yunet_sees_no_face_in_noise(model_dir):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -201,14 +202,19 @@ def test_image_report_with_three_faces(samples, model_dir, imagenet_detector, tm
 
 @pytest.mark.realdata
 @pytest.mark.train
-def test_no_face_report(model_dir, tiny_detector, tmp_path):
+def test_no_face_report(model_dir, tiny_detector, tmp_path, caplog):
     from fakelens.analysis.pipeline import analyze_detailed
 
     ramp = np.linspace(0, 255, 320, dtype=np.uint8)
     Image.fromarray(np.stack([np.tile(ramp, (240, 1))] * 3, axis=-1)).save(tmp_path / "g.png")
     detailed = analyze_detailed(tmp_path / "g.png", model=tiny_detector)
     assert detailed.analysis.verdict is Verdict.NO_FACE and not detailed.evidence
-    html, pages = _check_reports(detailed, tmp_path, "noface")
+    with caplog.at_level(logging.DEBUG, logger="weasyprint"):
+        html, pages = _check_reports(detailed, tmp_path, "noface")
+    # the report's CSS is all WeasyPrint understands: nothing of it on a user's terminal
+    noise = [r.getMessage() for r in caplog.records
+             if r.name.startswith("weasyprint") and r.levelno >= logging.WARNING]
+    assert not noise, noise
     assert "No face was found" in html and not DATA_URI.findall(html)
     assert len(pages) <= 3
     with pytest.raises(ReportError):

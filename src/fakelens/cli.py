@@ -42,7 +42,7 @@ def _fmt_score(score: float | None) -> str:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from fakelens.analysis.caveats import media_warnings
+    from fakelens.analysis.caveats import media_warnings, verdict_label
     from fakelens.analysis.pipeline import analyze_detailed
     from fakelens.models.registry import default_detector_names, get_detector
 
@@ -67,6 +67,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
     except FakeLensError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    from fakelens.config import get_settings
+
+    settings = get_settings(**({"face_fallback": True} if args.centre_fallback else {}))
     results, failures, outcomes = [], [], []
     show_progress = sys.stderr.isatty() and not args.quiet
     from rich.progress import Progress
@@ -84,7 +87,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
                 detailed = analyze_detailed(path, frames=args.frames, frames_per_second=args.fps,
                                             keyframes_only=args.keyframes,
                                             model=args.model, threshold=args.threshold,
-                                            progress=progress)
+                                            settings=settings, progress=progress)
                 if args.report:
                     write_report(detailed, _report_path(args.report, path, len(files)))
             except FakeLensError as exc:
@@ -104,10 +107,13 @@ def cmd_detect(args: argparse.Namespace) -> int:
         print(json.dumps(docs[0] if len(files) == 1 else docs, indent=2))
     elif results:
         table = Table(title=None)
-        for col in ("file", "verdict", "score", "faces", "frames", "seconds", "C2PA"):
-            table.add_column(col)
+        table.add_column("file", overflow="fold", ratio=2)  # a long name folds, never cut
+        table.add_column("verdict", ratio=2)
+        for col in ("score", "faces", "frames", "seconds", "C2PA"):
+            table.add_column(col, overflow="fold")
         for r in results:
-            table.add_row(escape(Path(r.media.path).name), r.verdict.value, _fmt_score(r.score),
+            table.add_row(escape(Path(r.media.path).name), verdict_label(r.verdict),
+                          _fmt_score(r.score),
                           str(len(r.tracks)), str(r.frames_sampled), f"{r.timings.total_s:.1f}",
                           r.provenance.credentials.state.value if r.provenance else "-")
         Console().print(table)
@@ -146,24 +152,50 @@ def cmd_models(args: argparse.Namespace) -> int:
                                         for n, d in installed.items()},
                           "architectures": ARCHITECTURE_SUMMARIES}, indent=2))
         return 0
-    table = Table(title="installed detectors")
-    for col in ("name", "version", "task", "architecture", "input", "threshold", "metrics"):
-        table.add_column(col)
-    for name, det in installed.items():
-        c = det.config
-        table.add_row(name, c.version, c.task, c.architecture, f"{c.input_size}px",
-                      f"{c.threshold:.2f}", "; ".join(f"{k} {v}" for k, v in c.metrics.items()))
     console = Console()
-    if installed:
-        console.print(table)
-    else:
+    if not installed:
         console.print("no trained model installed")
+    elif args.wide:
+        table = Table(title="installed detectors")
+        for col in ("name", "version", "task", "architecture", "input", "threshold",
+                    "metrics"):
+            table.add_column(col, no_wrap=col == "name")
+        for name, det in installed.items():
+            c = det.config
+            table.add_row(name, c.version, c.task, c.architecture, f"{c.input_size}px",
+                          f"{c.threshold:.2f}",
+                          "\n".join(f"{k}: {v}" for k, v in c.metrics.items()))
+        console.print(table)
+    else:  # one block per detector: reads at 80 columns, metrics one per line
+        console.print("[bold]installed detectors[/bold]")
+        for name, det in installed.items():
+            c = det.config
+            console.print(f"\n[bold]{escape(name)}[/bold] v{escape(c.version)}")
+            console.print(f"  {escape(c.task)} · {escape(c.architecture)} · {c.input_size} px · "
+                          f"threshold {c.threshold:.2f} · {', '.join(c.applies_to)}")
+            for key, value in c.metrics.items():
+                console.print(f"  {escape(key)}")
+                console.print(f"      [cyan]{escape(str(value))}[/cyan]")
     arch = Table(title="architectures (trainable with `fakelens train`)")
-    arch.add_column("name")
+    arch.add_column("name", no_wrap=True)
     arch.add_column("description")
     for name, text in ARCHITECTURE_SUMMARIES.items():
         arch.add_row(name, text)
+    console.print()
     console.print(arch)
+    return 0
+
+
+def cmd_models_fetch(args: argparse.Namespace) -> int:
+    from fakelens.config import get_settings
+    from fakelens.models import store
+
+    settings = get_settings()
+    names = args.names or list(store.KNOWN_FILES)
+    for name in names:
+        path, how = store.install(name, settings.model_dir, source_dir=args.source,
+                                  allow_download=settings.allow_download)
+        print(f"{name}: {how} ({path})")
     return 0
 
 
@@ -290,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", default=None, help="write a report file: .html, .pdf or .json "
                    "(<name>-<report> per file when several are analysed)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--centre-fallback", action="store_true",
+                   help="when no face detector is installed, analyse the centre of each frame "
+                   "as one face instead of stopping (FAKELENS_FACE_FALLBACK=1)")
     p.set_defaults(func=cmd_detect)
 
     p = sub.add_parser("provenance", help="content credentials (C2PA) and metadata traces of "
@@ -302,7 +337,15 @@ def build_parser() -> argparse.ArgumentParser:
     msub = p.add_subparsers(dest="models_command", required=True)
     pl = msub.add_parser("list")
     pl.add_argument("--json", action="store_true")
+    pl.add_argument("--wide", action="store_true", help="one row per detector, every "
+                    "column (for terminals wider than about 150 columns)")
     pl.set_defaults(func=cmd_models)
+    pf = msub.add_parser("fetch", help="install the face detector and face-mesh files into "
+                         "the model store (FAKELENS_MODEL_DIR, default the user cache)")
+    pf.add_argument("names", nargs="*", help="files to install (default: all known)")
+    pf.add_argument("--from", dest="source", type=Path, default=None, metavar="DIR",
+                    help="copy from this folder (e.g. ../shared/models) instead of downloading")
+    pf.set_defaults(func=cmd_models_fetch)
 
     p = sub.add_parser("live", help="follow a camera, a stream or a file as it plays: rolling "
                        "scores every second, alerts, a summary at the end or on Ctrl-C")

@@ -20,6 +20,10 @@ class Settings(BaseSettings):
                             description="where downloaded model files (face detector) live")
     allow_download: bool = Field(True, description="fetch missing model files from known URLs")
     face_model: str = Field("yunet_n_dynamic", description="face detector file in the store")
+    face_fallback: bool = Field(
+        False, description="when no face detector can be had, analyse the centre of each "
+                           "frame as one face instead of refusing (ModelMissing, exit 4); the "
+                           "result then says it was made without a face detector")
     detect_max_side: int = Field(640, ge=128, le=4096,
                                  description="frames are scaled to this long side for detection")
     face_score_threshold: float = Field(0.7, gt=0, lt=1)

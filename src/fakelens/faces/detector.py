@@ -106,11 +106,16 @@ _cache: dict[tuple, FaceDetector] = {}
 _cache_lock = threading.Lock()
 
 
-def load_face_detector(settings: Settings, *, allow_fallback: bool = True) -> FaceDetector:
-    """The configured detector (cached per process); the fallback when the model file
-    is missing and ``allow_fallback`` is set, with the reason logged."""
+def load_face_detector(settings: Settings, *, allow_fallback: bool | None = None
+                       ) -> FaceDetector:
+    """The configured detector (cached per process). When the model file is missing,
+    ``ModelMissing`` (a verdict on the frame centre is no verdict on a face), unless the
+    fallback is asked for (``allow_fallback``, default ``settings.face_fallback``)."""
+    if allow_fallback is None:
+        allow_fallback = settings.face_fallback
     key = (settings.face_model, str(settings.model_dir), settings.face_score_threshold,
-           settings.detect_max_side, settings.min_face_px, settings.max_faces_per_frame)
+           settings.detect_max_side, settings.min_face_px, settings.max_faces_per_frame,
+           allow_fallback)
     with _cache_lock:
         if key in _cache:
             return _cache[key]

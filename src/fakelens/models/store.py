@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import tempfile
 import urllib.request
 from dataclasses import dataclass
@@ -91,6 +92,39 @@ def resolve(name: str, model_dir: Path, allow_download: bool) -> Path:
         )
     _download(entry, target)
     return _verify(target, entry.sha256)
+
+
+def install(name: str, model_dir: Path, *, source_dir: Path | None = None,
+            allow_download: bool = True) -> tuple[Path, str]:
+    """Put a known model file into the store: copied from ``source_dir`` (laid out like
+    the store, or flat) when given, else downloaded. Returns (path, how: "present",
+    "copied" or "downloaded"); the file is verified either way."""
+    if name not in KNOWN_FILES:
+        raise ModelMissing(f"unknown model file {name!r} (known: {', '.join(KNOWN_FILES)})")
+    entry = KNOWN_FILES[name]
+    target = model_dir / entry.subdir / entry.filename
+    if target.is_file():
+        try:
+            return _verify(target, entry.sha256), "present"
+        except ModelIntegrityError:
+            target.unlink()
+    if source_dir is not None:
+        for candidate in (source_dir / entry.subdir / entry.filename,
+                          source_dir / entry.filename):
+            if candidate.is_file():
+                _verify(candidate, entry.sha256)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                partial = target.with_name(target.name + ".partial")
+                shutil.copyfile(candidate, partial)
+                partial.replace(target)
+                return _verify(target, entry.sha256), "copied"
+        if not allow_download:
+            raise ModelMissing(f"{entry.filename} is not in {source_dir}")
+    elif not allow_download:
+        raise ModelMissing(f"{entry.filename} is not installed in {model_dir} and downloads "
+                           "are off (FAKELENS_ALLOW_DOWNLOAD=0)")
+    _download(entry, target)
+    return _verify(target, entry.sha256), "downloaded"
 
 
 def _download(entry: StoredFile, target: Path) -> None:

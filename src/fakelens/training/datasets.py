@@ -135,12 +135,23 @@ def split_by_group(groups: np.ndarray, val_fraction: float, seed: int
 
     A group's side is decided by a hash of (seed, group) alone, so the split of a group
     does not depend on which other items are present: a face cache that skipped a few
-    files and the full dataset split alike.
+    files and the full dataset split alike. With few groups the hash can put all of them
+    on one side; then the group whose hash lies nearest the cut changes side, so both
+    sides always hold at least one group.
     """
-    def in_val(group: str) -> bool:
+    def position(group: str) -> float:
         digest = hashlib.sha256(f"{seed}:{group}".encode()).digest()
-        return int.from_bytes(digest[:8], "big") / 2**64 < val_fraction
+        return int.from_bytes(digest[:8], "big") / 2**64
 
-    decided = {g: in_val(str(g)) for g in np.unique(groups)}
+    names = np.unique(groups)
+    if len(names) < 2:
+        raise FakeLensError(f"a train / validation split needs at least two groups "
+                            f"(identities or source videos); this data has {len(names)}")
+    at = {g: position(str(g)) for g in names}
+    decided = {g: at[g] < val_fraction for g in names}
+    if not any(decided.values()):
+        decided[min(names, key=at.get)] = True
+    elif all(decided.values()):
+        decided[max(names, key=at.get)] = False
     is_val = np.array([decided[g] for g in groups], dtype=bool)
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
