@@ -1,6 +1,8 @@
 """Copy the measured accuracy from docs/eval (the quality benchmark's suite.json and the
 per-set eval.json reports) into the shipped model configs
-(the `metrics` field shown by `fakelens models list` and in reports).
+(the `metrics` field shown by `fakelens models list` and in reports), the kinds of
+deepfakes the face-swap detector mostly misses (`missed`, shown beside verdicts) and the
+uncertain band's calibrated lower edge (`uncertain_from`).
 
     python scripts/record_metrics.py      # after scripts/evaluate_models.sh
 """
@@ -49,12 +51,46 @@ def main() -> None:
         reals += b["n_real"]
     cards["fakelens-faceswap"]["real clips called FAKE (held-out videos)"] = \
         f"{reals_flagged} of {reals}"
+    extra = {"fakelens-faceswap": {"missed": _missed(suite), "uncertain_from":
+                                   _uncertain_from(suite)}}
     for name, metrics in cards.items():
         path = WEIGHTS / f"{name}.json"
         config = json.loads(path.read_text())
         config["metrics"] = metrics
+        config.update(extra.get(name, {}))
         path.write_text(json.dumps(config, indent=1) + "\n")
-        print(name, metrics)
+        print(name, metrics, extra.get(name, {}))
+
+
+# (benchmark set, the kind of deepfake in words) that the face-swap detector mostly misses
+MISSED_SETS = [
+    ("talking-heads", "Talking heads, lip-sync and face reenactment (the person's own face "
+                      "made to say or do something else)"),
+    ("swap-generators", "Face swaps of today's open swap tools (inswapper_128 behind roop, "
+                        "FaceFusion and Deep-Live-Cam; faceswap-GAN)"),
+]
+
+
+def _missed(suite: dict) -> dict[str, str]:
+    """Measured before any widening of the uncertain band: AUC and fakes called FAKE."""
+    out = {}
+    for set_name, words in MISSED_SETS:
+        b = suite["sets"][set_name]["versions"]["current"]
+        out[words] = (f"on {b['n_fake']} public examples AUC {b['auc']:.2f} "
+                      f"[{b['auc_ci95'][0]:.2f}, {b['auc_ci95'][1]:.2f}], "
+                      f"{b['fake_called_fake']} called Likely manipulated")
+    return out
+
+
+def _uncertain_from(suite: dict) -> float | None:
+    """The uncertain band's lower edge that keeps half the fakes of every held-out set
+    out of "no sign" (scores, not verdicts: the edge does not move them)."""
+    from fakelens.training.calibrate import uncertain_edge
+
+    fakes = {name: [x["score"] for x in s["versions"]["current"]["items"]
+                    if x["label"] == 1 and x["score"] is not None]
+             for name, s in suite["sets"].items()}
+    return uncertain_edge(fakes)
 
 
 if __name__ == "__main__":

@@ -110,3 +110,14 @@ def test_paired_difference_resamples_whole_groups():
     with pytest.raises(ValueError, match="length"):
         metrics.paired_bootstrap_difference(metrics.roc_auc, y, better, base,
                                             groups=np.zeros(3))
+
+
+def test_wilson_interval_is_honest_at_the_edges():
+    from fakelens.training.metrics import proportion_ci
+
+    lo, hi = proportion_ci(0, 12)
+    assert lo == 0.0 and 0.2 < hi < 0.3  # none of 12 caught: up to about a quarter
+    lo, hi = proportion_ci(6, 12)
+    assert lo < 0.5 < hi and abs((lo + hi) / 2 - 0.5) < 1e-9
+    with pytest.raises(ValueError):
+        proportion_ci(0, 0)

@@ -157,10 +157,10 @@ def test_video_report_with_one_face(videos, model_dir, imagenet_detector, tmp_pa
     assert "heavily compressed" in _pdf_text(tmp_path / "squeezed.pdf", 1)
 
     tr = a.tracks[0]
-    sentence = explain.track_sentence(tr, a.threshold, a.uncertain_band, True, a.frames_sampled)
+    sentence = explain.track_sentence(tr, a.band, True, a.frames_sampled)
     assert f"{tr.score:.2f}" in sentence and f"in {len(tr.frames)} of 8 analysed" in sentence
-    png = plots.timeline(a.tracks, a.threshold, a.uncertain_band, duration_s=a.media.duration_s)
-    svg = plots.distribution(a.tracks, a.threshold, a.uncertain_band, fmt="svg")
+    png = plots.timeline(a.tracks, a.band, duration_s=a.media.duration_s)
+    svg = plots.distribution(a.tracks, a.band, fmt="svg")
     assert png.startswith(b"\x89PNG") and svg.lstrip().startswith(b"<?xml")
 
 

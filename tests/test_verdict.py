@@ -71,3 +71,36 @@ def test_explanation_is_derived_from_numbers():
     assert "face 1 scored 0.90" in text
     assert "2 of its 3 frames" in text and "between 0:04 and 0:10" in text
     assert "No face" in vd.explain(vd.decide([], 3, 0.5), [], [], 0.5, True)
+
+
+@pytest.mark.parametrize("score, expected", [(0.05, Verdict.REAL), (0.12, Verdict.UNCERTAIN),
+                                             (0.39, Verdict.UNCERTAIN),
+                                             (0.55, Verdict.UNCERTAIN), (0.61, Verdict.FAKE)])
+def test_a_calibrated_floor_widens_the_band_below_the_threshold_only(score, expected):
+    d = vd.decide([ev(32, a=score)], 32, 0.5, 0.1, uncertain_from=0.12)
+    assert d.verdict is expected
+    assert d.widened == (expected is Verdict.UNCERTAIN and score < 0.4)
+    assert vd.band_edges(0.5, 0.1, 0.12) == (0.12, 0.6)
+    assert vd.band_edges(0.5, 0.1, 0.45) == (0.4, 0.6)  # a floor never narrows the band
+
+
+def test_a_low_score_in_the_widened_band_is_explained_as_such():
+    d = vd.decide([ev(32, a=0.2)], 32, 0.5, 0.1, uncertain_from=0.1)
+    text = vd.explain(d, [[(0.0, 0.2)] * 32], [0.2], 0.5, True)
+    assert "lower part of the uncertain band" in text
+    low = vd.decide([ev(32, a=0.05)], 32, 0.5, 0.1, uncertain_from=0.1)
+    text = vd.explain(low, [[(0.0, 0.05)] * 32], [0.05], 0.5, True)
+    assert "found by these detectors" in text and "not a proof" in text
+
+
+def test_the_uncertain_edge_keeps_half_the_fakes_of_every_set_out_of_no_sign():
+    pytest.importorskip("torch")
+    from fakelens.training.calibrate import uncertain_edge
+
+    sets = {"easy": [0.9, 0.8, 0.7, 0.2], "hard": [0.31, 0.08, 0.2, 0.05, 0.11]}
+    edge = uncertain_edge(sets)
+    assert edge == 0.11  # the hard set's 3rd highest of 5, rounded down
+    for scores in sets.values():
+        assert sum(s >= edge for s in scores) >= len(scores) / 2
+    assert uncertain_edge({"easy": [0.9, 0.8, 0.45]}) is None  # the band already does it
+    assert uncertain_edge({"none": []}) is None

@@ -42,7 +42,7 @@ def _fmt_score(score: float | None) -> str:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from fakelens.analysis.caveats import media_warnings, verdict_label
+    from fakelens.analysis.caveats import blind_spots, media_warnings, verdict_label
     from fakelens.analysis.pipeline import analyze_detailed
     from fakelens.models.registry import default_detector_names, get_detector
 
@@ -125,6 +125,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
                 Console(stderr=True).print(f"warning: {escape(w)}")
         for r in results:
             about = "" if len(results) == 1 else f"{Path(r.media.path).name}: "
+            for spot in blind_spots(r):
+                Console().print(f"[bold]blind spot:[/bold] {escape(about + spot)}")
             for note in media_warnings(r):
                 Console().print(f"note: {escape(about + note)}")
     if failures:

@@ -7,7 +7,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 # 1.1: provenance; 1.2: caveats; 1.3: media.bits_per_pixel (each absent from older results)
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 PROVENANCE_VERSION = "1.0"
 
 
@@ -20,6 +20,20 @@ class Verdict(StrEnum):
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+class ScoreBand(_Frozen):
+    """The threshold and the uncertain band around it: where a score lies."""
+
+    low: float
+    threshold: float
+    high: float
+
+    def where(self, score: float) -> str:
+        """'above' (the threshold, clear of the band), 'uncertain' or 'below' (the band)."""
+        if self.low <= score < self.high:
+            return "uncertain"
+        return "above" if score >= self.threshold else "below"
 
 
 class Box(_Frozen):
@@ -189,6 +203,9 @@ class Analysis(BaseModel):
     score: float | None = Field(description="probability that the media is fake; null if no face")
     threshold: float
     uncertain_band: float
+    uncertain_from: float | None = Field(None, description="lower edge of the uncertain band "
+                                         "when it reaches below threshold - uncertain_band "
+                                         "(schema 1.4; null: threshold - uncertain_band)")
     reason: str = Field(description="plain-language summary derived from the numbers")
     caveats: list[str] = Field(default_factory=list, description="what to know before trusting "
                                "the verdict: measured accuracy of the deciding detector, the "
@@ -204,6 +221,23 @@ class Analysis(BaseModel):
                                           "traces (null in results before schema 1.1)")
     timings: StageTimings
     created_at: str
+
+    @property
+    def band_low(self) -> float:
+        """Lower edge of the uncertain band (scores from here to the threshold are not
+        called "no sign")."""
+        low = self.threshold - self.uncertain_band
+        if self.uncertain_from is not None:
+            low = min(low, self.uncertain_from)
+        return max(0.0, low)
+
+    @property
+    def band_high(self) -> float:
+        return min(1.0, self.threshold + self.uncertain_band)
+
+    @property
+    def band(self) -> ScoreBand:
+        return ScoreBand(low=self.band_low, threshold=self.threshold, high=self.band_high)
 
     def to_json(self, **kwargs) -> str:
         return self.model_dump_json(**kwargs)

@@ -147,6 +147,31 @@ def test_a_heavily_compressed_video_gets_a_caveat_of_its_own(alice):
     assert "About this file" not in html.unescape(alice.get(stored(alice, result)).text)
 
 
+def test_blind_spots_stand_beside_every_verdict_that_is_not_fake(alice):
+    """A low score is no clean bill of health: what the shipped detectors' model cards show
+    as missed is on the card itself (not folded away), with a small face when it is one."""
+    from fakelens.analysis.caveats import blind_spots
+
+    missed = dict(get_detector(SWAP).config.missed)
+    assert missed, "the shipped face-swap card records what it misses"
+    calm = two_detector_result(swap=0.05, synth=0.02, verdict=Verdict.REAL)
+    spots = blind_spots(calm)
+    assert all(any(kind in spot and measured in spot for spot in spots)
+               for kind, measured in missed.items())
+    assert not any("small" in spot for spot in spots)  # 120 px faces
+    assert any(spot.startswith("Blind spot:") for spot in caveat_lines(calm))
+    assert not blind_spots(two_detector_result(swap=0.9, synth=0.1, verdict=Verdict.FAKE))
+    tiny = calm.model_copy(update={"tracks": [calm.tracks[0].model_copy(update={
+        "frames": [f.model_copy(update={"box": Box(x=0, y=0, w=40, h=44)})
+                   for f in calm.tracks[0].frames]})]})
+    assert any("small (44 pixels" in spot for spot in blind_spots(tiny))
+    text = html.unescape(alice.get(stored(alice, calm)).text)
+    card = text[text.index('<section class="verdict'):text.index('<section class="why">')]
+    assert VERDICT_LABELS[Verdict.REAL] == "No sign found by these detectors"
+    shown = card[card.index('class="blind-spots"'):card.index('<div class="caveats">')]
+    assert "<details" not in shown and all(kind in shown for kind in missed)
+
+
 def test_delete_asks_first_then_trash_and_restore(alice, app_factory):
     url = stored(alice, two_detector_result(0.2, 0.1, Verdict.REAL), "holiday.png")
     confirm = alice.get(url + "/delete")

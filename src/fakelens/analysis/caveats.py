@@ -12,7 +12,7 @@ from fakelens.types import Analysis, MediaInfo, Track, Verdict
 
 VERDICT_LABELS = {
     Verdict.FAKE: "Likely manipulated",
-    Verdict.REAL: "No sign of manipulation found",
+    Verdict.REAL: "No sign found by these detectors",
     Verdict.UNCERTAIN: "Uncertain",
     Verdict.NO_FACE: "No face found",
 }
@@ -20,11 +20,13 @@ VERDICT_LABELS = {
 VERDICT_MEANING = {
     Verdict.FAKE: "The most suspicious face scored at or above the threshold, clear of the "
                   "uncertain band: the detectors found signs of manipulation.",
-    Verdict.REAL: "No face scored at or above the threshold: the detectors found no sign of "
-                  "manipulation. This does not prove that the media is authentic.",
-    Verdict.UNCERTAIN: "The score is too close to the threshold (inside the uncertain band), or "
-                       "another detector contradicts it: fakelens does not call it either way. "
-                       "Treat the media as unverified.",
+    Verdict.REAL: "Every face scored below the uncertain band: these detectors found no sign "
+                  "of the manipulations they know. That is not a clean bill of health: they "
+                  "miss whole kinds of deepfakes (below), so check the source and the context.",
+    Verdict.UNCERTAIN: "The score lies in the uncertain band (it reaches far below the "
+                       "threshold, where these detectors leave many deepfakes), or another "
+                       "detector contradicts it: fakelens does not call it either way. Treat "
+                       "the media as unverified.",
     Verdict.NO_FACE: "No face was found, so nothing could be checked for manipulation. This "
                      "says nothing about whether the media is authentic.",
 }
@@ -68,8 +70,35 @@ def media_warnings(a: Analysis) -> list[str]:
     return [f"This video is heavily compressed ({a.media.bits_per_pixel:.3f} bits per pixel "
             "and frame, as low as a low-quality re-upload). Compression erases much of what "
             "the detectors look for: with the benchmark's held-out face swaps re-encoded "
-            "this hard, most fakes came out Real. A low score is weak evidence for this "
-            "file."]
+            "this hard, most fakes came out with no sign found. A low score is weak "
+            "evidence for this file."]
+
+
+SMALL_FACE_PX = 80  # faces under this (median box side) lose the detail detectors read
+
+
+def blind_spots(a: Analysis) -> list[str]:
+    """What these detectors are known to miss that applies to this very result, beside a
+    verdict that is not Likely manipulated: the kinds of deepfakes the deciding detectors'
+    model cards show as missed, and small faces (heavy compression: ``media_warnings``)."""
+    if a.verdict in (Verdict.FAKE, Verdict.NO_FACE):
+        return []
+    out = []
+    seen: set[str] = set()
+    for m in a.models:
+        _, _, missed = _card(m.name)
+        for kind, measured in missed.items():
+            if kind not in seen:
+                seen.add(kind)
+                out.append(f"{kind}: {m.name} mostly misses these ({measured}).")
+    track = deciding_track(a)
+    if track is not None and track.frames:
+        sides = sorted(max(f.box.w, f.box.h) for f in track.frames)
+        side = sides[len(sides) // 2]
+        if side < SMALL_FACE_PX:
+            out.append(f"The face is small ({side:.0f} pixels across, under {SMALL_FACE_PX}): "
+                       "too little detail survives for the detectors to read.")
+    return out
 
 
 def verdict_label(verdict: Verdict | str | None) -> str:
@@ -110,6 +139,7 @@ class VerdictCaveats(BaseModel):
     deciding_face: int | None  # track id
     detectors: list[DetectorFacts]
     known_failures: list[str]
+    blind_spots: list[str] = []  # what the detectors miss that applies to this result
     media_warnings: list[str] = []  # about this file: heavy compression
     evidence_not_proof: str = EVIDENCE_NOT_PROOF
 
@@ -125,13 +155,18 @@ class VerdictCaveats(BaseModel):
 def model_card(name: str) -> tuple[str, dict[str, str]]:
     """(description, measured accuracy) of an installed detector; empty when it is not
     installed here."""
+    description, metrics, _ = _card(name)
+    return description, metrics
+
+
+def _card(name: str) -> tuple[str, dict[str, str], dict[str, str]]:
     from fakelens.models.registry import get_detector
 
     try:
         cfg = get_detector(name).config
     except FakeLensError:
-        return "", {}
-    return cfg.description, dict(cfg.metrics)
+        return "", {}, {}
+    return cfg.description, dict(cfg.metrics), dict(cfg.missed)
 
 
 def deciding_track(a: Analysis) -> Track | None:
@@ -163,11 +198,10 @@ def verdict_caveats(a: Analysis) -> VerdictCaveats:
     return VerdictCaveats(
         verdict=a.verdict, label=verdict_label(a.verdict), meaning=VERDICT_MEANING[a.verdict],
         score=a.score, threshold=a.threshold,
-        band_low=max(0.0, a.threshold - a.uncertain_band),
-        band_high=min(1.0, a.threshold + a.uncertain_band),
+        band_low=a.band_low, band_high=a.band_high,
         deciding_detector=deciding, deciding_face=track.track_id if track else None,
         detectors=detectors, known_failures=list(KNOWN_FAILURES),
-        media_warnings=media_warnings(a))
+        blind_spots=blind_spots(a), media_warnings=media_warnings(a))
 
 
 def caveat_lines(a: Analysis) -> list[str]:
@@ -189,6 +223,7 @@ def caveat_lines(a: Analysis) -> list[str]:
     if c.contradicting:
         lines.append(f"Contradicted by {', '.join(c.contradicting)}, which scored below the "
                      "band.")
+    lines += [f"Blind spot: {b}" for b in c.blind_spots]
     lines += c.media_warnings
     lines.append("Known failure cases: " + "; ".join(c.known_failures) + ".")
     lines.append(c.evidence_not_proof)

@@ -36,6 +36,13 @@ def load_detectors(kind: str, model: str | None, settings: Settings) -> list[Det
     return [d for d in detectors if kind in d.config.applies_to] or detectors
 
 
+def uncertain_floor(detectors: list[Detector]) -> float | None:
+    """The lowest calibrated lower edge of the uncertain band among the detectors (None:
+    none widens it): a score any of them would not call "no sign" is not called so."""
+    return min((d.config.uncertain_from for d in detectors
+                if d.config.uncertain_from is not None), default=None)
+
+
 def geometry(det: Detector) -> Geometry:
     return (det.config.crop_scale, det.config.input_size)
 

@@ -20,6 +20,7 @@ from fakelens.analysis.frames import (
     geometry,
     load_detectors,
     track_model_score,
+    uncertain_floor,
 )
 from fakelens.config import Settings, get_settings
 from fakelens.faces import load_face_detector, track_faces
@@ -147,7 +148,8 @@ def analyze_detailed(
     thr = threshold if threshold is not None else detectors[0].config.threshold
     votes = [vd.TrackVote(len(tr.frames), {m.model: m.score for m in tr.model_scores})
              for tr in tracks]
-    decision = vd.decide(votes, len(sampled), thr, uncertain_band)
+    floor = uncertain_floor(detectors)
+    decision = vd.decide(votes, len(sampled), thr, uncertain_band, floor)
     min_len = vd.min_track_length(len(sampled))
     tracks = [tr.model_copy(update={"decisive": len(tr.frames) >= min_len}) for tr in tracks]
     reason = vd.explain(decision, [[(f.timestamp_s, f.score) for f in tr.frames]
@@ -190,6 +192,7 @@ def analyze_detailed(
         score=decision.score,
         threshold=thr,
         uncertain_band=uncertain_band,
+        uncertain_from=floor,
         reason=reason,
         media=info,
         tracks=tracks,

@@ -5,7 +5,9 @@
 * with several detectors, the most suspicious one decides for each track;
 * the media score is the most suspicious decisive track (long enough to matter);
 * scores within ``band`` of the threshold are UNCERTAIN, and so are scores above the
-  threshold that another detector contradicts, unless they clear the band twice over.
+  threshold that another detector contradicts, unless they clear the band twice over;
+* below the threshold the band can reach further down (``uncertain_from``, calibrated per
+  detector): where many fakes score low, a low score is not called "no sign" either.
 """
 
 from __future__ import annotations
@@ -58,10 +60,19 @@ class Decision:
     deciding_track: int | None
     contradicted: bool
     contradicted_by: tuple[str, ...] = ()  # detectors below the band on the deciding track
+    widened: bool = False  # UNCERTAIN only because the band reaches below threshold - band
+
+
+def band_edges(threshold: float, band: float, uncertain_from: float | None = None
+               ) -> tuple[float, float]:
+    """(lower, upper) edge of the uncertain band: scores in [lower, upper) that are not
+    clearly FAKE are UNCERTAIN."""
+    low = threshold - band if uncertain_from is None else min(threshold - band, uncertain_from)
+    return max(0.0, low), min(1.0, threshold + band)
 
 
 def decide(tracks: list[TrackVote], frames_sampled: int, threshold: float,
-           band: float = DEFAULT_BAND) -> Decision:
+           band: float = DEFAULT_BAND, uncertain_from: float | None = None) -> Decision:
     if not tracks:
         return Decision(Verdict.NO_FACE, None, None, False)
     min_len = min_track_length(frames_sampled)
@@ -74,13 +85,16 @@ def decide(tracks: list[TrackVote], frames_sampled: int, threshold: float,
     contradicted_by = tuple(m for m, s in evidence.model_scores.items()
                             if score >= threshold and s < threshold - band)
     contradicted = bool(contradicted_by)
-    if abs(score - threshold) < band or (contradicted and score < threshold + 2 * band):
+    low, _ = band_edges(threshold, band, uncertain_from)
+    if abs(score - threshold) < band or (contradicted and score < threshold + 2 * band) \
+            or low <= score < threshold:
         verdict = Verdict.UNCERTAIN
     elif score >= threshold:
         verdict = Verdict.FAKE
     else:
         verdict = Verdict.REAL
-    return Decision(verdict, score, best, contradicted, contradicted_by)
+    widened = verdict is Verdict.UNCERTAIN and score < threshold - band
+    return Decision(verdict, score, best, contradicted, contradicted_by, widened)
 
 
 def clock(seconds: float) -> str:
@@ -109,9 +123,14 @@ def explain(decision: Decision, per_track_frames: list[list[tuple[float, float]]
             detail += f", between {clock(high[0][0])} and {clock(high[-1][0])}"
     wording = {
         Verdict.FAKE: "signs of manipulation",
-        Verdict.REAL: "no sign of manipulation above the threshold",
+        Verdict.REAL: "no sign of manipulation found by these detectors (not a proof of "
+                      "authenticity)",
         Verdict.UNCERTAIN: "a score too close to the threshold to call",
     }[decision.verdict]
+    if decision.widened:
+        wording = ("a score in the lower part of the uncertain band, where these detectors "
+                   "leave many deepfakes: not enough to call it manipulated, too much "
+                   "to say no sign was found")
     if decision.verdict is Verdict.UNCERTAIN and decision.contradicted_by:
         wording = (f"contradicted by {', '.join(decision.contradicted_by)}, which scored "
                    f"below the uncertain band: too uncertain to call")

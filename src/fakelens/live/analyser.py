@@ -11,7 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from fakelens.analysis import verdict as vd
-from fakelens.analysis.frames import FrameWork, geometry, load_detectors, track_model_score
+from fakelens.analysis.frames import (
+    FrameWork,
+    geometry,
+    load_detectors,
+    track_model_score,
+    uncertain_floor,
+)
 from fakelens.config import Settings, get_settings
 from fakelens.faces import load_face_detector
 from fakelens.live.alerts import AlertRule
@@ -48,6 +54,7 @@ class LiveAnalyser:
         self.work = FrameWork(detectors, load_face_detector(self.settings))
         self.threshold = (self.options.threshold if self.options.threshold is not None
                           else detectors[0].config.threshold)
+        self.uncertain_from = uncertain_floor(detectors)
         self.rule = AlertRule(self.threshold, self.options.alert_after_s)
         self.tracker = LiveTracker(self.options.window, self.options.history_cap)
         self.started = time.monotonic()
@@ -138,7 +145,7 @@ class LiveAnalyser:
         active = self.tracker.active(self.analysed - 1)
         votes = [vd.TrackVote(len(t.window), self.model_scores(t, t.window)) for t in active]
         decision = vd.decide(votes, min(self.analysed, self.options.window), self.threshold,
-                             self.options.uncertain_band)
+                             self.options.uncertain_band, self.uncertain_from)
         alerts, self._new_alerts = self._new_alerts, []
         active_ids = {t.track_id for t in active}
         return LiveUpdate(

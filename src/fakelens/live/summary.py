@@ -63,7 +63,8 @@ def build_analysis(an: LiveAnalyser, *, received: int, dropped: int, ended: str,
         evidence[track_id] = TrackEvidence(crops=[o.crops[deciding] for o in t.history],
                                            cams=[o.cams[deciding] for o in t.history])
         votes.append(vd.TrackVote(t.seen, scores))
-    decision = vd.decide(votes, an.analysed, an.threshold, an.options.uncertain_band)
+    decision = vd.decide(votes, an.analysed, an.threshold, an.options.uncertain_band,
+                         an.uncertain_from)
     min_len = vd.min_track_length(an.analysed)
     tracks = [tr.model_copy(update={"decisive": v.length >= min_len})
               for tr, v in zip(tracks, votes, strict=True)]
@@ -91,7 +92,8 @@ def build_analysis(an: LiveAnalyser, *, received: int, dropped: int, ended: str,
     busy = an.busy_s
     analysis = Analysis(
         fakelens_version=__version__, verdict=decision.verdict, score=decision.score,
-        threshold=an.threshold, uncertain_band=an.options.uncertain_band, reason=reason,
+        threshold=an.threshold, uncertain_band=an.options.uncertain_band,
+        uncertain_from=an.uncertain_from, reason=reason,
         media=media, tracks=tracks,
         models=[ModelInfo(name=d.config.name, version=d.config.version, task=d.config.task,
                           threshold=d.config.threshold) for d in an.detectors],

@@ -33,6 +33,10 @@ class PretrainedConfig(BaseModel):
                                 "temperature: probability = sigmoid((logit - offset) / T)")
     temporal_temperature: float = Field(1.0, gt=0, description="same, for the track logit")
     threshold: float = Field(0.5, gt=0, lt=1)
+    uncertain_from: float | None = Field(
+        None, gt=0, lt=1, description="lower edge of the uncertain band when it reaches "
+        "further below the threshold than the band's half-width: calibrated so that the "
+        "fakes this detector misses most often are called Uncertain, not 'no sign'")
     frame_graph: str = Field(description="ONNX file: crops -> logits, embeddings, cam")
     heatmap: Literal["class-activation", "blend-map"] = Field(
         "class-activation", description="what the graph's cam output is: a class activation "
@@ -42,6 +46,10 @@ class PretrainedConfig(BaseModel):
     temporal_sha256: str | None = None
     applies_to: tuple[str, ...] = Field(("video", "image"), description="media kinds scored")
     metrics: dict[str, str] = Field(default_factory=dict, description="from the model card")
+    missed: dict[str, str] = Field(
+        default_factory=dict, description="from the model card: kinds of manipulation this "
+        "detector mostly misses -> what was measured on them (shown beside every verdict "
+        "that is not Likely manipulated)")
     training: dict[str, str] = Field(default_factory=dict)
 
     @property

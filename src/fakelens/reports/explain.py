@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib import colormaps
 
 from fakelens.analysis.verdict import clock
-from fakelens.types import Track
+from fakelens.types import ScoreBand, Track
 
 HEAT_COLORMAP = "RdBu_r"
 MAX_ALPHA = 0.6
@@ -61,18 +61,16 @@ def evenly_spaced(n: int, k: int) -> list[int]:
     return sorted({round(i * (n - 1) / (k - 1)) for i in range(k)}) if k > 1 else [n // 2]
 
 
-def score_position(score: float, threshold: float, band: float) -> str:
+def score_position(score: float, band: ScoreBand) -> str:
     """Where a score lies relative to the threshold and the uncertainty band."""
-    if abs(score - threshold) < band:
-        return "within the uncertain band"
-    return "above the threshold" if score >= threshold else "below the threshold"
+    return {"uncertain": "within the uncertain band", "above": "above the threshold",
+            "below": "below the uncertain band"}[band.where(score)]
 
 
-def track_sentence(track: Track, threshold: float, band: float, is_video: bool,
-                   frames_sampled: int) -> str:
+def track_sentence(track: Track, band: ScoreBand, is_video: bool, frames_sampled: int) -> str:
     """One sentence about a face, made only of its numbers."""
-    face = f"Face {track.track_id + 1}"
-    text = f"{face} scored {track.score:.2f} ({score_position(track.score, threshold, band)})"
+    face, threshold = f"Face {track.track_id + 1}", band.threshold
+    text = f"{face} scored {track.score:.2f} ({score_position(track.score, band)})"
     parts = []
     if track.temporal_score is not None:
         parts.append(f"frame average {track.frame_score:.2f}, "

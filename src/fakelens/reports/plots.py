@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from fakelens.analysis.verdict import clock
-from fakelens.types import Track
+from fakelens.types import ScoreBand, Track
 
 WIDTH_IN = 6.8  # printable width of an A4 page with 18 mm margins
 DPI = 150
@@ -32,10 +32,9 @@ def track_colour(track_id: int) -> str:
     return TRACK_COLOURS[track_id % len(TRACK_COLOURS)]
 
 
-def score_colour(score: float, threshold: float, band: float) -> str:
-    if abs(score - threshold) < band:
-        return UNCERTAIN_COLOUR
-    return FAKE_COLOUR if score >= threshold else REAL_COLOUR
+def score_colour(score: float, band: ScoreBand) -> str:
+    return {"uncertain": UNCERTAIN_COLOUR, "above": FAKE_COLOUR,
+            "below": REAL_COLOUR}[band.where(score)]
 
 
 def _new_figure(height_in: float) -> Figure:
@@ -55,9 +54,9 @@ def to_bytes(fig: Figure, fmt: str = "png") -> bytes:
     return buf.getvalue()
 
 
-def _score_axis(ax, threshold: float, band: float, horizontal: bool = True) -> None:
+def _score_axis(ax, band: ScoreBand, horizontal: bool = True) -> None:
     """Score limits, the threshold line and the shaded UNCERTAIN band."""
-    lo, hi = max(0.0, threshold - band), min(1.0, threshold + band)
+    lo, hi, threshold = band.low, band.high, band.threshold
     if horizontal:
         ax.set_ylim(-0.02, 1.02)
         ax.axhspan(lo, hi, color=UNCERTAIN_COLOUR, alpha=0.12, lw=0, label="uncertain band")
@@ -74,14 +73,14 @@ def _score_axis(ax, threshold: float, band: float, horizontal: bool = True) -> N
     ax.set_axisbelow(True)
 
 
-def timeline(tracks: Sequence[Track], threshold: float, band: float, *,
+def timeline(tracks: Sequence[Track], band: ScoreBand, *,
              duration_s: float | None = None, marks: dict[int, list[int]] | None = None,
              fmt: str = "png") -> bytes:
     """Per-frame scores of each track over time. ``marks``: positions of frames to ring,
     per track id (the frames shown as heatmaps)."""
     fig = _new_figure(2.6)
     ax = fig.add_subplot()
-    _score_axis(ax, threshold, band)
+    _score_axis(ax, band)
     for tr in tracks:
         t = [f.timestamp_s for f in tr.frames]
         s = [f.score for f in tr.frames]
@@ -98,12 +97,11 @@ def timeline(tracks: Sequence[Track], threshold: float, band: float, *,
     return to_bytes(fig, fmt)
 
 
-def distribution(tracks: Sequence[Track], threshold: float, band: float,
-                 fmt: str = "png") -> bytes:
+def distribution(tracks: Sequence[Track], band: ScoreBand, fmt: str = "png") -> bytes:
     """Each track's frame scores as a box with the individual frames on top."""
     fig = _new_figure(0.9 + 0.45 * len(tracks))
     ax = fig.add_subplot()
-    _score_axis(ax, threshold, band, horizontal=False)
+    _score_axis(ax, band, horizontal=False)
     rng = np.random.default_rng(0)
     for row, tr in enumerate(tracks):
         s = np.array([f.score for f in tr.frames])
@@ -128,7 +126,7 @@ class Thumb:
     caption: str
 
 
-def contact_sheet(rows: Sequence[tuple[str, Sequence[Thumb]]], threshold: float, band: float,
+def contact_sheet(rows: Sequence[tuple[str, Sequence[Thumb]]], band: ScoreBand,
                   fmt: str = "png", columns: int = 8) -> bytes:
     """One row of thumbnails per face; each framed in the colour of where its score lies."""
     n_rows = max(1, len(rows))
@@ -149,7 +147,7 @@ def contact_sheet(rows: Sequence[tuple[str, Sequence[Thumb]]], threshold: float,
                 ax.axis("off")
                 continue
             th = thumbs[c]
-            colour = score_colour(th.score, threshold, band)
+            colour = score_colour(th.score, band)
             ax.imshow(th.crop, interpolation="lanczos")
             for spine in ax.spines.values():
                 spine.set_color(colour)

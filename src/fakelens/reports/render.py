@@ -131,8 +131,7 @@ def _track_context(detailed: DetailedAnalysis, track: Track) -> dict:
         heatmaps.append({"crop": _image_uri(crop),
                          "overlay": _image_uri(explain.overlay(crop, heat, a.threshold)),
                          "caption": f"{caption}score {frame.score:.2f}",
-                         "colour": plots.score_colour(frame.score, a.threshold,
-                                                      a.uncertain_band)})
+                         "colour": plots.score_colour(frame.score, a.band)})
     rows = [("Face score", f"{track.score:.3f}")]
     if track.temporal_score is not None:
         rows += [("Frame average (robust)", f"{track.frame_score:.3f}"),
@@ -150,12 +149,12 @@ def _track_context(detailed: DetailedAnalysis, track: Track) -> dict:
     timeline = None
     if is_video:
         timeline = _png_uri(plots.timeline(
-            [track], a.threshold, a.uncertain_band, duration_s=a.media.duration_s,
+            [track], a.band, duration_s=a.media.duration_s,
             marks={track.track_id: picks}))
     return {"number": track.track_id + 1, "score": f"{track.score:.2f}",
-            "colour": plots.score_colour(track.score, a.threshold, a.uncertain_band),
-            "position": explain.score_position(track.score, a.threshold, a.uncertain_band),
-            "sentence": explain.track_sentence(track, a.threshold, a.uncertain_band, is_video,
+            "colour": plots.score_colour(track.score, a.band),
+            "position": explain.score_position(track.score, a.band),
+            "sentence": explain.track_sentence(track, a.band, is_video,
                                                a.frames_sampled),
             "rows": rows, "timeline": timeline, "heatmaps": heatmaps,
             "heatmap_model": _deciding_model(track)}
@@ -167,7 +166,7 @@ def _contact_sheet(detailed: DetailedAnalysis) -> bytes:
     if not is_video:  # one frame per face: all faces in one row
         thumbs = [plots.Thumb(detailed.evidence[tr.track_id].crops[0], tr.score,
                               f"face {tr.track_id + 1}") for tr in a.tracks]
-        return plots.contact_sheet([("", thumbs)], a.threshold, a.uncertain_band,
+        return plots.contact_sheet([("", thumbs)], a.band,
                                    columns=max(SHEET_COLUMNS, len(thumbs)))
     rows = []
     for tr in a.tracks:
@@ -175,15 +174,14 @@ def _contact_sheet(detailed: DetailedAnalysis) -> bytes:
         picks = explain.evenly_spaced(len(tr.frames), SHEET_COLUMNS)
         rows.append((f"face {tr.track_id + 1}", [plots.Thumb(
             crops[i], tr.frames[i].score, clock(tr.frames[i].timestamp_s)) for i in picks]))
-    return plots.contact_sheet(rows, a.threshold, a.uncertain_band, columns=SHEET_COLUMNS)
+    return plots.contact_sheet(rows, a.band, columns=SHEET_COLUMNS)
 
 
 def build_context(detailed: DetailedAnalysis) -> dict:
     """Everything the HTML template shows, as plain values and data URIs."""
     a = detailed.analysis
     is_video = a.media.kind == "video"
-    band_lo, band_hi = max(0.0, a.threshold - a.uncertain_band), min(
-        1.0, a.threshold + a.uncertain_band)
+    band_lo, band_hi = a.band_low, a.band_high
     figures = []
     if len(a.tracks) > 1 or (is_video and a.tracks):  # one still face: shown under Faces
         what = ("spread over each face's appearances; the number under each is that frame's "
@@ -194,12 +192,12 @@ def build_context(detailed: DetailedAnalysis) -> dict:
                                    "(below)."})
     if is_video and len(a.tracks) > 1:
         figures.append({"title": "Scores over time", "uri": _png_uri(plots.timeline(
-            a.tracks, a.threshold, a.uncertain_band, duration_s=a.media.duration_s)),
+            a.tracks, a.band, duration_s=a.media.duration_s)),
             "caption": "Per-frame score of every face; dashed: the threshold; shaded: the "
                        "uncertain band."})
     if is_video and a.tracks:
         figures.append({"title": "Score distribution per face", "uri": _png_uri(
-            plots.distribution(a.tracks, a.threshold, a.uncertain_band)),
+            plots.distribution(a.tracks, a.band)),
             "caption": "Each dot is one frame; the box spans the middle half of the frame "
                        "scores, the line inside it is the median."})
     return {

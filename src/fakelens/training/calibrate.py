@@ -10,6 +10,7 @@ user sends: whole clips scored like ``analyze()`` does (robust mean of frames) a
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,3 +126,24 @@ def calibrate(media: list[CalibrationMedia]) -> Calibration:
         cal.offset += step
     log.info("calibration: %s", cal.summary())
     return cal
+
+
+MIN_CAUGHT = 0.5  # of the fakes of every public held-out set: FAKE or UNCERTAIN
+
+
+def uncertain_edge(fake_scores_by_set: dict[str, list[float]], threshold: float = THRESHOLD,
+                   band: float = DEFAULT_BAND, min_caught: float = MIN_CAUGHT) -> float | None:
+    """The lower edge of the uncertain band that keeps at least ``min_caught`` of the
+    fakes of every set at or above it (Likely manipulated or Uncertain, never "no sign"),
+    rounded down to 0.01; None when ``threshold - band`` already does. Widening the band
+    costs no false alarm: it moves real media from "no sign" to Uncertain, never to FAKE."""
+    edge = threshold - band
+    for scores in fake_scores_by_set.values():
+        ranked = sorted(scores, reverse=True)
+        if not ranked:
+            continue
+        needed = ranked[max(1, math.ceil(min_caught * len(ranked))) - 1]
+        edge = min(edge, needed)
+    if edge >= threshold - band:
+        return None
+    return math.floor(edge * 100) / 100

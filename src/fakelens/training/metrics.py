@@ -75,6 +75,16 @@ def accuracy(labels, probs, threshold: float) -> float:
     return float(np.mean((p >= threshold).astype(int) == y))
 
 
+def proportion_ci(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of k successes in n (95% by default): honest at 0 of n."""
+    if n <= 0:
+        raise ValueError("a proportion needs n > 0")
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
 def bootstrap_ci(metric: Callable, labels, scores, *, n: int = 1000, seed: int = 0,
                  level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval, resampling items with replacement (stratified so

@@ -50,6 +50,12 @@ DEFAULT_SUITE = (
              "models and their own originals", paired=True),
     SuiteSet("generated-videos", "generated-videos", "GHOST swaps, SadTalker heads, a "
              "Wav2Lip lip-sync and their real sources"),
+    SuiteSet("swap-generators", "swap-generators", "face swaps of the open swap tools "
+             "(roop / inswapper_128, faceswap-GAN, a landmark warp) with their originals and "
+             "the phone and news clips the tools ship as targets", paired=True),
+    SuiteSet("talking-heads", "talking-heads", "talking heads, lip-sync and reenactment of "
+             "11 generators with their driving / source clips and other real talking faces",
+             paired=True),
     SuiteSet("dfdc-crops", "dfdc-crops", "DFDC face crops (stills), validation split",
              split="validation", stills=True),
     SuiteSet("gan-stills", "gan-faces", "StyleGAN2 faces vs real photos (stills), the 20% "
@@ -132,7 +138,15 @@ def summarise_set(scored: list[Scored], paired: bool,
            "real_flagged_fake": int((verdicts[reals] == "FAKE").sum()),
            "real_uncertain": int((verdicts[reals] == "UNCERTAIN").sum()),
            "fake_called_fake": int((verdicts[fakes] == "FAKE").sum()),
+           # caught: FAKE or UNCERTAIN, anything but a "no sign" for a fake
+           "fake_caught": int(np.isin(verdicts[fakes], ("FAKE", "UNCERTAIN")).sum()),
            "uncertain": int((verdicts == "UNCERTAIN").sum())}
+    if fakes.any():
+        out["fake_caught_ci95"] = list(metrics.proportion_ci(out["fake_caught"],
+                                                             out["n_fake"]))
+    methods = sorted({s.item.method for s in ok if s.item.label == 1})
+    if len(methods) > 1 or (methods and reals.any()):
+        out["per_method"] = {m: _method_block(ok, m, y, score, verdicts) for m in methods}
     if reals.any() and fakes.any():
         out["auc"] = metrics.roc_auc(y, score)
         out["auc_ci95"] = metrics.bootstrap_ci(metrics.roc_auc, y, score, n=n_boot)
@@ -144,6 +158,19 @@ def summarise_set(scored: list[Scored], paired: bool,
                      "mean_of_frames": s.video_score, "verdict": s.verdict}
                     for s in scored]
     return out
+
+
+def _method_block(ok: list[Scored], method: str, y, score, verdicts) -> dict:
+    """One generator / method of a set: its fakes caught at the shipped rule, and their
+    AUC against all the set's reals (a leave-nothing-out view: what a user gets)."""
+    mine = np.array([s.item.label == 1 and s.item.method == method for s in ok])
+    block = {"n_fake": int(mine.sum()),
+             "caught": int(np.isin(verdicts[mine], ("FAKE", "UNCERTAIN")).sum()),
+             "called_fake": int((verdicts[mine] == "FAKE").sum())}
+    versus = mine | (y == 0)
+    if (y[versus] == 0).any():
+        block["auc_vs_reals"] = metrics.roc_auc(y[versus], score[versus])
+    return block
 
 
 POOLED_VIDEOS = "all videos (pooled)"
@@ -256,6 +283,13 @@ def _share(k: int, n: int) -> str:
     return f"{k} of {n}" if n else "n/a"
 
 
+def _caught(b: dict) -> str:
+    if "fake_caught" not in b or not b["n_fake"]:
+        return "n/a"
+    lo, hi = b["fake_caught_ci95"]
+    return f"{_share(b['fake_caught'], b['n_fake'])} [{lo:.2f}, {hi:.2f}]"
+
+
 def to_markdown(report: dict) -> str:
     lines = [f"# Quality benchmark: suite `{report['suite']}` ({report['frames']} frames, "
              "shipped defaults, through `analyze()`)", "",
@@ -263,8 +297,9 @@ def to_markdown(report: dict) -> str:
              "of the mean of per-frame probabilities. Verdicts at the shipped threshold."
              + (f" Media from `{report['data']}`." if report.get("data") else ""), "",
              "| set | n (fake/real) | weights | AUC [95% CI] (mean of frames) | real called "
-             "FAKE | UNCERTAIN (all media) | fakes called FAKE | fake > own original |",
-             "|---|---|---|---|---|---|---|---|"]
+             "FAKE | UNCERTAIN (all media) | fakes called FAKE | fakes caught (FAKE or "
+             "UNCERTAIN) [95% CI] | fake > own original |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, s in report["sets"].items():
         for label, b in s["versions"].items():
             auc = "n/a"
@@ -276,7 +311,20 @@ def to_markdown(report: dict) -> str:
                 f"| {name} | {b['n_scored']} ({b['n_fake']}/{b['n_real']}) | {label} | {auc} | "
                 f"{_share(b['real_flagged_fake'], b['n_real'])} | "
                 f"{_share(b['uncertain'], b['n_scored'])} | "
-                f"{_share(b['fake_called_fake'], b['n_fake'])} | {pairs} |")
+                f"{_share(b['fake_called_fake'], b['n_fake'])} | {_caught(b)} | {pairs} |")
+    per_method = [(name, label, m, x) for name, s in report["sets"].items()
+                  for label, b in s["versions"].items()
+                  for m, x in b.get("per_method", {}).items()]
+    if per_method:
+        lines += ["", "Per generator / method: its fakes caught (FAKE or UNCERTAIN) at the "
+                  "shipped rule, and their AUC against all real media of the set.", "",
+                  "| set | method | weights | fakes | caught | called FAKE | AUC vs reals |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, label, m, x in per_method:
+            auc = f"{x['auc_vs_reals']:.3f}" if "auc_vs_reals" in x else "n/a"
+            lines.append(f"| {name} | {m} | {label} | {x['n_fake']} | "
+                         f"{_share(x['caught'], x['n_fake'])} | "
+                         f"{_share(x['called_fake'], x['n_fake'])} | {auc} |")
     differences = report.get("differences")
     if differences:
         current, previous = differences["current"], differences["previous"]
