@@ -80,6 +80,10 @@ def test_landing_page_is_public_and_reads_the_model_cards(client):
     for name in installed_detectors():
         for label, figure in metrics(name).items():
             assert f"{label}: <span class=\"metric\">{figure}</span>" in text
+        for kind, measured in get_detector(name).config.missed.items():
+            assert f"{kind}: {measured}" in text  # what it misses, beside what it catches
+    floor = get_detector(SWAP).config.uncertain_from
+    assert f"uncertain from\n    {floor:.2f} to 0.60" in text  # the sample obeys the rule
     assert client.get("/about").status_code == 200
 
 

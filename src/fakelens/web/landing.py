@@ -26,6 +26,8 @@ class DetectorCard(BaseModel):
     description: str
     applies_to: list[str]
     metrics: dict[str, str]
+    missed: dict[str, str] = {}
+    uncertain_from: float | None = None
 
 
 def detector_cards() -> list[DetectorCard]:
@@ -37,7 +39,8 @@ def detector_cards() -> list[DetectorCard]:
     names += sorted(n for n in installed if n not in names)
     return [DetectorCard(name=c.name, version=c.version, task=c.task,
                          description=c.description, applies_to=list(c.applies_to),
-                         metrics=dict(c.metrics))
+                         metrics=dict(c.metrics), missed=dict(c.missed),
+                         uncertain_from=c.uncertain_from)
             for c in (installed[n].config for n in names)]
 
 
@@ -58,6 +61,8 @@ def sample_analysis(cards: list[DetectorCard]) -> Analysis | None:
     return Analysis(
         fakelens_version=__version__, verdict=Verdict.UNCERTAIN, score=max(scores),
         threshold=0.5, uncertain_band=0.1,
+        uncertain_from=min((c.uncertain_from for c in cards if c.uncertain_from is not None),
+                           default=None),
         reason="1 face found; face 1 scored 0.56: a score too close to the threshold to call.",
         media=MediaInfo(path="sample.jpg", kind="image", format="jpeg", size_bytes=1,
                         sha256="0" * 64, width=640, height=360),
