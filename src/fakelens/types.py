@@ -6,7 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# 1.1: provenance; 1.2: caveats; 1.3: media.bits_per_pixel (each absent from older results)
+# 1.1: provenance; 1.2: caveats; 1.3: media.bits_per_pixel; 1.4: uncertain_from (each absent
+# from older results)
 SCHEMA_VERSION = "1.4"
 PROVENANCE_VERSION = "1.0"
 

