@@ -40,6 +40,12 @@ class MixedData(_Strict):
     pair_caches: list[Path] = Field(default_factory=list,
                                     description="preprocess --pairs caches (training role)")
     pair_share: float = Field(0.35, ge=0, le=1, description="share of items from pair caches")
+    fake_caches: list[Path] = Field(default_factory=list, description="labelled caches "
+                                    "(preprocess without --pairs, training role): their FAKE "
+                                    "faces are unpaired fakes (no aligned original)")
+    fake_share: float = Field(0.0, ge=0, le=1, description="share of items made of a real "
+                              "face of face_caches and an unpaired fake of fake_caches, both "
+                              "given the same degradation; their fake leaves the map loss out")
     cross_blend_prob: float = Field(0.25, ge=0, le=1)
     reenact_prob: float = Field(0.15, ge=0, le=1, description="for faces of video tracks")
     degradation: DegradationRecipe = "heavy"
@@ -51,6 +57,9 @@ class MixedData(_Strict):
     val_pair_caches: list[Path] = Field(description="pair caches of the validation role")
     val_real_caches: list[Path] = Field(default_factory=list,
                                         description="real clips of the validation role")
+    val_caches: list[Path] = Field(default_factory=list, description="labelled caches of "
+                                   "the validation role (real and unpaired fake clips; a "
+                                   "clip is a group's faces of one label)")
     val_frames_per_clip: int = Field(16, ge=1)
 
 

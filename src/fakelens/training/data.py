@@ -128,7 +128,11 @@ class MixedPairs(torch.utils.data.Dataset):
     * with probability ``smooth_prob`` both faces get the same beauty-filter smoothing,
       so that smooth skin alone never tells a fake;
     * with probability ``real_soften_prob`` the real face alone is down- and up-scaled,
-      so that a soft, low-resolution face (small in the frame, upscaled) never tells one.
+      so that a soft, low-resolution face (small in the frame, upscaled) never tells one;
+    * with probability ``fake_share`` (drawn first, only when on), a real face of ``sbi``
+      beside an unpaired fake face of ``fake_faces`` (a talking head with no aligned
+      original), both given the same degradation; nobody knows where such a fake differs,
+      so its map is -1 everywhere: the map loss leaves it out.
 
     Items: ``(crops [2,3,S,S], labels [2], maps [2,m,m])``; the real face's map is zero.
     """
@@ -136,13 +140,15 @@ class MixedPairs(torch.utils.data.Dataset):
     def __init__(self, sbi: SBIPairs, pair_real, pair_fake, pair_indices, *, size: int,
                  seed: int, length: int, pair_share: float, map_size: int,
                  augment: bool = True, degradation: str = "heavy", smooth_prob: float = 0.0,
-                 real_soften_prob: float = 0.0):
+                 real_soften_prob: float = 0.0, fake_faces=None, fake_share: float = 0.0):
         self.sbi, self.pair_real, self.pair_fake = sbi, pair_real, pair_fake
         self.pair_indices = np.asarray(pair_indices)
         self.size, self.seed, self.length = size, seed, length
         self.pair_share = pair_share if len(self.pair_indices) else 0.0
         self.map_size, self.augment, self.degradation = map_size, augment, degradation
         self.smooth_prob, self.real_soften_prob = smooth_prob, real_soften_prob
+        self.fake_faces = fake_faces
+        self.fake_share = fake_share if fake_faces is not None and len(fake_faces) else 0.0
 
     def __len__(self) -> int:
         return self.length
@@ -154,7 +160,15 @@ class MixedPairs(torch.utils.data.Dataset):
 
     def __getitem__(self, key: int):
         rng = np.random.default_rng([self.seed, key])
-        if rng.random() < self.pair_share:
+        unpaired = bool(self.fake_share) and rng.random() < self.fake_share
+        if unpaired:  # no draw when off, so that runs without it keep their random stream
+            real = self.sbi.crops[int(self.sbi.indices[rng.choice(len(self.sbi.indices),
+                                                                   p=self.sbi.p)])]
+            fake = self.fake_faces[int(rng.integers(len(self.fake_faces)))]
+            mask = np.full(real.shape[:2], -1.0, np.float32)
+            params = jitter_params(rng, real.shape[0]) if self.augment else None
+            fake_params = jitter_params(rng, fake.shape[0]) if self.augment else None
+        elif rng.random() < self.pair_share:
             i = int(rng.choice(self.pair_indices))
             real, fake = self.pair_real[i], self.pair_fake[i]
             mask = synth.pair_mask(real, fake)
@@ -172,7 +186,7 @@ class MixedPairs(torch.utils.data.Dataset):
             real = synth.soften(real, rng)
         if self.augment:
             d_real = synth.random_degradation(rng, self.degradation)
-            d_fake = d_real if fake_params is params else \
+            d_fake = d_real if unpaired or fake_params is params else \
                 synth.random_degradation(rng, self.degradation)
             real = synth.degrade(apply_jitter(real, params, self.size), d_real, rng)
             fake = synth.degrade(apply_jitter(fake, fake_params, self.size), d_fake, rng)

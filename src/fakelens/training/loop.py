@@ -34,8 +34,24 @@ def _as_clips(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     return x.reshape(-1, *x.shape[2:]), y.reshape(-1)
 
 
-def _concat_caches(paths, weights=None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def _real_faces(cache: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The rows of a cache labelled real (a labelled cache also holds fakes)."""
+    if "label" not in cache or not (cache["label"] != 0).any():
+        return cache
+    keep = cache["label"] == 0
+    return {k: v[keep] for k, v in cache.items()}
+
+
+def _fake_faces(paths) -> np.ndarray | None:
+    """The FAKE-labelled crops of labelled caches (None: no caches)."""
+    if not paths:
+        return None
     caches = [load_face_cache(p) for p in paths]
+    return np.concatenate([c["crops"][c["label"] == 1] for c in caches])
+
+
+def _concat_caches(paths, weights=None) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    caches = [_real_faces(load_face_cache(p)) for p in paths]
     merged = {k: np.concatenate([c[k] for c in caches]) for k in ("crops", "mesh", "group")}
     weights = weights or [1.0] * len(caches)
     per_item = np.concatenate([np.full(len(c["crops"]), w / len(c["crops"]))
@@ -68,6 +84,13 @@ def video_validation(data, size: int) -> VideoFrames:
         c = load_face_cache(p)
         for g in np.unique(c["group"]):
             add(c["crops"][c["group"] == g], 0, f"{g}/real")
+    for p in getattr(data, "val_caches", ()):
+        c = load_face_cache(p)
+        for g in np.unique(c["group"]):
+            for label, kind in ((0, "real"), (1, "fake")):
+                sel = (c["group"] == g) & (c["label"] == label)
+                if sel.any():
+                    add(c["crops"][sel], label, f"{p.name}:{g}/{kind}")
     return VideoFrames(np.stack(crops), np.array(labels), clips, size=size)
 
 
@@ -86,7 +109,8 @@ def build_datasets(cfg: TrainConfig, length: int):
         train = MixedPairs(sbi, real, fake, np.arange(len(real)), size=cfg.input_size,
                            seed=cfg.seed, length=length, pair_share=data.pair_share,
                            map_size=-(-cfg.input_size // 32), degradation=data.degradation,
-                           smooth_prob=data.smooth_prob, real_soften_prob=data.real_soften_prob)
+                           smooth_prob=data.smooth_prob, real_soften_prob=data.real_soften_prob,
+                           fake_faces=_fake_faces(data.fake_caches), fake_share=data.fake_share)
         return train, video_validation(data, cfg.input_size)
     if data.kind == "sbi":
         caches = [load_face_cache(p) for p in data.face_caches]
@@ -300,8 +324,11 @@ class Trainer:
                     if blend_weight and maps:
                         out = self.model(clips)
                         target = maps[0].flatten(0, 1).to(self.device)
+                        known = target >= 0  # maps of -1: where the fake differs is unknown
+                        blend = loss_fn(out["blend_logits"].float()[known], target[known]) \
+                            if known.any() else out["blend_logits"].sum() * 0.0
                         loss = loss_fn(out["frame_logits"][:, 0].float(), labels) + \
-                            blend_weight * loss_fn(out["blend_logits"].float(), target)
+                            blend_weight * blend
                     else:
                         loss = loss_fn(self._logits(clips).float(), labels)
                 self.opt.zero_grad(set_to_none=True)

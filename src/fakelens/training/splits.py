@@ -9,6 +9,24 @@ calibration and the quality benchmark can never overlap:
 
 ``live-swap`` is split by face model (the part of ``group`` before the last ``_N``), so
 a fake and its own original, and every clip of one fake identity, stay on one side.
+
+``swap-generators`` and ``talking-heads`` are split by ``group`` (a demo: a fake and the
+clips it was made from), never by file, and whole generators are held out:
+
+* ``swap-generators``: two of the three roop / inswapper_128 pairs and two faceswap-GAN
+  pairs train (aligned pairs, frame by frame); the third roop pair, the faceswap-GAN
+  application's pair (another faceswap-GAN code base) and the landmark warp, a generator
+  seen nowhere else, are ``test``; one faceswap-GAN demo pair and the unpaired GAN v1 / v2
+  panels select checkpoints (``val``). Target clips with no fake are spread over the roles.
+* ``talking-heads``: PD-FGC (12 fakes with their 6 drivers, a generator family of its own)
+  is ``val``; EDTalk (+ FaceSR), the 24 ROME-grid fakes (ROME, Bi-Layer,
+  first-order-model: matted on white while their drivers keep real backgrounds, a
+  shortcut a training run must not see), GPAvatar and Wav2Lip (HD) are ``test``;
+  AniPortrait, ATVGnet, StyleTalk and Wav2Lip-288 train. Real-only groups (MEAD emotions,
+  DPE, VidTIMIT, interview clips) are spread over the three roles.
+
+Groups not named below (a dataset that grows) are ``test``: new material is benchmark
+material until it is given a role here.
 """
 
 from __future__ import annotations
@@ -37,6 +55,40 @@ DEV_VIDEOS_TRAIN = frozenset({"talking_head_d0", "talking_head_d3", "talking_hea
                               "talking_head_d9", "hdtf_WDA_KatieHill_000"})
 
 
+# swap-generators: groups (a demo or a tool's target clip) per role; the rest is test
+SWAP_GENERATORS_TRAIN = frozenset({
+    "roop_preview", "phantom_face6",          # roop / inswapper_128 pairs
+    "fsg_maskvis", "fsg_clip4",               # faceswap-GAN pairs (and the raw swap)
+    "ljc_trump", "insightface_810", "hollysite_target",  # targets, no fake
+})
+SWAP_GENERATORS_VAL = frozenset({
+    "fsg_maskvisualization",                  # a faceswap-GAN pair
+    "fsg_ver1ver2",                           # GAN v1 / v2 panels, no original
+    "ljc_obama",
+})
+# test: roop_demo (roop pair), ljc_johnson (FaceSwap-GAN-Application pair),
+# wuhuikai_realtime (landmark warp), rope_target, ljc_biden
+
+TALKING_HEADS_TRAIN = frozenset({
+    "g_ap_aragaki", "g_ap_cxk", "g_ap_lyl", "g_ap_zl",  # AniPortrait
+    "g_atvg", "g_styletalk_andrew", "g_w288",           # ATVGnet, StyleTalk, Wav2Lip-288
+    "g_ap_num18", "g_dpe_d", "g_dpe_s", "g_iplap129", "g_st_KristiNoem",
+    "g_vidtimit_fadg0", "g_mead_contempt", "g_mead_disgusted", "g_mead_fear",
+    "g_mead_happy",
+})
+TALKING_HEADS_VAL = frozenset({
+    "g_pdfgc",                                          # PD-FGC, held out whole
+    "g_mead_sad", "g_mead_surprised", "g_paddle_fomdv",
+})
+# test: g_edtalk, g_rome, g_gpavatar, g_w2l_kennedy and the real g_obama,
+# g_st_feifeili_clip1, g_st_reagan_clip1, g_mead_M030crop
+
+GROUP_ROLES = {
+    "swap-generators": (SWAP_GENERATORS_TRAIN, SWAP_GENERATORS_VAL),
+    "talking-heads": (TALKING_HEADS_TRAIN, TALKING_HEADS_VAL),
+}
+
+
 def face_model(group: str) -> str:
     """``Ava_de_Addario_3`` -> ``Ava_de_Addario`` (the fake identity of a live-swap demo)."""
     head, sep, tail = group.rpartition("_")
@@ -45,8 +97,12 @@ def face_model(group: str) -> str:
 
 def role_of(dataset: str, item: Item) -> str:
     """The role of one item of a named dataset folder (``live-swap``, ``videos-real``,
-    ``videos``, ``dfdc-crops``); every other dataset is ``test`` material."""
+    ``videos``, ``dfdc-crops``, ``swap-generators``, ``talking-heads``); every other
+    dataset is ``test`` material."""
     stem = Path(item.path).stem
+    if dataset in GROUP_ROLES:
+        train, val = GROUP_ROLES[dataset]
+        return "train" if item.group in train else "val" if item.group in val else "test"
     if dataset == "live-swap":
         model = face_model(item.group)
         if model in LIVE_SWAP_TEST_MODELS:
