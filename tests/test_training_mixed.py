@@ -314,3 +314,137 @@ def test_pair_cache_and_a_mixed_training_step(samples, model_dir, tmp_path):
     assert summary["steps"] == 2
     assert {"video_auc", "frame_auc"} <= set(summary["history"][-1])
     assert (tmp_path / "run" / "step-00002.safetensors").is_file()
+
+
+# --- the new real fakes: swap-generators and talking-heads roles, unpaired fakes ---
+
+NEW_SETS = ("swap-generators", "talking-heads")
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("dataset", NEW_SETS)
+def test_new_sets_split_by_group_with_whole_generators_held_out(samples, dataset):
+    items = list(labelled_folder(samples / dataset))
+    role_of_group: dict[str, set[str]] = {}
+    for item in items:
+        role_of_group.setdefault(item.group, set()).add(splits.role_of(dataset, item))
+    assert all(len(r) == 1 for r in role_of_group.values()), role_of_group
+    train, val = splits.GROUP_ROLES[dataset]
+    assert train | val <= set(role_of_group), "a named group is missing from the data"
+    assert not train & val
+    fakes = {r: {i.method for i in items if i.label == 1 and splits.role_of(dataset, i) == r}
+             for r in splits.ROLES}
+    reals = {r: [i for i in items if i.label == 0 and splits.role_of(dataset, i) == r]
+             for r in splits.ROLES}
+    assert all(fakes[r] and reals[r] for r in splits.ROLES), (fakes, reals)
+    if dataset == "talking-heads":
+        # selection and the benchmark see generators no training step saw
+        assert fakes["val"] and not fakes["val"] & fakes["train"]
+        assert not {"rome", "bilayer_neural_avatars", "first_order_model"} & fakes["train"]
+        assert {"edtalk", "rome", "gpavatar"} <= fakes["test"]
+    else:
+        assert "roop_inswapper128" in fakes["train"] & fakes["test"]
+        assert "landmark_warp_opencv" in fakes["test"] - fakes["train"] - fakes["val"]
+
+
+def test_new_sets_roles_follow_the_group_not_the_file(tmp_path):
+    for dataset in NEW_SETS:
+        train, val = splits.GROUP_ROLES[dataset]
+        for group, role in [(g, "train") for g in train] + [(g, "val") for g in val] + \
+                [("a_group_added_later", "test")]:
+            for name, label in (("a.mp4", 0), ("b.mp4", 1), ("c.mp4", 1)):
+                item = Item(tmp_path / dataset / name, label, group, "m")
+                assert splits.role_of(dataset, item) == role
+    train = {g for d in NEW_SETS for g in splits.GROUP_ROLES[d][0]}
+    val = {g for d in NEW_SETS for g in splits.GROUP_ROLES[d][1]}
+    assert not train & val
+
+
+def _unpaired_items(monkeypatch, fake_share: float, n: int = 12):
+    from fakelens.training import data
+    from fakelens.training.data import MixedPairs, SBIPairs
+
+    seen = []
+
+    def degrade(img, recipe, rng):  # records the recipe each face is given
+        seen.append(recipe)
+        return img
+
+    monkeypatch.setattr(data.synth, "degrade", degrade)
+    reals = np.full((4, 96, 96, 3), 40, np.uint8)
+    fakes = np.full((3, 80, 80, 3), 220, np.uint8)  # another size: resized like any face
+    sbi = SBIPairs(reals, np.zeros((4, 80, 2), np.float32), np.arange(4), np.ones(4),
+                   size=64, seed=0, cross_blend_prob=0.0, length=n)
+    pairs = MixedPairs(sbi, reals, reals.copy(), np.arange(4), size=64, seed=3, length=n,
+                       pair_share=1.0, map_size=2, fake_faces=fakes, fake_share=fake_share)
+    return [pairs[k] for k in range(n)], seen
+
+
+def test_unpaired_fakes_beside_a_real_face_with_one_degradation(monkeypatch):
+    torch = pytest.importorskip("torch")
+    items, seen = _unpaired_items(monkeypatch, 1.0)
+    for x, y, maps in items:
+        assert x.shape == (2, 3, 64, 64) and torch.equal(y, torch.tensor([0.0, 1.0]))
+        assert float(x[0].mean()) < float(x[1].mean())  # the real face, then the fake
+        assert float(maps[0].abs().sum()) == 0 and bool((maps[1] == -1).all())
+    assert len(seen) == 2 * len(items)
+    assert all(seen[i] is seen[i + 1] for i in range(0, len(seen), 2))
+
+
+def test_unpaired_fakes_off_keep_the_random_stream(monkeypatch):
+    torch = pytest.importorskip("torch")
+    from fakelens.training.data import MixedPairs
+
+    off, _ = _unpaired_items(monkeypatch, 0.0)
+    some, _ = _unpaired_items(monkeypatch, 0.5)
+    reals = np.full((4, 96, 96, 3), 40, np.uint8)
+    plain = MixedPairs(None, reals, reals.copy(), np.arange(4), size=64, seed=3, length=12,
+                       pair_share=1.0, map_size=2)
+    for a, b in zip(off, (plain[k] for k in range(12)), strict=True):
+        assert all(torch.equal(u, v) for u, v in zip(a, b, strict=True))
+    unpaired = [bool((m[1] == -1).all()) for _, _, m in some]
+    assert any(unpaired) and not all(unpaired)
+
+
+def _labelled_cache(folder: Path, labels, groups, size: int = 64, seed: int = 0) -> Path:
+    import json
+
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True)
+    n = len(labels)
+    np.savez(folder / "faces-0000.npz",
+             crops=rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),
+             mesh=np.zeros((n, 468, 2), np.float16), five=np.zeros((n, 5, 2), np.float16),
+             group=np.array(groups), label=np.array(labels, np.int8),
+             fake_crops=rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8))
+    (folder / "manifest.json").write_text(json.dumps(
+        {"crop_scale": 1.0, "size": size, "skipped": [],
+         "shards": {"0": {"file": "faces-0000.npz", "faces": n, "skipped": 0}}}))
+    return folder
+
+
+@pytest.mark.train
+@pytest.mark.slow
+def test_a_training_step_with_unpaired_fakes_and_labelled_validation(tmp_path):
+    pytest.importorskip("torch")
+    from fakelens.training.config import TrainConfig
+    from fakelens.training.loop import Trainer, build_datasets
+
+    labelled = _labelled_cache(tmp_path / "heads", [0, 0, 1, 1, 1, 0],
+                               ["a", "a", "a", "b", "b", "c"])
+    pairs = _labelled_cache(tmp_path / "pairs", [0] * 4, ["p", "p", "q", "q"], seed=1)
+    cfg = TrainConfig.model_validate(dict(
+        name="smoke-unpaired", architecture="mobilenet_xray", pretrained=False,
+        data={"kind": "mixed", "face_caches": [str(labelled), str(pairs)],
+              "pair_caches": [str(pairs)], "pair_share": 1.0,
+              "fake_caches": [str(labelled)], "fake_share": 0.5,
+              "val_pair_caches": [str(pairs)], "val_caches": [str(labelled)],
+              "val_frames_per_clip": 2, "cross_blend_prob": 0.0, "reenact_prob": 0.0},
+        input_size=64, batch_size=2, max_steps=2, eval_every=2, checkpoint_every=1,
+        warmup_steps=0, workers=0, threads=2, blend_loss_weight=0.5))
+    train, val = build_datasets(cfg, 8)
+    # the fakes of a labelled cache never pass for real faces
+    assert len(train.sbi.indices) == 3 + 4 and len(train.fake_faces) == 3
+    assert {c.split(":")[-1] for c in val.clips} >= {"a/real", "a/fake", "b/fake", "c/real"}
+    summary = Trainer(cfg, tmp_path / "run").fit()
+    assert summary["steps"] == 2 and np.isfinite(summary["history"][-1]["train_loss"])
