@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 . .venv/bin/activate
 shared="$(cd .. && pwd)/shared"
 export FAKELENS_MODEL_DIR="$shared/models" FAKELENS_ALLOW_DOWNLOAD=0 TORCH_HOME="$shared/models/torch"
-config=${CONFIG:-src/fakelens/training/configs/faceswap_lite1_long.yaml}
-run=${RUN:-runs/faceswap_lite1_long}
+config=${CONFIG:-src/fakelens/training/configs/faceswap_v6.yaml}
+run=${RUN:-runs/faceswap_v6}
 c=runs/cache224
 cache() { nice -n 10 fakelens preprocess "$@" --crop-scale 1.0 --size 224; }
 cache "$shared/data/faces-real" --label real --out $c/faces-real --shard-size 500
@@ -26,7 +26,7 @@ cache "$shared/data/videos-real" --split train --out $c/videos-real-train --fram
 cache "$shared/data/videos-real" --split val --out $c/videos-real-val --frames 16 \
   --shard-size 1
 # the new real fakes (training/splits.py roles), for configs that train on them
-# (faceswap_v6.yaml: CONFIG=src/fakelens/training/configs/faceswap_v6.yaml RUN=runs/faceswap_v6)
+# (faceswap_v6.yaml, the default run; run 20 is CONFIG=...faceswap_lite1_long.yaml RUN=runs/faceswap_lite1_long)
 if grep -qE 'swap-generators|talking-heads' "$config"; then
   cache "$shared/data/swap-generators" --pairs --split train \
     --out $c/swap-generators-pairs-train --frames 64 --shard-size 1
