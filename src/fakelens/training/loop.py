@@ -362,6 +362,10 @@ class Trainer:
                         self.state["stale"] += 1
                 if step % cfg.checkpoint_every == 0:
                     self._save("last")
+                    # a line per checkpoint: progress shows in a log without a terminal
+                    log.info("step %d loss %.4f lr %.3g %.1f min", step,
+                             np.mean(running[-cfg.checkpoint_every:]), self.opt.param_groups[0]
+                             ["lr"], self.state["elapsed_s"] / 60)
                 if self.state["stale"] >= cfg.patience:
                     stop_reason = "early_stop"
                     break
