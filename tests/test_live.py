@@ -25,16 +25,32 @@ from fakelens.live.tracker import LiveTracker, Observation
 pytestmark = [pytest.mark.realdata]
 
 
-def _live(*args: str, timeout: float = 120, signal_after: float | None = None):
+def _live(*args: str, timeout: float = 120, once_analysing=None):
+    """Run ``fakelens live``; ``once_analysing(proc)`` is called once, when the first
+    ``--jsonl`` update reports an analysed frame: an event, not a sleep, so that a slow or
+    busy machine (model loading, stream start) cannot make the test act too early."""
     cmd = [sys.executable, "-m", "fakelens", "live", *args]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    if signal_after is not None:
-        time.sleep(signal_after)
-        proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=timeout)
+    lines: list[str] = []
+
+    def read() -> None:
+        fired = once_analysing is None
+        for line in proc.stdout:
+            lines.append(line)
+            if not fired and line.startswith("{"):
+                doc = json.loads(line)
+                if doc.get("type") == "update" and doc.get("frames_analysed", 0) >= 1:
+                    fired = True
+                    once_analysing(proc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    err = proc.stderr.read()
+    proc.wait(timeout=timeout)
+    reader.join(timeout)
     assert "Traceback" not in err, err
-    return proc.returncode, out, err
+    return proc.returncode, "".join(lines), err
 
 
 def _docs(out: str) -> tuple[list[dict], dict]:
@@ -110,9 +126,9 @@ def test_local_hls_stream(clip, tmp_path):
 
 
 def test_a_stream_that_stops_midway_ends_with_a_summary(clip):
-    with ffmpeg_http_stream(clip, loop=True) as (url, proc):
-        threading.Timer(3.0, proc.kill).start()
-        rc, out, err = _live(url, "--jsonl", "--stall-timeout", "3")
+    with ffmpeg_http_stream(clip, loop=True) as (url, server):
+        rc, out, err = _live(url, "--jsonl", "--stall-timeout", "3",
+                             once_analysing=lambda _: server.kill())
     _, summary = _docs(out)
     assert summary["frames_analysed"] >= 1
     assert summary["ended"] in ("the stream ended",) or "stalled" in summary["ended"] \
@@ -139,7 +155,8 @@ def test_garbage_is_refused_with_a_clear_message(tmp_path):
 
 
 def test_ctrl_c_stops_with_a_summary(clip):
-    rc, out, err = _live(str(clip), "--realtime", "--jsonl", signal_after=2.5)
+    rc, out, err = _live(str(clip), "--realtime", "--jsonl",
+                         once_analysing=lambda proc: proc.send_signal(signal.SIGINT))
     assert rc == 0, err
     _, summary = _docs(out)
     assert summary["ended"] == "stopped by the user"

@@ -12,6 +12,7 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
+from fakelens.analysis.caveats import verdict_label
 from fakelens.live.models import LiveSummary, LiveUpdate
 
 
@@ -22,7 +23,8 @@ def _faces(update: LiveUpdate) -> str:
 
 def line(update: LiveUpdate) -> str:
     score = "-" if update.score is None else f"{update.score:.2f}"
-    return (f"[{update.stream_time_s:7.1f} s] {update.verdict.value} {score} | {_faces(update)}"
+    return (f"[{update.stream_time_s:7.1f} s] {verdict_label(update.verdict)} {score} | "
+            f"{_faces(update)}"
             f" | {update.analysed_fps:.1f} fps, {update.frames_dropped} dropped")
 
 
@@ -68,7 +70,7 @@ class Display:
                           str(f.frames), f"{f.above_for_s:.1f} s",
                           "[bold red]ALERT[/bold red]" if f.alert else "")
         score = "-" if update.score is None else f"{update.score:.3f}"
-        head = (f"[bold]{update.verdict.value}[/bold] {score} (threshold "
+        head = (f"[bold]{verdict_label(update.verdict)}[/bold] {score} (threshold "
                 f"{update.threshold:.2f}) at {update.stream_time_s:.1f} s; "
                 f"{update.analysed_fps:.1f} frames/s analysed, {update.frames_dropped} dropped")
         return Group(head, table)
@@ -80,7 +82,8 @@ class Display:
             return
         score = "-" if summary.score is None else f"{summary.score:.3f}"
         lines = [f"live session ended: {summary.ended}",
-                 f"summary: {summary.verdict.value} {score} over {summary.frames_analysed} "
+                 f"summary: {verdict_label(summary.verdict)} {score} over "
+                 f"{summary.frames_analysed} "
                  f"analysed frames ({summary.frames_received} received, "
                  f"{summary.frames_dropped} dropped) in {summary.elapsed_s:.1f} s; "
                  f"{len(summary.alerts)} alert(s)",

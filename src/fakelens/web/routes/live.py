@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import HTMLResponse
 
+from fakelens.analysis.caveats import verdict_label
 from fakelens.errors import FakeLensError, user_message
 from fakelens.live.slot import Closed
 from fakelens.web.deps import SESSION_USER, PageUser
@@ -189,7 +190,8 @@ async def _work(live: WebLiveSession, send) -> str:
         if time.monotonic() >= next_update:
             next_update = time.monotonic() + 1.0
             update = live.analyser.update(live.slot.received, live.slot.dropped)
-            await send({"type": "update", **update.model_dump(mode="json")})
+            await send({"type": "update", **update.model_dump(mode="json"),
+                        "label": verdict_label(update.verdict)})
             if live.slot.dropped > live.reported_drops:
                 await send({"type": "dropping", "dropped": live.slot.dropped,
                             "received": live.slot.received,

@@ -81,7 +81,7 @@
       drawBoxes();
     } else if (m.type === "update") {
       const score = m.score === null ? "" : " " + m.score.toFixed(2);
-      verdictEl.textContent = "Now: " + m.verdict + score + " (threshold " +
+      verdictEl.textContent = "Now: " + (m.label || m.verdict) + score + " (threshold " +
         m.threshold.toFixed(2) + ")";
       root.dataset.verdict = m.verdict;
       const t = (performance.now() - t0) / 1000;
