@@ -3,7 +3,7 @@
 import pytest
 
 from fakelens.analysis import verdict as vd
-from fakelens.types import Verdict
+from fakelens.types import ScoreBand, Verdict
 
 
 def ev(length, **scores):
@@ -80,8 +80,9 @@ def test_a_calibrated_floor_widens_the_band_below_the_threshold_only(score, expe
     d = vd.decide([ev(32, a=score)], 32, 0.5, 0.1, uncertain_from=0.12)
     assert d.verdict is expected
     assert d.widened == (expected is Verdict.UNCERTAIN and score < 0.4)
-    assert vd.band_edges(0.5, 0.1, 0.12) == (0.12, 0.6)
-    assert vd.band_edges(0.5, 0.1, 0.45) == (0.4, 0.6)  # a floor never narrows the band
+    band = ScoreBand.around(0.5, 0.1, 0.12)
+    assert (band.low, band.high) == (0.12, 0.6)
+    assert ScoreBand.around(0.5, 0.1, 0.45).low == 0.4  # a floor never narrows the band
 
 
 def test_a_low_score_in_the_widened_band_is_explained_as_such():

@@ -30,6 +30,17 @@ class ScoreBand(_Frozen):
     threshold: float
     high: float
 
+    @classmethod
+    def around(cls, threshold: float, half_width: float, uncertain_from: float | None = None
+               ) -> ScoreBand:
+        """The band of half-width ``half_width`` around ``threshold``, its lower edge moved
+        down to ``uncertain_from`` when that is lower (never narrowed)."""
+        low = threshold - half_width
+        if uncertain_from is not None:
+            low = min(low, uncertain_from)
+        return cls(low=max(0.0, low), threshold=threshold,
+                   high=min(1.0, threshold + half_width))
+
     def where(self, score: float) -> str:
         """'above' (the threshold, clear of the band), 'uncertain' or 'below' (the band)."""
         if self.low <= score < self.high:
@@ -224,21 +235,8 @@ class Analysis(BaseModel):
     created_at: str
 
     @property
-    def band_low(self) -> float:
-        """Lower edge of the uncertain band (scores from here to the threshold are not
-        called "no sign")."""
-        low = self.threshold - self.uncertain_band
-        if self.uncertain_from is not None:
-            low = min(low, self.uncertain_from)
-        return max(0.0, low)
-
-    @property
-    def band_high(self) -> float:
-        return min(1.0, self.threshold + self.uncertain_band)
-
-    @property
     def band(self) -> ScoreBand:
-        return ScoreBand(low=self.band_low, threshold=self.threshold, high=self.band_high)
+        return ScoreBand.around(self.threshold, self.uncertain_band, self.uncertain_from)
 
     def to_json(self, **kwargs) -> str:
         return self.model_dump_json(**kwargs)

@@ -198,7 +198,7 @@ def verdict_caveats(a: Analysis) -> VerdictCaveats:
     return VerdictCaveats(
         verdict=a.verdict, label=verdict_label(a.verdict), meaning=VERDICT_MEANING[a.verdict],
         score=a.score, threshold=a.threshold,
-        band_low=a.band_low, band_high=a.band_high,
+        band_low=a.band.low, band_high=a.band.high,
         deciding_detector=deciding, deciding_face=track.track_id if track else None,
         detectors=detectors, known_failures=list(KNOWN_FAILURES),
         blind_spots=blind_spots(a), media_warnings=media_warnings(a))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from fakelens.types import Verdict
+from fakelens.types import ScoreBand, Verdict
 
 DEFAULT_BAND = 0.1
 TRIM = 0.2
@@ -63,14 +63,6 @@ class Decision:
     widened: bool = False  # UNCERTAIN only because the band reaches below threshold - band
 
 
-def band_edges(threshold: float, band: float, uncertain_from: float | None = None
-               ) -> tuple[float, float]:
-    """(lower, upper) edge of the uncertain band: scores in [lower, upper) that are not
-    clearly FAKE are UNCERTAIN."""
-    low = threshold - band if uncertain_from is None else min(threshold - band, uncertain_from)
-    return max(0.0, low), min(1.0, threshold + band)
-
-
 def decide(tracks: list[TrackVote], frames_sampled: int, threshold: float,
            band: float = DEFAULT_BAND, uncertain_from: float | None = None) -> Decision:
     if not tracks:
@@ -85,7 +77,7 @@ def decide(tracks: list[TrackVote], frames_sampled: int, threshold: float,
     contradicted_by = tuple(m for m, s in evidence.model_scores.items()
                             if score >= threshold and s < threshold - band)
     contradicted = bool(contradicted_by)
-    low, _ = band_edges(threshold, band, uncertain_from)
+    low = ScoreBand.around(threshold, band, uncertain_from).low
     if abs(score - threshold) < band or (contradicted and score < threshold + 2 * band) \
             or low <= score < threshold:
         verdict = Verdict.UNCERTAIN

@@ -181,7 +181,7 @@ def build_context(detailed: DetailedAnalysis) -> dict:
     """Everything the HTML template shows, as plain values and data URIs."""
     a = detailed.analysis
     is_video = a.media.kind == "video"
-    band_lo, band_hi = a.band_low, a.band_high
+    band_lo, band_hi = a.band.low, a.band.high
     figures = []
     if len(a.tracks) > 1 or (is_video and a.tracks):  # one still face: shown under Faces
         what = ("spread over each face's appearances; the number under each is that frame's "
