@@ -12,7 +12,7 @@ set -euo pipefail
 qp=$1 out=$2
 data=${DATA:-$(cd "$(dirname "$0")/../.." && pwd)/shared/data}
 mkdir -p "$out"
-for set in videos live-swap generated-videos videos-real; do
+for set in videos live-swap generated-videos videos-real swap-generators talking-heads; do
   [ -d "$data/$set" ] || continue
   mkdir -p "$out/$set"
   cp "$data/$set/labels.csv" "$out/$set/"

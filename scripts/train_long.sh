@@ -25,20 +25,17 @@ cache "$shared/data/videos-real" --split train --out $c/videos-real-train --fram
   --shard-size 1
 cache "$shared/data/videos-real" --split val --out $c/videos-real-val --frames 16 \
   --shard-size 1
-# the new real fakes (training/splits.py roles), for configs that train on them
-# (faceswap_v6.yaml, the default run; run 20 is CONFIG=...faceswap_lite1_long.yaml RUN=runs/faceswap_lite1_long)
-if grep -qE 'swap-generators|talking-heads' "$config"; then
-  cache "$shared/data/swap-generators" --pairs --split train \
-    --out $c/swap-generators-pairs-train --frames 64 --shard-size 1
-  cache "$shared/data/swap-generators" --pairs --split val \
-    --out $c/swap-generators-pairs-val --frames 16 --shard-size 1
-  cache "$shared/data/swap-generators" --split train --out $c/swap-generators-train \
-    --frames 32 --shard-size 1
-  cache "$shared/data/talking-heads" --split train --out $c/talking-heads-train \
-    --frames 48 --shard-size 1
-  cache "$shared/data/talking-heads" --split val --out $c/talking-heads-val \
-    --frames 16 --shard-size 1
-fi
+# the new real fakes (training/splits.py roles); every config since run 21 trains on them
+cache "$shared/data/swap-generators" --pairs --split train \
+  --out $c/swap-generators-pairs-train --frames 64 --shard-size 1
+cache "$shared/data/swap-generators" --pairs --split val \
+  --out $c/swap-generators-pairs-val --frames 16 --shard-size 1
+cache "$shared/data/swap-generators" --split train --out $c/swap-generators-train \
+  --frames 32 --shard-size 1
+cache "$shared/data/talking-heads" --split train --out $c/talking-heads-train \
+  --frames 48 --shard-size 1
+cache "$shared/data/talking-heads" --split val --out $c/talking-heads-val \
+  --frames 16 --shard-size 1
 mkdir -p "$run"
 echo "$(date -u +%FT%TZ) resume $config -> $run" >> "$run/sessions.log"
 # progress (step, loss, validation at every evaluated step) also goes to $run/train.log

@@ -68,6 +68,12 @@ SELECTION_SUITE = (
              role="val", paired=True),
     SuiteSet("dfdc-crops-train", "dfdc-crops", "DFDC face crops (stills), training split "
              "(never trained on)", split="train", role="val", stills=True),
+    SuiteSet("val-swap-generators", "swap-generators", "a held-out faceswap-GAN demo pair, "
+             "the GAN v1 / v2 panels and a target clip (validation role)", role="val",
+             paired=True),
+    SuiteSet("val-talking-heads", "talking-heads", "PD-FGC (a generator held out whole) "
+             "with its drivers, and real MEAD / dataset clips (validation role)", role="val",
+             paired=True),
 )
 
 SUITES = {"default": DEFAULT_SUITE, "selection": SELECTION_SUITE}
