@@ -275,6 +275,12 @@ def test_selection_suite_never_touches_benchmark_material(samples):
     assert {i.path.stem for i in videos} >= splits.VIDEOS_REAL_VAL
     crops = chosen_on["dfdc-crops-train"]
     assert len(crops) == 55 and {i.label for i in crops} == {0, 1}
+    for name, (_, val_groups) in (("val-swap-generators", splits.GROUP_ROLES["swap-generators"]),
+                                  ("val-talking-heads", splits.GROUP_ROLES["talking-heads"])):
+        items = chosen_on[name]
+        assert {i.group for i in items} == val_groups, name
+        assert {i.label for i in items} == {0, 1}, name
+    assert {i.method for i in chosen_on["val-talking-heads"] if i.label == 1} == {"pd_fgc"}
 
 
 @pytest.mark.train
