@@ -6,6 +6,8 @@ password (a newsroom behind one NAT address)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -16,6 +18,7 @@ from webhelpers import PASSWORD, csrf_from, register
 from fakelens.db.auth_tables import AuthThrottle
 from fakelens.db.tables import utcnow
 from fakelens.web.credentials import normalize_email, password_problems
+from fakelens.web.routes import auth
 
 NAT = "203.0.113.10"
 
@@ -122,3 +125,50 @@ def test_limits_are_shared_by_server_processes(app_factory):
     assert login(browser_at(first, NAT), "x@example.org", "bad password").status_code == 400
     assert login(browser_at(second, NAT), "x@example.org", "bad password").status_code == 400
     assert login(browser_at(first, NAT), "x@example.org", "bad password").status_code == 429
+
+
+@pytest.mark.parametrize(("limits", "email", "address", "allowed"), [
+    # one account from one address: the free mistakes, then the one that starts the lock
+    ({"login_free_failures": 3}, lambda i: "alice@example.org", lambda i: NAT, 4),
+    # unknown accounts from one address: the address' limit a minute
+    ({"login_per_minute": 5}, lambda i: f"nobody{i}@example.org", lambda i: NAT, 5),
+    # one account from many addresses (a botnet): the account's limit an hour
+    ({"login_account_failures": 4}, lambda i: "alice@example.org",
+     lambda i: f"198.18.0.{i}", 4),
+], ids=["pair", "address", "account"])
+def test_parallel_wrong_passwords_check_no_more_than_the_limit(app_factory, monkeypatch,
+                                                                limits, email, address,
+                                                                allowed):
+    """30 wrong passwords at once: the limits hold for each of them (the attempt is counted
+    before its password is checked), not only for those that come after the first failures
+    were recorded. Counted: the password checks actually made."""
+    client = app_factory(**{"login_per_minute": 1000, "login_free_failures": 1000,
+                            "login_account_failures": 1000, **limits})
+    register(browser_at(client, "198.51.100.1"), "alice@example.org")
+    real, checks, lock = auth.verify_password, [], threading.Lock()
+
+    def slow_verify(password_hash, password):
+        with lock:
+            checks.append(password)
+        time.sleep(0.2)  # widens the window between the limit's check and its record
+        return real(password_hash, password)
+
+    monkeypatch.setattr(auth, "verify_password", slow_verify)
+    n = 30
+    browsers = [browser_at(client, address(i)) for i in range(n)]
+    tokens = [csrf_from(b.get("/login").text) for b in browsers]
+    barrier, codes = threading.Barrier(n), [0] * n
+
+    def attempt(i: int) -> None:
+        barrier.wait()
+        codes[i] = browsers[i].post("/login", data={
+            "email": email(i), "password": "wrong password!", "csrf_token": tokens[i]},
+            follow_redirects=False).status_code
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(set(codes)) == [400, 429], codes
+    assert len(checks) == codes.count(400) <= allowed, codes

@@ -19,6 +19,7 @@ from fakelens.web.credentials import (
 )
 from fakelens.web.deps import SESSION_USER, AppSettings, DbSession, PageUser
 from fakelens.web.errors import ApiError
+from fakelens.web.params import PathId
 from fakelens.web.proxies import client_ip
 from fakelens.web.security import (
     csrf_ok,
@@ -34,8 +35,8 @@ from fakelens.web.sessions import (
 )
 from fakelens.web.templating import render
 from fakelens.web.throttle import (
+    login_attempt,
     login_failed,
-    login_refused_for,
     login_succeeded,
     registration_refused_for,
 )
@@ -132,14 +133,16 @@ def login(request: Request, db: DbSession, settings: AppSettings,
     email = login_email(email)
     user = db.scalar(select(User).where(User.email == email))
     user_id = user.id if user else None
-    retry = login_refused_for(db, settings, ip, user_id)
-    if retry is not None:
-        raise _too_many("login attempts", retry)
+    # counted as a failure before the password is checked: parallel guesses cannot all
+    # pass the limits before the first failure is recorded
+    attempt = login_attempt(db, settings, ip, user_id)
+    if attempt.retry_after is not None:
+        raise _too_many("login attempts", attempt.retry_after)
     if not verify_password(user.password_hash if user else None, password) or user is None:
-        login_failed(db, settings, ip, user_id)
+        login_failed(db, settings, attempt)
         return render(request, "login.html", status=400, email=email, next=_safe_next(next),
                       errors=["Wrong e-mail address or password."])
-    login_succeeded(db, user.id, ip)
+    login_succeeded(db, attempt)
     _start_session(request, user)
     return RedirectResponse(_safe_next(next), status_code=303)
 
@@ -175,7 +178,7 @@ def create_token(request: Request, user: PageUser, db: DbSession,
 
 
 @router.post("/account/tokens/{token_id}/revoke", dependencies=[Csrf], name="revoke_token")
-def revoke_token(token_id: int, user: PageUser, db: DbSession) -> Response:
+def revoke_token(token_id: PathId, user: PageUser, db: DbSession) -> Response:
     row = db.scalar(select(ApiToken).where(ApiToken.id == token_id,
                                            ApiToken.user_id == user.id))
     if row is None:
@@ -187,7 +190,7 @@ def revoke_token(token_id: int, user: PageUser, db: DbSession) -> Response:
 
 @router.post("/account/sessions/{session_id}/revoke", dependencies=[Csrf],
              name="revoke_session")
-def revoke_one_session(request: Request, session_id: int, user: PageUser,
+def revoke_one_session(request: Request, session_id: PathId, user: PageUser,
                        db: DbSession) -> Response:
     if not revoke_session(db, user.id, session_id):
         raise ApiError(404, "not_found", "no such session")
