@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -14,6 +15,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fakelens.errors import FakeLensError, error_code, sentence, user_message
+from fakelens.web.params import names_nothing
+
+if TYPE_CHECKING:
+    from fakelens.db.tables import User
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +63,27 @@ def _wants_json(request: Request) -> bool:
 RETRY_AFTER_S = 5  # told to clients while the database or the queue is away
 
 
+def _signed_in(request: Request, status: int) -> User | None:
+    """The signed-in user an error page shows in its navigation, or None (no session; or
+    the database or the disk is away: that is what the page is about)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fakelens.db.tables import User
+    from fakelens.web.deps import SESSION_USER
+
+    if status in (503, 507) or "session" not in request.scope:
+        return None
+    user_id = request.session.get(SESSION_USER)
+    if not isinstance(user_id, int):
+        return None
+    try:
+        with request.app.state.sessions() as db:
+            return db.get(User, user_id)
+    except SQLAlchemyError:
+        log.warning("error page without its user: the database failed", exc_info=True)
+        return None
+
+
 def _render(request: Request, status: int, code: str, message: str,
             headers: dict[str, str] | None = None) -> Response:
     if _wants_json(request):
@@ -65,7 +91,8 @@ def _render(request: Request, status: int, code: str, message: str,
                             headers=headers)
     templates = request.app.state.templates
     return templates.TemplateResponse(request, "error.html",
-                                      {"status": status, "code": code, "message": message},
+                                      {"status": status, "code": code, "message": message,
+                                       "user": _signed_in(request, status)},
                                       status_code=status, headers=headers)
 
 
@@ -102,6 +129,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if names_nothing(exc.errors()):  # /forum/t/99999999999999999999, /forum/p/-1
+            return _render(request, 404, "not_found",
+                           "Nothing here: no item has the number in this address.")
         return _render(request, 422, "invalid_request", _validation_message(exc))
 
     @app.exception_handler(Exception)

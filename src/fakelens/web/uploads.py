@@ -164,11 +164,11 @@ async def receive_upload(request: Request, settings: WebSettings) -> ParsedUploa
         raise ApiError(415, "unsupported_content_type",
                        f"send the media as multipart/form-data with the file in the field "
                        f"'{FILE_FIELD}'")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes + 65536:
+    declared = _whole_number(request.headers.get("content-length"))
+    if declared is not None and declared > settings.max_upload_bytes + 65536:
         raise MediaTooLarge(f"the upload is larger than the {settings.max_upload_mb:g} MB limit")
     settings.tmp_dir.mkdir(parents=True, exist_ok=True)
-    check_space(settings, int(declared) if declared and declared.isdigit() else 0)
+    check_space(settings, declared or 0)
     out = ParsedUpload()
     receiver = _Receiver(settings, out)
     # a part header holds the client's file name: allow long ones (shortened for display)
@@ -250,14 +250,20 @@ def delete_analysis(db: Session, settings: WebSettings, row: AnalysisRow) -> Non
                 blob_path(settings, sha).unlink()
 
 
+def _whole_number(text: str | None) -> int | None:
+    """``text`` as a whole number when it is one written in ASCII digits, else None
+    ("²" and "٣" pass ``str.isdigit`` but are no such number: int() fails or reads them)."""
+    return int(text) if text and text.isascii() and text.isdigit() else None
+
+
 def _options(fields: dict[str, str], settings: WebSettings) -> tuple[int, str | None]:
     raw_frames = fields.get("frames", "").strip()
     frames = settings.default_frames
     if raw_frames:
-        if not raw_frames.isdigit() or not 1 <= int(raw_frames) <= settings.max_frames:
+        frames = _whole_number(raw_frames)
+        if frames is None or not 1 <= frames <= settings.max_frames:
             raise ApiError(422, "invalid_request",
                            f"frames must be a whole number from 1 to {settings.max_frames}")
-        frames = int(raw_frames)
     model = fields.get("model", "").strip() or None
     if model is not None:
         from fakelens.models.registry import get_detector

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from fakelens.db.tables import Role
@@ -13,6 +13,7 @@ from fakelens.forum import moderation, posts, queries
 from fakelens.forum.policy import is_moderator
 from fakelens.forum.routes.common import post_url, see_other
 from fakelens.web.deps import DbSession, MaybeUser, PageUser
+from fakelens.web.params import PageNumber
 from fakelens.web.routes.auth import Csrf
 from fakelens.web.templating import render
 
@@ -24,7 +25,7 @@ KIND_WORDS = {"reply": "replied to your topic", "quote": "quoted your post",
 
 @router.get("/forum/notifications", response_class=HTMLResponse, name="forum_notifications")
 def notifications(request: Request, db: DbSession, user: PageUser,
-                  page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+                  page: PageNumber = 1) -> HTMLResponse:
     listing = queries.notifications(db, user, page)
     links = {}
     for item in listing.items:

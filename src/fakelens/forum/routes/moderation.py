@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from fakelens.forum import moderation, posts
 from fakelens.forum.routes.common import Rules, see_other
 from fakelens.web.deps import DbSession, PageUser
+from fakelens.web.params import PathId
 from fakelens.web.routes.auth import Csrf
 from fakelens.web.templating import render
 
@@ -24,7 +25,7 @@ def review_page(request: Request, db: DbSession, user: PageUser) -> HTMLResponse
 
 
 @router.post("/forum/review/{post_id}", dependencies=[Csrf], name="forum_resolve")
-def resolve(db: DbSession, user: PageUser, rules: Rules, post_id: int,
+def resolve(db: DbSession, user: PageUser, rules: Rules, post_id: PathId,
             action: Annotated[str, Form(max_length=16)]) -> Response:
     moderation.resolve(db, rules, user, posts.get_post(db, post_id), action)
     return see_other("/forum/review")

@@ -14,6 +14,7 @@ from fakelens.forum.policy import is_moderator
 from fakelens.forum.routes.common import Rules, see_other
 from fakelens.types import Analysis
 from fakelens.web.deps import AppSettings, DbSession, PageAnalysis, PageUser
+from fakelens.web.params import PathIndex
 from fakelens.web.routes.auth import Csrf
 from fakelens.web.templating import VERDICT_WORDS, render
 
@@ -68,7 +69,7 @@ def _topic_of(db, share) -> int:
 
 
 @router.get("/forum/s/{share_id}/{track_id}-{kind}.png", name="share_image")
-def share_image(db: DbSession, settings: AppSettings, share_id: str, track_id: int,
+def share_image(db: DbSession, settings: AppSettings, share_id: str, track_id: PathIndex,
                 kind: Literal["face", "heatmap"]) -> Response:
     """A shared analysis' thumbnail: public while it is shared, gone once withdrawn."""
     item = shares.get_share(db, share_id)

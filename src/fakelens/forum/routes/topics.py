@@ -18,13 +18,13 @@ from fakelens.forum.routes.common import Rules, post_url, see_other
 from fakelens.forum.search import search
 from fakelens.forum.shares import analysis_deleted, my_vote, snapshot_of, vote_counts
 from fakelens.web.deps import DbSession, MaybeUser, PageUser
+from fakelens.web.params import FormId, PageNumber, PathId, QueryId
 from fakelens.web.routes.auth import Csrf
 from fakelens.web.templating import VERDICT_WORDS, flash, render
 from fakelens.web.timeline import timeline_svg, track_colour
 
 router = APIRouter()
 
-PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 Body = Annotated[str, Form(max_length=40_000)]
 Title = Annotated[str, Form(max_length=400)]
 
@@ -116,8 +116,8 @@ def _topic_page(request: Request, db, user, topic, page: int, status: int = 200,
 
 
 @router.get("/forum/t/{topic_id}", response_class=HTMLResponse, name="forum_topic")
-def topic_page(request: Request, db: DbSession, user: MaybeUser, topic_id: int,
-               page: PageNumber = 1, quote: int | None = None) -> HTMLResponse:
+def topic_page(request: Request, db: DbSession, user: MaybeUser, topic_id: PathId,
+               page: PageNumber = 1, quote: QueryId = None) -> HTMLResponse:
     topic = posts.get_topic(db, topic_id, user)
     draft, reply_to = "", None
     if quote is not None and user is not None:
@@ -130,29 +130,28 @@ def topic_page(request: Request, db: DbSession, user: MaybeUser, topic_id: int,
 
 
 @router.post("/forum/t/{topic_id}/reply", dependencies=[Csrf], name="forum_reply")
-def reply(request: Request, db: DbSession, user: PageUser, rules: Rules, topic_id: int,
-          body: Body, reply_to: Annotated[str, Form(max_length=20)] = "") -> Response:
+def reply(request: Request, db: DbSession, user: PageUser, rules: Rules, topic_id: PathId,
+          body: Body, reply_to: FormId = None) -> Response:
     topic = posts.get_topic(db, topic_id)
-    reply_to_id = int(reply_to) if reply_to.isdigit() else None
     try:
-        post = posts.reply(db, rules, user, topic, body, reply_to_id)
+        post = posts.reply(db, rules, user, topic, body, reply_to)
     except ForumError as exc:
         db.rollback()
         listing = queries.topic_posts(db, topic, 1)
         return _topic_page(request, db, user, topic, listing.pages, status=exc.http_status,
-                           errors=[str(exc)], draft=body, reply_to=reply_to_id)
+                           errors=[str(exc)], draft=body, reply_to=reply_to)
     return see_other(post_url(post, POSTS_PER_PAGE))
 
 
 @router.get("/forum/p/{post_id}", name="forum_post")
-def post_link(db: DbSession, user: MaybeUser, post_id: int) -> Response:
+def post_link(db: DbSession, user: MaybeUser, post_id: PathId) -> Response:
     post = posts.get_post(db, post_id)
     posts.get_topic(db, post.topic_id, user)
     return see_other(post_url(post, POSTS_PER_PAGE))
 
 
 @router.get("/forum/p/{post_id}/edit", response_class=HTMLResponse, name="forum_edit_page")
-def edit_page(request: Request, db: DbSession, user: PageUser, post_id: int) -> HTMLResponse:
+def edit_page(request: Request, db: DbSession, user: PageUser, post_id: PathId) -> HTMLResponse:
     post = posts.get_post(db, post_id)
     if not can_edit(user, post):
         raise NotAllowed("only the author or a moderator can edit this post")
@@ -162,7 +161,7 @@ def edit_page(request: Request, db: DbSession, user: PageUser, post_id: int) -> 
 
 
 @router.post("/forum/p/{post_id}/edit", dependencies=[Csrf], name="forum_edit")
-def edit(request: Request, db: DbSession, user: PageUser, rules: Rules, post_id: int,
+def edit(request: Request, db: DbSession, user: PageUser, rules: Rules, post_id: PathId,
          body: Body, title: Annotated[str | None, Form(max_length=400)] = None) -> Response:
     post = posts.get_post(db, post_id)
     topic = posts.get_topic(db, post.topic_id, user)
@@ -177,7 +176,7 @@ def edit(request: Request, db: DbSession, user: PageUser, rules: Rules, post_id:
 
 
 @router.post("/forum/p/{post_id}/delete", dependencies=[Csrf], name="forum_delete")
-def delete(db: DbSession, user: PageUser, post_id: int) -> Response:
+def delete(db: DbSession, user: PageUser, post_id: PathId) -> Response:
     post = posts.get_post(db, post_id)
     posts.delete_post(db, user, post)
     if post.number == 1:
@@ -186,7 +185,7 @@ def delete(db: DbSession, user: PageUser, post_id: int) -> Response:
 
 
 @router.post("/forum/p/{post_id}/like", dependencies=[Csrf], name="forum_like")
-def like(db: DbSession, user: PageUser, post_id: int) -> Response:
+def like(db: DbSession, user: PageUser, post_id: PathId) -> Response:
     post = posts.get_post(db, post_id)
     posts.get_topic(db, post.topic_id, user)
     posts.toggle_like(db, user, post)
@@ -194,14 +193,14 @@ def like(db: DbSession, user: PageUser, post_id: int) -> Response:
 
 
 @router.post("/forum/p/{post_id}/accept", dependencies=[Csrf], name="forum_accept")
-def accept(db: DbSession, user: PageUser, post_id: int) -> Response:
+def accept(db: DbSession, user: PageUser, post_id: PathId) -> Response:
     post = posts.get_post(db, post_id)
     posts.accept_answer(db, user, post)
     return see_other(post_url(post, POSTS_PER_PAGE))
 
 
 @router.post("/forum/p/{post_id}/flag", dependencies=[Csrf], name="forum_flag")
-def flag(request: Request, db: DbSession, user: PageUser, rules: Rules, post_id: int,
+def flag(request: Request, db: DbSession, user: PageUser, rules: Rules, post_id: PathId,
          reason: Annotated[str, Form(max_length=16)] = "",
          note: Annotated[str, Form(max_length=500)] = "") -> Response:
     post = posts.get_post(db, post_id)
@@ -214,7 +213,7 @@ def flag(request: Request, db: DbSession, user: PageUser, rules: Rules, post_id:
 
 @router.post("/forum/p/{post_id}/unflag", dependencies=[Csrf], name="forum_unflag")
 def unflag(request: Request, db: DbSession, user: PageUser, rules: Rules,
-           post_id: int) -> Response:
+           post_id: PathId) -> Response:
     post = posts.get_post(db, post_id)
     posts.get_topic(db, post.topic_id, user)
     unflag_post(db, rules, user, post)

@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 from fakelens.db.tables import AnalysisRow, Status
 from fakelens.jobs.tasks import report_path
 from fakelens.web.deps import ApiAnalysis, ApiUser, AppSettings, DbSession, live_analyses_of
+from fakelens.web.downloads import attachment_headers, download_stem
 from fakelens.web.errors import ApiError
+from fakelens.web.params import PageNumber
 from fakelens.web.schemas import (
     AnalysisAccepted,
     AnalysisPage,
@@ -71,7 +73,7 @@ async def create_analysis(request: Request, user: ApiUser, db: DbSession) -> JSO
 
 @api.get("/analyses", response_model=AnalysisPage)
 def list_analyses(request: Request, user: ApiUser, db: DbSession,
-                  page: Annotated[int, Query(ge=1)] = 1,
+                  page: PageNumber = 1,
                   per_page: Annotated[int, Query(ge=1, le=100)] = 20) -> AnalysisPage:
     """The caller's analyses, newest first."""
     total = db.scalar(select(func.count()).select_from(AnalysisRow)
@@ -95,9 +97,8 @@ def download_result(row: ApiAnalysis) -> Response:
     """The result document alone (schema: ``fakelens schema``), as a download."""
     if row.status != Status.DONE or not row.result_json:
         raise ApiError(409, "not_ready", f"the analysis is {row.status}: no result to download")
-    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in row.filename)[:80]
-    return Response(row.result_json, media_type="application/json", headers={
-        "Content-Disposition": f'attachment; filename="fakelens-{stem}.json"'})
+    return Response(row.result_json, media_type="application/json",
+                    headers=attachment_headers(f"fakelens-{download_stem(row.filename)}.json"))
 
 
 @api.get("/analyses/{analysis_id}/report.{kind}", response_class=Response,
@@ -110,8 +111,6 @@ def download_report(row: ApiAnalysis, settings: AppSettings,
     paginated PDF, or the JSON result."""
     if row.status != Status.DONE or not row.result_json:
         raise ApiError(409, "not_ready", f"the analysis is {row.status}: no report yet")
-    stem = "fakelens-report-" + "".join(c if c.isalnum() or c in "-_" else "_"
-                                        for c in row.filename)[:80]
     if kind == "json":
         body, media_type = row.result_json.encode(), "application/json"
     else:
@@ -126,8 +125,8 @@ def download_report(row: ApiAnalysis, settings: AppSettings,
             from fakelens.reports import html_to_pdf
 
             body, media_type = html_to_pdf(html), "application/pdf"
-    return Response(body, media_type=media_type, headers={
-        "Content-Disposition": f'attachment; filename="{stem}.{kind}"'})
+    name = f"fakelens-report-{download_stem(row.filename)}.{kind}"
+    return Response(body, media_type=media_type, headers=attachment_headers(name))
 
 
 @api.delete("/analyses/{analysis_id}", status_code=204, response_class=Response)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -25,6 +25,7 @@ from fakelens.web.deps import (
 )
 from fakelens.web.errors import ApiError, page_error
 from fakelens.web.landing import detector_cards, sample_analysis
+from fakelens.web.params import PageNumber, PathIndex
 from fakelens.web.security import CSRF_FIELD, csrf_ok
 from fakelens.web.settings import WebSettings
 from fakelens.web.templating import VERDICT_WORDS, flash, render
@@ -146,7 +147,7 @@ def _key_frames(settings: WebSettings, public_id: str, result: Analysis) -> list
 
 @router.get("/history", response_class=HTMLResponse, name="history_page")
 def history(request: Request, user: PageUser, db: DbSession, settings: AppSettings,
-            page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+            page: PageNumber = 1) -> HTMLResponse:
     total = db.scalar(select(func.count()).select_from(AnalysisRow)
                       .where(*live_analyses_of(user))) or 0
     rows = db.scalars(select(AnalysisRow).where(*live_analyses_of(user))
@@ -160,7 +161,7 @@ def history(request: Request, user: PageUser, db: DbSession, settings: AppSettin
 
 
 @router.get("/analyses/{analysis_id}/faces/{track_id}-{kind}.png", name="face_image")
-def face_image(row: PageAnalysis, settings: AppSettings, track_id: int,
+def face_image(row: PageAnalysis, settings: AppSettings, track_id: PathIndex,
                kind: Literal["face", "heatmap"]) -> Response:
     """A track's key face or its heatmap (owner only, like everything of an analysis)."""
     path = face_image_path(settings, row.public_id, track_id, kind)
@@ -171,7 +172,8 @@ def face_image(row: PageAnalysis, settings: AppSettings, track_id: int,
 
 @router.get("/analyses/{analysis_id}/frames/{track_id}-{position}-{kind}.png",
             name="frame_image")
-def frame_image(row: PageAnalysis, settings: AppSettings, track_id: int, position: int,
+def frame_image(row: PageAnalysis, settings: AppSettings, track_id: PathIndex,
+                position: PathIndex,
                 kind: Literal["face", "heatmap"]) -> Response:
     """One frame of the key-frame strip (owner only)."""
     try:
