@@ -179,9 +179,20 @@ def _write_wav(path: Path, seconds: float = 1.0, rate: int = 8000) -> Path:
 
 
 @pytest.mark.parametrize("name", ["voice.wav", "voice-renamed.mp4"])
-def test_audio_only_file(analyze, tmp_path, name):
+def test_audio_only_file_without_speech(analyze, tmp_path, name):
+    """An audio file is analysed for its voice (schema 1.5): a steady tone holds none."""
     path = _write_wav(tmp_path / name)
-    _raises(analyze, path, UnsupportedMedia, "audio")
+    result = analyze(path)
+    assert result.media.kind == "audio" and result.tracks == []
+    assert result.verdict is Verdict.NO_SPEECH and result.score is None
+    assert result.audio.status == "no_speech" and "No speech found" in result.reason
+
+
+def test_audio_only_file_is_refused_by_probe(tmp_path):
+    """Callers that read pictures (uploads, training) still get a clear refusal."""
+    path = _write_wav(tmp_path / "voice.wav")
+    with pytest.raises(UnsupportedMedia, match="audio"):
+        probe(path)
 
 
 def test_animated_webp_is_unsupported_not_corrupt(analyze, tmp_path):

@@ -20,7 +20,7 @@ MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".3gp", ".flv", ".wmv
                   ".tif", ".tiff"}
 
 
-AUDIO_SUFFIXES = {".wav", ".mp3", ".m4a", ".flac"}
+AUDIO_SUFFIXES = {".wav", ".mp3", ".m4a", ".flac", ".ogg", ".oga", ".opus", ".aac", ".weba"}
 
 
 def _collect(paths: list[str], suffixes: set[str] = MEDIA_SUFFIXES) -> list[Path]:
@@ -37,6 +37,19 @@ def _collect(paths: list[str], suffixes: set[str] = MEDIA_SUFFIXES) -> list[Path
     return out
 
 
+def _voice_cell(r) -> str:
+    """The voice check in the table: its verdict and score, or why there is none."""
+    from fakelens.analysis.caveats import verdict_label
+
+    a = r.audio
+    if a is None:
+        return "-"
+    if a.verdict is None:
+        return {"no_speech": "no speech", "no_audio": "no audio",
+                "unreadable": "unreadable"}.get(a.status.value, a.status.value)
+    return f"{verdict_label(a.verdict)} {_fmt_score(a.score)}"
+
+
 def _fmt_score(score: float | None) -> str:
     return "-" if score is None else f"{score:.3f}"
 
@@ -51,7 +64,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     err = Console(stderr=True)
-    files = _collect(args.paths)
+    files = _collect(args.paths, MEDIA_SUFFIXES | AUDIO_SUFFIXES)
     if not files:
         err.print("error: no media files found in the given folders")
         return 2
@@ -109,12 +122,17 @@ def cmd_detect(args: argparse.Namespace) -> int:
         table = Table(title=None)
         table.add_column("file", overflow="fold", ratio=2)  # a long name folds, never cut
         table.add_column("verdict", ratio=2)
-        for col in ("score", "faces", "frames", "seconds", "C2PA"):
+        # the voice column only where some file had sound (a narrow terminal keeps names)
+        voiced = any(r.audio is not None and r.audio.status.value != "no_audio"
+                     for r in results)
+        for col in ("score", "faces", *(["voice"] if voiced else []), "frames", "seconds",
+                    "C2PA"):
             table.add_column(col, overflow="fold")
         for r in results:
             table.add_row(escape(Path(r.media.path).name), verdict_label(r.verdict),
-                          _fmt_score(r.score),
-                          str(len(r.tracks)), str(r.frames_sampled), f"{r.timings.total_s:.1f}",
+                          _fmt_score(r.score), str(len(r.tracks)),
+                          *([_voice_cell(r)] if voiced else []),
+                          str(r.frames_sampled), f"{r.timings.total_s:.1f}",
                           r.provenance.credentials.state.value if r.provenance else "-")
         Console().print(table)
         if len(results) == 1:

@@ -6,9 +6,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# 1.1: provenance; 1.2: caveats; 1.3: media.bits_per_pixel; 1.4: uncertain_from (each absent
-# from older results)
-SCHEMA_VERSION = "1.4"
+# 1.1: provenance; 1.2: caveats; 1.3: media.bits_per_pixel; 1.4: uncertain_from; 1.5: audio
+# (the voice check), media kind "audio", verdict NO_SPEECH (each absent from older results)
+SCHEMA_VERSION = "1.5"
 PROVENANCE_VERSION = "1.0"
 
 
@@ -17,6 +17,7 @@ class Verdict(StrEnum):
     FAKE = "FAKE"
     UNCERTAIN = "UNCERTAIN"
     NO_FACE = "NO_FACE"
+    NO_SPEECH = "NO_SPEECH"  # an audio file in which no speech was found (schema 1.5)
 
 
 class _Frozen(BaseModel):
@@ -59,7 +60,7 @@ class Box(_Frozen):
 
 class MediaInfo(_Frozen):
     path: str
-    kind: str = Field(description="'video' or 'image'")
+    kind: str = Field(description="'video', 'image' or 'audio' (schema 1.5)")
     format: str = Field(description="container or image format as detected from content")
     size_bytes: int
     sha256: str
@@ -197,12 +198,57 @@ class Provenance(_Frozen):
         default_factory=list, description="damaged or hostile blocks that were skipped")
 
 
+class AudioStatus(StrEnum):
+    ANALYSED = "analysed"
+    NO_SPEECH = "no_speech"
+    NO_AUDIO = "no_audio"
+    UNREADABLE = "unreadable"
+
+
+class AudioWindow(_Frozen):
+    start_s: float
+    end_s: float
+    score: float = Field(description="probability that the voice in this window is cloned "
+                         "or synthetic")
+
+
+class SpeechSegment(_Frozen):
+    start_s: float
+    end_s: float
+    score: float = Field(description="mean of its windows' scores")
+
+
+class AudioAnalysis(_Frozen):
+    """The voice check of an audio file or of a video's soundtrack (schema 1.5)."""
+
+    status: AudioStatus = Field(description="analysed, no_speech, no_audio (no audio track) "
+                                "or unreadable (a broken track: the rest of the analysis ran)")
+    message: str = Field(description="the outcome in plain words")
+    verdict: Verdict | None = Field(None, description="FAKE, UNCERTAIN or REAL (no sign "
+                                    "found) for the voice; null when nothing was analysed")
+    score: float | None = Field(None, description="probability that the speech is a cloned "
+                                "or synthetic voice (robust mean over its windows)")
+    threshold: float = 0.5
+    uncertain_band: float = 0.1
+    model: ModelInfo | None = None
+    codec: str | None = None
+    sample_rate: int | None = Field(None, description="of the track as stored")
+    channels: int | None = None
+    duration_s: float = Field(0.0, description="seconds of audio decoded")
+    speech_s: float = Field(0.0, description="seconds of speech found")
+    segments: list[SpeechSegment] = Field(default_factory=list)
+    windows: list[AudioWindow] = Field(default_factory=list,
+                                       description="scores over time (2 s windows)")
+    warnings: list[str] = Field(default_factory=list)
+
+
 class StageTimings(_Frozen):
     decode_s: float = 0.0
     detect_s: float = 0.0
     crop_s: float = 0.0
     model_s: float = 0.0
     provenance_s: float = 0.0
+    audio_s: float = 0.0
     total_s: float = 0.0
 
 
@@ -231,6 +277,8 @@ class Analysis(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     provenance: Provenance | None = Field(None, description="content credentials and metadata "
                                           "traces (null in results before schema 1.1)")
+    audio: AudioAnalysis | None = Field(None, description="the voice check (schema 1.5; null "
+                                        "for stills and in older results)")
     timings: StageTimings
     created_at: str
 

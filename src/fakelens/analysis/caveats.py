@@ -15,6 +15,7 @@ VERDICT_LABELS = {
     Verdict.REAL: "No sign found by these detectors",
     Verdict.UNCERTAIN: "Uncertain",
     Verdict.NO_FACE: "No face found",
+    Verdict.NO_SPEECH: "No speech found",
 }
 
 VERDICT_MEANING = {
@@ -29,6 +30,8 @@ VERDICT_MEANING = {
                        "the media as unverified.",
     Verdict.NO_FACE: "No face was found, so nothing could be checked for manipulation. This "
                      "says nothing about whether the media is authentic.",
+    Verdict.NO_SPEECH: "No speech was found in the audio, so no voice could be checked. This "
+                       "says nothing about whether the media is authentic.",
 }
 
 EVIDENCE_NOT_PROOF = ("Evidence, not proof: a high score can come from beauty filters, heavy "
@@ -81,7 +84,7 @@ def blind_spots(a: Analysis) -> list[str]:
     """What these detectors are known to miss that applies to this very result, beside a
     verdict that is not Likely manipulated: the kinds of deepfakes the deciding detectors'
     model cards show as missed, and small faces (heavy compression: ``media_warnings``)."""
-    if a.verdict in (Verdict.FAKE, Verdict.NO_FACE):
+    if a.verdict in (Verdict.FAKE, Verdict.NO_FACE, Verdict.NO_SPEECH):
         return []
     out = []
     seen: set[str] = set()
@@ -204,6 +207,27 @@ def verdict_caveats(a: Analysis) -> VerdictCaveats:
         blind_spots=blind_spots(a), media_warnings=media_warnings(a))
 
 
+def voice_lines(a: Analysis) -> list[str]:
+    """What to know about the voice check, when it scored speech: its detector's measured
+    accuracy (model card) and what it is known to miss."""
+    v = a.audio
+    if v is None or v.model is None or v.verdict is None:
+        return []
+    from fakelens.audio.model import find_voice_detector
+
+    try:
+        cfg, _ = find_voice_detector(v.model.name)
+    except FakeLensError:
+        return []
+    measured = "; ".join(f"{k}: {x}" for k, x in cfg.metrics.items())
+    lines = [f"The voice check comes from {cfg.name} {cfg.version}; its measured accuracy "
+             f"(model card, 95% interval): {measured or 'not recorded'}."]
+    if v.verdict is not Verdict.FAKE:
+        lines += [f"Blind spot: {kind}: {cfg.name} mostly misses these ({what})."
+                  for kind, what in cfg.missed.items()]
+    return lines
+
+
 def caveat_lines(a: Analysis) -> list[str]:
     """The caveats as sentences (the JSON result's ``caveats``)."""
     c = verdict_caveats(a)
@@ -223,6 +247,7 @@ def caveat_lines(a: Analysis) -> list[str]:
     if c.contradicting:
         lines.append(f"Contradicted by {', '.join(c.contradicting)}, which scored below the "
                      "band.")
+    lines += voice_lines(a)
     lines += [f"Blind spot: {b}" for b in c.blind_spots]
     lines += c.media_warnings
     lines.append("Known failure cases: " + "; ".join(c.known_failures) + ".")

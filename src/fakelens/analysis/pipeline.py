@@ -22,13 +22,18 @@ from fakelens.analysis.frames import (
     track_model_score,
     uncertain_floor,
 )
+from fakelens.audio.analyse import analyze_audio
+from fakelens.audio.model import load_voice_detector
 from fakelens.config import Settings, get_settings
+from fakelens.errors import CorruptMedia, ModelError
 from fakelens.faces import load_face_detector, track_faces
 from fakelens.media import iter_frames, probe
 from fakelens.models.runtime import Detector
 from fakelens.provenance import inspect_provenance, reason_note
 from fakelens.types import (
     Analysis,
+    AudioAnalysis,
+    AudioStatus,
     Box,
     FrameScore,
     ModelInfo,
@@ -36,6 +41,7 @@ from fakelens.types import (
     Provenance,
     StageTimings,
     Track,
+    Verdict,
 )
 
 log = logging.getLogger(__name__)
@@ -79,18 +85,22 @@ def analyze(
     uncertain_band: float = vd.DEFAULT_BAND,
     settings: Settings | None = None,
     progress: ProgressFn | None = None,
+    check_voice: bool = True,
 ) -> Analysis:
-    """Analyse one video or image: is a face in it manipulated, how sure, where, when.
+    """Analyse one video, image or audio file: is a face in it manipulated, is the voice
+    cloned, how sure, where, when.
 
     ``frames`` evenly spaced frames are read across the whole video (or
     ``frames_per_second`` for a dense timeline; ``keyframes_only`` snaps them to key
     frames, much faster on long videos); ``model`` picks one installed detector
-    instead of the shipped defaults. Raises a ``FakeLensError`` for unusable input.
+    instead of the shipped defaults. The speech of an audio file or of a video's
+    soundtrack is checked for a cloned voice (``check_voice``); the media verdict is FAKE
+    when the faces or the voice are. Raises a ``FakeLensError`` for unusable input.
     """
     return analyze_detailed(path, frames=frames, frames_per_second=frames_per_second,
                             keyframes_only=keyframes_only, model=model, threshold=threshold,
-                            uncertain_band=uncertain_band,
-                            settings=settings, progress=progress).analysis
+                            uncertain_band=uncertain_band, settings=settings,
+                            progress=progress, check_voice=check_voice).analysis
 
 
 def analyze_detailed(
@@ -104,6 +114,7 @@ def analyze_detailed(
     uncertain_band: float = vd.DEFAULT_BAND,
     settings: Settings | None = None,
     progress: ProgressFn | None = None,
+    check_voice: bool = True,
 ) -> DetailedAnalysis:
     """``analyze`` plus the face crops and activation maps behind each track (reports)."""
     if frames < 1:
@@ -113,13 +124,15 @@ def analyze_detailed(
     timer = _Timer()
     t_start = time.perf_counter()
 
-    info = probe(path)
+    info = probe(path, allow_audio=check_voice)
+    audio_only = info.kind == "audio"
     t = time.perf_counter()
     provenance, provenance_failure = _provenance(path, settings)
     timer.add("provenance", t)
-    detectors = load_detectors(info.kind, model, settings)
-    face_detector = load_face_detector(settings)
-    work = FrameWork(detectors, face_detector)
+    detectors = [] if audio_only else load_detectors(info.kind, model, settings)
+    face_detector = None if audio_only else load_face_detector(settings)
+    if audio_only:  # nothing to look at: the missing voice detector is the error
+        load_voice_detector(threads=settings.intra_op_threads)
 
     sampled: list[PreparedFrame] = []
     expected = 1 if info.kind == "image" else (
@@ -127,8 +140,11 @@ def analyze_detailed(
         else frames)
     t = time.perf_counter()
     snapped = False
-    for frame in iter_frames(path, info, frames=frames, frames_per_second=frames_per_second,
-                             keyframes_only=keyframes_only):
+    frame_iter = () if audio_only else iter_frames(
+        path, info, frames=frames, frames_per_second=frames_per_second,
+        keyframes_only=keyframes_only)
+    work = None if audio_only else FrameWork(detectors, face_detector)
+    for frame in frame_iter:
         t = timer.add("decode", t)
         snapped = snapped or frame.snapped_to_keyframe
         faces = work.detect(frame.rgb)
@@ -138,6 +154,11 @@ def analyze_detailed(
         t = timer.add("crop", t)
         report("decode", min(1.0, len(sampled) / expected))
 
+    t = time.perf_counter()
+    voice, voice_failure = (_voice(path, info, settings, uncertain_band)
+                            if check_voice and info.kind != "image" else (None, None))
+    timer.add("audio", t)
+
     raw_tracks = track_faces([s.faces for s in sampled])
     report("model", 0.0)
     t = time.perf_counter()
@@ -145,23 +166,34 @@ def analyze_detailed(
     timer.add("model", t)
     report("model", 1.0)
 
-    thr = threshold if threshold is not None else detectors[0].config.threshold
+    thr = threshold if threshold is not None else (
+        detectors[0].config.threshold if detectors else voice.threshold)
     votes = [vd.TrackVote(len(tr.frames), {m.model: m.score for m in tr.model_scores})
              for tr in tracks]
-    floor = uncertain_floor(detectors)
+    floor = uncertain_floor(detectors) if detectors else None
     decision = vd.decide(votes, len(sampled), thr, uncertain_band, floor)
     min_len = vd.min_track_length(len(sampled))
     tracks = [tr.model_copy(update={"decisive": len(tr.frames) >= min_len}) for tr in tracks]
     reason = vd.explain(decision, [[(f.timestamp_s, f.score) for f in tr.frames]
                                    for tr in tracks],
                         [tr.score for tr in tracks], thr, info.kind == "video")
+    verdict, score = decision.verdict, decision.score
+    if audio_only or voice is not None:
+        verdict, score, reason, voice_decides = combine_with_voice(
+            decision.verdict, decision.score, reason, voice, audio_only)
+        if voice_decides:
+            floor = None  # the voice's band is the plain one around its threshold
     note = reason_note(provenance) if provenance else None
     if note:
         reason = f"{reason} {note}"
 
     warnings = [provenance_failure] if provenance_failure else []
     warnings += info.warnings
-    if face_detector.is_fallback:
+    if voice_failure:
+        warnings.append(voice_failure)
+    if voice is not None:
+        warnings += [f"audio: {w}" for w in voice.warnings]
+    if face_detector is not None and face_detector.is_fallback:
         warnings.append("no face detector was available: the centre of each frame was "
                         f"analysed as one face ({face_detector.reason})")
     in_file = info.frame_count or frames  # an intact 1-frame video is not short of frames
@@ -185,11 +217,12 @@ def analyze_detailed(
                            crop_s=timer.totals.get("crop", 0.0),
                            model_s=timer.totals.get("model", 0.0),
                            provenance_s=timer.totals.get("provenance", 0.0),
+                           audio_s=timer.totals.get("audio", 0.0),
                            total_s=time.perf_counter() - t_start)
     analysis = Analysis(
         fakelens_version=__version__,
-        verdict=decision.verdict,
-        score=decision.score,
+        verdict=verdict,
+        score=score,
         threshold=thr,
         uncertain_band=uncertain_band,
         uncertain_from=floor,
@@ -198,14 +231,15 @@ def analyze_detailed(
         tracks=tracks,
         models=[ModelInfo(name=d.config.name, version=d.config.version, task=d.config.task,
                           threshold=d.config.threshold) for d in detectors],
-        face_detector=face_detector.name,
+        face_detector=face_detector.name if face_detector is not None else "none (audio)",
         frames_sampled=len(sampled),
         sampling=((f"{frames_per_second:g} frames per second" if frames_per_second
                    else f"{frames} evenly spaced frames")
                   + (", snapped to key frames" if snapped else ""))
-        if info.kind == "video" else "still",
+        if info.kind == "video" else "still" if info.kind == "image" else "audio only",
         warnings=warnings,
         provenance=provenance,
+        audio=voice,
         timings=timings,
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
@@ -222,6 +256,60 @@ def _provenance(path: str | Path, settings: Settings) -> tuple[Provenance | None
         log.exception("provenance check of %s failed", path)
         # the message may hold a server path: the log has it, the result only its kind
         return None, f"provenance could not be checked ({type(exc).__name__}; see the log)"
+
+
+def _voice(path: str | Path, info, settings: Settings, band: float
+           ) -> tuple[AudioAnalysis | None, str | None]:
+    """The voice check, or why it did not run. Of an audio file it is the whole analysis
+    (its failures are the analysis's); beside a video's faces a failure costs nothing
+    else."""
+    if info.kind == "audio":
+        voice = analyze_audio(path, threads=settings.intra_op_threads, band=band)
+        if voice.status in (AudioStatus.UNREADABLE, AudioStatus.NO_AUDIO):
+            raise CorruptMedia(f"{Path(path).name}: the audio cannot be decoded: damaged or "
+                               "truncated")
+        return voice, None
+    if not info.has_audio:
+        return AudioAnalysis(status=AudioStatus.NO_AUDIO,
+                             message="The file has no audio track: no voice to check."), None
+    try:
+        return analyze_audio(path, threads=settings.intra_op_threads, band=band), None
+    except ModelError as exc:
+        return None, f"the voice was not checked: {exc}"
+    except Exception as exc:  # noqa: BLE001 - the faces' verdict must not be lost to it
+        log.exception("voice check of %s failed", path)
+        return None, f"the voice could not be checked ({type(exc).__name__}; see the log)"
+
+
+_SEVERITY = {Verdict.FAKE: 3, Verdict.UNCERTAIN: 2, Verdict.REAL: 1}
+
+
+def combine_with_voice(face_verdict: Verdict, face_score: float | None, face_reason: str,
+                       voice: AudioAnalysis | None, audio_only: bool
+                       ) -> tuple[Verdict, float | None, str, bool]:
+    """The media verdict from the faces' and the voice's: the more severe one decides
+    (FAKE when either is FAKE), and the reason says which. -> verdict, score, reason,
+    whether the voice decided."""
+    if audio_only:
+        if voice.verdict is None:
+            return Verdict.NO_SPEECH, None, voice.message, True
+        return voice.verdict, voice.score, f"Voice: {voice.message}", True
+    if voice is None:
+        return face_verdict, face_score, face_reason, False
+    reason = f"{face_reason} Voice: {voice.message}"
+    if voice.verdict is None:
+        return face_verdict, face_score, reason, False
+    face_rank = _SEVERITY.get(face_verdict, 0)
+    voice_rank = _SEVERITY[voice.verdict]
+    if voice_rank > face_rank:
+        lead = {Verdict.FAKE: "Likely manipulated because of the voice",
+                Verdict.UNCERTAIN: "Uncertain because of the voice",
+                Verdict.REAL: "No sign found in the voice"}[voice.verdict]
+        return voice.verdict, voice.score, f"{lead}. {reason}", True
+    if face_verdict is Verdict.FAKE:
+        which = "the faces and the voice" if voice.verdict is Verdict.FAKE else "the faces"
+        reason = f"Likely manipulated because of {which}. {reason}"
+    return face_verdict, face_score, reason, False
 
 
 def _score_tracks(raw_tracks, sampled: list[PreparedFrame], detectors: list[Detector]

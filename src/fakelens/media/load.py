@@ -278,8 +278,9 @@ def _bits_per_pixel(path: Path, container, stream, fps: float | None,
     return round(rate / (pixels * fps), 5) if rate > 0 else None
 
 
-def probe(path: str | Path) -> MediaInfo:
-    """Metadata of an image or video; raises a ``MediaError`` for anything unusable."""
+def probe(path: str | Path, *, allow_audio: bool = False) -> MediaInfo:
+    """Metadata of an image or video (or, with ``allow_audio``, of an audio-only file:
+    kind ``audio``, no picture); raises a ``MediaError`` for anything unusable."""
     path = Path(path)
     size = check_readable(path)
     digest = sha256_of(path)
@@ -298,6 +299,8 @@ def probe(path: str | Path) -> MediaInfo:
     if img is not None:
         img.close()
     with _open_container(path) as container:
+        if allow_audio and not container.streams.video and container.streams.audio:
+            return _probe_audio(path, container, size, digest)
         vp = _probe_video(path, container)
     w, h = (vp.height, vp.width) if vp.rotation in (90, 270) else (vp.width, vp.height)
     return MediaInfo(
@@ -306,6 +309,22 @@ def probe(path: str | Path) -> MediaInfo:
         frame_count=vp.frame_count, rotation=vp.rotation, has_audio=vp.has_audio,
         bits_per_pixel=vp.bits_per_pixel, warnings=vp.notes,
     )
+
+
+def _probe_audio(path: Path, container, size: int, digest: str) -> MediaInfo:
+    stream = container.streams.audio[0]
+    ctx = stream.codec_context
+    if ctx is None or not ctx.name:
+        raise UnsupportedMedia(f"{path.name}: audio codec not supported by this FFmpeg build")
+    if stream.duration is not None and stream.time_base is not None:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        duration = container.duration / av.time_base
+    else:
+        duration = None
+    return MediaInfo(path=str(path), kind="audio", format=container.format.name.split(",")[0],
+                     size_bytes=size, sha256=digest, width=0, height=0, codec=ctx.name,
+                     duration_s=duration, has_audio=True)
 
 
 def _orientation(img, path: Path) -> int:

@@ -25,6 +25,20 @@ clips it was made from), never by file, and whole generators are held out:
   AniPortrait, ATVGnet, StyleTalk and Wav2Lip-288 train. Real-only groups (MEAD emotions,
   DPE, VidTIMIT, interview clips) are spread over the three roles.
 
+``audio`` (real and cloned speech) is split by ``group`` (one speaker's real clips with every
+clone of that voice), never by file:
+
+* ``test``: the LJSpeech group whole (its 37 real clips with FastSpeech2, NaturalSpeech,
+  Tacotron2 and fine-tuned Tortoise, generators trained on nowhere, and 6 zero-shot Tortoise
+  clones), two AISHELL-3 speakers (Mandarin FastSpeech2) and four Tortoise voices (geralt,
+  halle, weaver, train_kennard: zero-shot clones of voices never heard in training);
+* ``val`` (checkpoint choice, temperature and threshold): four Tortoise voices, two
+  real-only voices and two AISHELL-3 speakers;
+* ``train``: the other Tortoise voices (zero-shot clones against their references) and six
+  AISHELL-3 speakers (Mandarin FastSpeech2 against their real clips). So NaturalSpeech,
+  Tacotron2, fine-tuned Tortoise and English FastSpeech2 are held out whole, and every
+  test speaker is unheard.
+
 Groups not named below (a dataset that grows) are ``test``: new material is benchmark
 material until it is given a role here.
 """
@@ -83,9 +97,29 @@ TALKING_HEADS_VAL = frozenset({
 # test: g_edtalk, g_rome, g_gpavatar, g_w2l_kennedy and the real g_obama,
 # g_st_feifeili_clip1, g_st_reagan_clip1, g_mead_M030crop
 
+AUDIO_TRAIN = frozenset({
+    "tortoise_voice:angie", "tortoise_voice:applejack", "tortoise_voice:deniro",
+    "tortoise_voice:freeman", "tortoise_voice:grace_train", "tortoise_voice:jlaw",
+    "tortoise_voice:myself", "tortoise_voice:pat", "tortoise_voice:snakes",
+    "tortoise_voice:tim_reynolds", "tortoise_voice:train_atkins",
+    "tortoise_voice:train_lescault", "tortoise_voice:william",
+    "tortoise_voice:henry_cavill", "tortoise_voice:patrick_stewart",
+    "tortoise_voice:william_shatner",
+    "aishell3:SSB0080", "aishell3:SSB0470", "aishell3:SSB0590", "aishell3:SSB0629",
+    "aishell3:SSB0794", "aishell3:SSB0822",
+})
+AUDIO_VAL = frozenset({
+    "tortoise_voice:daniel", "tortoise_voice:emma", "tortoise_voice:tom",
+    "tortoise_voice:train_dotrice", "tortoise_voice:mol", "tortoise_voice:rainbow",
+    "aishell3:SSB0863", "aishell3:SSB1020",
+})
+# test: ljspeech:LJ (every generator but zero-shot Tortoise held out whole),
+# aishell3:SSB1593, aishell3:SSB1607, tortoise_voice:geralt, :halle, :weaver, :train_kennard
+
 GROUP_ROLES = {
     "swap-generators": (SWAP_GENERATORS_TRAIN, SWAP_GENERATORS_VAL),
     "talking-heads": (TALKING_HEADS_TRAIN, TALKING_HEADS_VAL),
+    "audio": (AUDIO_TRAIN, AUDIO_VAL),
 }
 
 
@@ -97,7 +131,7 @@ def face_model(group: str) -> str:
 
 def role_of(dataset: str, item: Item) -> str:
     """The role of one item of a named dataset folder (``live-swap``, ``videos-real``,
-    ``videos``, ``dfdc-crops``, ``swap-generators``, ``talking-heads``); every other
+    ``videos``, ``dfdc-crops``, ``swap-generators``, ``talking-heads``, ``audio``); every other
     dataset is ``test`` material."""
     stem = Path(item.path).stem
     if dataset in GROUP_ROLES:
