@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from webhelpers import create_token, register, upload
 
 from fakelens.db.tables import AnalysisRow, ApiToken
+from fakelens.web.sessions import SESSION_COOKIE
 
 
 def login_token(client) -> dict[str, str]:
@@ -75,6 +76,94 @@ def test_database_outage_gives_503_with_retry_after(client, database_down):
     client.cookies.update(cookies)
     database_down["down"] = False
     assert client.get("/api/v1/analyses", headers=headers).status_code == 200
+
+
+ANONYMOUS_PAGES = ("/", "/login", "/forum")  # each writes a new session (a CSRF token)
+
+
+def _assert_outage_page(response, status: int = 503) -> None:
+    assert response.status_code == status, response.text[:500]
+    if status == 503:
+        assert response.headers["Retry-After"]
+    assert "set-cookie" not in response.headers
+    assert "Traceback" not in response.text and "already started" not in response.text
+
+
+def test_pages_that_write_a_session_give_503_when_the_database_is_away(client,
+                                                                       database_down):
+    """The session is saved before the response starts: its failure is an outage page,
+    not a 500 from a response already under way."""
+    database_down["down"] = True
+    for path in ANONYMOUS_PAGES:
+        client.cookies.clear()
+        _assert_outage_page(client.get(path))
+    database_down["down"] = False
+    assert client.get("/login").status_code == 200
+    assert client.cookies.get(SESSION_COOKIE)
+
+
+def test_a_failing_session_purge_never_fails_a_request(app_factory):
+    """The first request of a process purges expired sessions: a failing purge is logged
+    and tried again later, the request itself (it needs no database) answers."""
+    client = app_factory()
+    engine = client.app.state.engine
+
+    def refuse(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("DELETE FROM WEB_SESSIONS"):
+            raise OperationalError(statement, {}, Exception("server closed the connection"))
+
+    event.listen(engine, "before_cursor_execute", refuse)
+    try:
+        assert client.get("/api/v1/models").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", refuse)
+
+
+def test_session_save_on_a_full_database_disk_gives_507(client):
+    """SQLite's "database or disk is full" while saving a new session: 507."""
+    import sqlite3
+
+    def full(conn, cursor, statement, *args) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO WEB_SESSIONS"):
+            raise OperationalError(statement, {},
+                                   sqlite3.OperationalError("database or disk is full"))
+
+    event.listen(client.app.state.engine, "before_cursor_execute", full)
+    try:
+        for path in ANONYMOUS_PAGES:
+            client.cookies.clear()
+            _assert_outage_page(client.get(path), 507)
+        api = client.get("/api/v1/analyses", headers={"Authorization": "Bearer nope"})
+        assert api.status_code == 401  # no session to save: not concerned
+    finally:
+        event.remove(client.app.state.engine, "before_cursor_execute", full)
+
+
+@pytest.mark.slow
+def test_anonymous_pages_with_postgres_stopped_give_503(tmp_path):
+    """A real outage: the PostgreSQL server stopped under a running app, then back."""
+    from fastapi.testclient import TestClient
+    from servers import postgres_control, postgres_server
+    from webhelpers import make_settings
+
+    from fakelens.web.app import create_app
+
+    with postgres_server() as url, TestClient(create_app(make_settings(
+            tmp_path / "data", database_url=url))) as client:
+        assert client.get("/login").status_code == 200
+        postgres_control(url, "stop")
+        try:
+            for path in ANONYMOUS_PAGES:
+                client.cookies.clear()
+                _assert_outage_page(client.get(path))
+            response = client.get("/api/v1/analyses",
+                                  headers={"Authorization": "Bearer flk_unknown"})
+            assert response.status_code == 503 and response.headers["Retry-After"]
+            assert response.json()["error"]["code"] == "service_unavailable"
+        finally:
+            postgres_control(url, "start")
+        client.cookies.clear()
+        assert client.get("/login").status_code == 200
 
 
 def test_token_use_is_recorded_at_most_every_few_minutes(client):

@@ -152,16 +152,16 @@ def outage_response(request: Request, exc: BaseException, plain: bool = False
     from fakelens.jobs.retry import is_transient
     from fakelens.web.storage import is_disk_full
 
-    if is_transient(exc) or isinstance(exc, redis.exceptions.ConnectionError
-                                       | redis.exceptions.TimeoutError):
+    if is_disk_full(exc):  # before is_transient: SQLite's "disk is full" is operational
+        log.warning("%s %s: disk full", request.method, request.url.path)
+        status, code = 507, "storage_full"
+        message = "The server is out of storage space. Please try again later."
+    elif is_transient(exc) or isinstance(exc, redis.exceptions.ConnectionError
+                                         | redis.exceptions.TimeoutError):
         log.warning("%s %s: service unavailable: %s", request.method, request.url.path,
                     type(exc).__name__)
         status, code = 503, "service_unavailable"
         message = "The service is temporarily unavailable. Please try again shortly."
-    elif is_disk_full(exc):
-        log.warning("%s %s: disk full", request.method, request.url.path)
-        status, code = 507, "storage_full"
-        message = "The server is out of storage space. Please try again later."
     else:
         return None
     headers = {"Retry-After": str(RETRY_AFTER_S)} if status == 503 else None

@@ -5,28 +5,39 @@ page lists a user's sessions and revokes one or all of them.
 
 ``ServerSessionMiddleware`` fills ``scope["session"]`` (the dict that ``request.session``
 returns) like Starlette's cookie sessions did, so CSRF tokens and flash messages work as
-before. The id changes whenever the logged-in user changes (no session fixation)."""
+before. The id changes whenever the logged-in user changes (no session fixation).
+
+The session is saved when the application starts its response, before anything reaches
+the client: when the database (or its disk) is away then, the page is replaced by the
+503 (``Retry-After``) or 507 every other outage gets, never a 500 on a page that was
+already half sent. Purging expired rows is housekeeping: when it fails, the request goes
+on and the purge is tried again a minute later."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.requests import HTTPConnection
+from starlette.requests import HTTPConnection, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from fakelens.db.auth_tables import WebSession
 from fakelens.db.tables import utcnow
+from fakelens.web.errors import outage_response
 from fakelens.web.proxies import client_ip, is_https
 from fakelens.web.settings import WebSettings
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "fakelens_session"
 SESSION_USER = "user_id"
@@ -34,6 +45,7 @@ ROW_KEY = "fakelens.session_row"  # scope key: id of the row this request's cook
 ANONYMOUS_TTL = timedelta(days=1)  # a CSRF token before login; purged after
 TOUCH_EVERY = timedelta(minutes=5)  # last_seen_at is written at most this often
 PURGE_EVERY_S = 600.0
+PURGE_RETRY_S = 60.0  # after a failed purge (the database away, its disk full)
 # health probes must answer from the process alone (a database outage is for /readyz to say)
 NO_SESSION_PATHS = ("/static/", "/docs-assets/", "/healthz", "/readyz")
 
@@ -98,9 +110,25 @@ class ServerSessionMiddleware:
             await self.app(scope, receive, send)
             return
 
+        replaced = False
+
         async def send_with_cookie(message: Message) -> None:
+            nonlocal replaced
+            if replaced:  # the rest of a response that an outage page replaced
+                return
             if message["type"] == "http.response.start":
-                cookie = await run_in_threadpool(self._save, scope, raw, loaded, initial)
+                try:
+                    cookie = await run_in_threadpool(self._save_and_purge, scope, raw,
+                                                     loaded, initial)
+                except Exception as exc:
+                    # nothing was sent yet: answer the outage instead of the page (plain
+                    # HTML: the page templates may need the database themselves)
+                    outage = outage_response(Request(scope), exc, plain=True)
+                    if outage is None:
+                        raise
+                    replaced = True
+                    await outage(scope, receive, send)
+                    return
                 if cookie:
                     MutableHeaders(scope=message).append("Set-Cookie", cookie)
             await send(message)
@@ -134,12 +162,17 @@ class ServerSessionMiddleware:
             secure = is_https(scope, self.settings.trusted_proxies)
         return cookie + "; Secure" if secure else cookie
 
+    def _save_and_purge(self, scope: Scope, raw: str | None, loaded: _Loaded | None,
+                        initial: str) -> str | None:
+        cookie = self._save(scope, raw, loaded, initial)
+        self._maybe_purge()
+        return cookie
+
     def _save(self, scope: Scope, raw: str | None, loaded: _Loaded | None,
               initial: str) -> str | None:
         data: dict = scope["session"]
         now = utcnow()
         with self.sessions() as db:
-            self._maybe_purge(db)
             if not data:
                 if loaded is not None:
                     db.execute(delete(WebSession).where(WebSession.id == loaded.row_id))
@@ -173,7 +206,14 @@ class ServerSessionMiddleware:
             db.commit()
             return self._cookie(scope, session_id, int(ttl.total_seconds()))
 
-    def _maybe_purge(self, db: Session) -> None:
-        if time.monotonic() >= self._next_purge:
-            self._next_purge = time.monotonic() + PURGE_EVERY_S
-            purge_expired_sessions(db)
+    def _maybe_purge(self) -> None:
+        if time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + PURGE_EVERY_S
+        try:
+            with self.sessions() as db:
+                purge_expired_sessions(db)
+        except SQLAlchemyError as exc:  # the request does not depend on it
+            self._next_purge = time.monotonic() + PURGE_RETRY_S
+            log.warning("expired sessions not purged (retried in %.0f s): %s",
+                        PURGE_RETRY_S, type(exc).__name__)

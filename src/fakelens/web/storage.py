@@ -8,6 +8,7 @@ import errno
 import logging
 import os
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
@@ -31,8 +32,24 @@ def check_space(settings: WebSettings, incoming: int = 0) -> None:
         raise StorageFull("the server is out of storage space; please try again later")
 
 
+SQLITE_FULL_MESSAGE = "database or disk is full"
+POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
+
+
 def is_disk_full(exc: BaseException) -> bool:
-    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    """No space left: an ``OSError`` (ENOSPC, EDQUOT), or a database write that failed
+    for it (SQLite's SQLITE_FULL, PostgreSQL's disk_full), bare or wrapped by SQLAlchemy."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    orig = getattr(exc, "orig", None)  # sqlalchemy.exc.DBAPIError wraps the driver's
+    for err in (exc, orig):
+        if isinstance(err, sqlite3.Error):
+            code = getattr(err, "sqlite_errorcode", None)
+            if code == sqlite3.SQLITE_FULL or SQLITE_FULL_MESSAGE in str(err):
+                return True
+        elif getattr(err, "sqlstate", None) == POSTGRES_DISK_FULL:
+            return True
+    return False
 
 
 def remove_stale_temp_files(settings: WebSettings, older_than_s: float = 3600) -> int:
