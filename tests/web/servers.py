@@ -159,10 +159,12 @@ def service_env(data_dir: Path, database_url: str | None, redis_url: str | None 
 
 
 class Service:
-    """``python -m fakelens ARGS`` as a subprocess, its output in ``log``."""
+    """``python -m fakelens ARGS`` (or ``python SCRIPT ARGS``, a script that runs the CLI)
+    as a subprocess, its output in ``log``."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log: Path):
-        self.args, self.env, self.log = args, env, log
+    def __init__(self, args: list[str], env: dict[str, str], log: Path,
+                 script: Path | None = None):
+        self.args, self.env, self.log, self.script = args, env, log, script
         self.proc: subprocess.Popen | None = None
         self.port: int | None = None
 
@@ -176,7 +178,8 @@ class Service:
             self.port = free_port()
             args += ["--port", str(self.port)]
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "fakelens", "-v", *args],
+            program = [str(self.script)] if self.script else ["-m", "fakelens"]
+            self.proc = subprocess.Popen([sys.executable, *program, "-v", *args],
                                          env=self.env, stdout=out, stderr=subprocess.STDOUT)
         if self.port is not None:
             try:

@@ -202,7 +202,7 @@ def test_recent_running_job_is_left_to_its_worker(app_factory):
     runs a job: one with recent progress is left alone."""
     first = app_factory()
     upload(first, login_token(first))
-    _mark_running(first, attempts=1, minutes_ago=1)
+    _mark_running(first, attempts=1, minutes_ago=0.1)  # between two heartbeats
     first.__exit__(None, None, None)
     assert analysis_rows(app_factory())[0].status == "running"
 

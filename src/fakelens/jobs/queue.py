@@ -3,23 +3,42 @@
 SQLite (a file in the data dir) is the embedded default: no server to run, tasks persist
 across restarts. With ``FAKELENS_REDIS_URL`` the queue lives in Redis and separate
 ``fakelens worker`` processes can consume it.
+
+Stopping (SIGTERM from Docker, systemd or Kubernetes, SIGINT from Ctrl-C, or the end of
+``serve``) never ends the process under a running job: no new job is taken, the running
+ones may finish for ``stop_grace_s``, then they are handed back to the queue. (A process
+that exited with a job thread inside PyTorch aborted: the interpreter's shutdown
+unwinds such a thread, "FATAL: exception not rethrown", and its job stayed ``running``.)
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from types import FrameType
+from typing import TYPE_CHECKING, BinaryIO, Self
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from fakelens.jobs.settings import JobSettings
 
+if TYPE_CHECKING:
+    import threading
+
+    from fakelens.jobs.tasks import AnalysisJob
+
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "fakelens"
 REDIS_TIMEOUT_S = 5.0
+# after the grace period: how long running jobs have to reach their next progress report
+# (where they hand themselves back) before the stopping thread hands them back itself
+HAND_BACK_WAIT_S = 5.0
+HEALTH_CHECK_S = 10.0  # a worker thread that died is replaced
 
 
 def make_huey(settings: JobSettings) -> Huey:
@@ -43,8 +62,9 @@ def queue_kind(settings: JobSettings) -> str:
 
 
 class EmbeddedConsumer(Consumer):
-    """A consumer whose worker threads run inside another program (the web server): it
-    leaves signal handling to that program."""
+    """A consumer whose worker threads run inside a program that handles the signals
+    itself (the web server, ``run_worker``): Huey's own handlers would end the process at
+    SIGTERM under a running job."""
 
     def _set_signal_handlers(self) -> None:
         pass
@@ -59,11 +79,86 @@ def start_embedded_consumer(huey: Huey, workers: int) -> EmbeddedConsumer:
     return consumer
 
 
-def stop_embedded_consumer(consumer: EmbeddedConsumer, timeout_s: float = 5.0) -> None:
-    """Stop taking jobs; a job still running after ``timeout_s`` is left to the startup
-    recovery of the next run (its worker thread is a daemon)."""
-    consumer.shutdown_timeout = timeout_s
-    consumer.stop(graceful=True)
+def _alive(threads: list[threading.Thread]) -> bool:
+    return any(t.is_alive() for t in threads)
+
+
+def drain(consumer: Consumer, job: AnalysisJob, grace_s: float,
+          hurry: Callable[[], bool] = lambda: False) -> bool:
+    """Stop taking jobs; let the running ones finish for ``grace_s`` (less once ``hurry()``
+    says so), then hand them back to the queue: each at its next progress report, or
+    after ``HAND_BACK_WAIT_S`` from here (its thread, stuck in a long computation, is
+    fenced off by its attempt count). True if every consumer thread has ended."""
+    consumer.stop_flag.set()
+    threads = [t for _, t in consumer.worker_threads] + [consumer.scheduler]
+    deadline = time.monotonic() + grace_s
+    while _alive(threads) and time.monotonic() < deadline and not hurry():
+        time.sleep(0.05)
+    if _alive(threads):
+        running = len(job.running())
+        if running:
+            log.warning("%d job(s) still running: handing them back to the queue", running)
+        job.stopping.set()
+        deadline = time.monotonic() + HAND_BACK_WAIT_S
+        while _alive(threads) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        job.hand_back_all()
+    return not _alive(threads)
+
+
+def stop_embedded_consumer(consumer: EmbeddedConsumer, job: AnalysisJob,
+                           grace_s: float) -> bool:
+    """Stop the job threads of ``serve`` (``drain``)."""
+    return drain(consumer, job, grace_s)
+
+
+class StopSignals:
+    """SIGTERM (docker stop, systemd, Kubernetes) and SIGINT (Ctrl-C) as a list the main
+    thread polls: the first asks for a graceful stop, a second one to hurry. The handler
+    only appends: waiting on a lock there could deadlock with the code it interrupted."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> Self:
+        for signum in self.SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        self.received.append(signum)
+
+    def wait(self, count: int, timeout_s: float) -> bool:
+        """True once ``count`` signals arrived; False after ``timeout_s`` without."""
+        deadline = time.monotonic() + timeout_s
+        while len(self.received) < count:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+
+def run_worker(huey: Huey, job: AnalysisJob, threads: int, grace_s: float) -> bool:
+    """Consume the queue with ``threads`` job threads until SIGTERM or SIGINT, then
+    ``drain`` (a second signal cuts the grace period short). True if every job thread
+    ended; False if one is still stuck in a computation (its job handed back): the caller
+    must then leave with ``os._exit``, as a normal exit would abort in that thread."""
+    consumer = EmbeddedConsumer(huey, workers=threads, worker_type="thread", periodic=False)
+    with StopSignals() as signals:
+        consumer.start()
+        while not signals.wait(1, HEALTH_CHECK_S):
+            consumer.check_worker_health()
+        name = signal.Signals(signals.received[0]).name
+        print(f"fakelens worker: {name}: taking no new job; running ones may finish for "
+              f"{grace_s:g} s, then go back to the queue", flush=True)
+        return drain(consumer, job, grace_s, hurry=lambda: len(signals.received) > 1)
 
 
 class SoleConsumerLock:

@@ -15,6 +15,7 @@ class JobSettings(Protocol):
     workers: int
     max_attempts: int
     stale_after_s: float
+    stop_grace_s: float
     requeue_after_s: float
     claim_retry_s: float
 

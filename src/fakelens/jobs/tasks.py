@@ -5,7 +5,8 @@ claimed atomically (queued -> running), so a task enqueued twice runs once; prog
 to the database from ``analyze``'s progress callback, and a heartbeat keeps ``updated_at``
 fresh while the job lives (a running row that stops changing belongs to a dead worker:
 ``recover`` / ``StaleSweeper`` queue it again); deleting the analysis while it runs
-cancels it at the next progress report.
+cancels it at the next progress report. A worker that is stopped (SIGTERM) hands its
+running jobs back to the queue (``AnalysisJob.stopping``, ``hand_back``).
 """
 
 from __future__ import annotations
@@ -39,12 +40,17 @@ TASK_NAME = "fakelens.analyze"
 # (start, end) of each analysis stage on the 0-100 progress scale
 _STAGES = {"decode": (5, 80), "model": (80, 99)}
 _MIN_WRITE_INTERVAL_S = 0.5
+HAND_BACK_RETRY_S = 5.0  # a stopping worker does not wait long for the database
 
 Enqueue = Callable[[str], object]
 
 
 class Cancelled(Exception):
     """The analysis was deleted (or taken over) while it ran."""
+
+
+class HandedBack(Exception):
+    """The worker is stopping: the analysis goes back to the queue."""
 
 
 def report_path(settings: JobSettings, public_id: str) -> Path:
@@ -123,9 +129,17 @@ def blob_path(settings: JobSettings, sha256: str) -> Path:
 
 
 class AnalysisJob:
-    def __init__(self, settings: JobSettings, sessions: sessionmaker[Session]):
+    """The analysis task. ``stopping`` set (the worker stops): each run of this process
+    hands its job back to the queue at its next progress report (``hand_back``)."""
+
+    def __init__(self, settings: JobSettings, sessions: sessionmaker[Session],
+                 enqueue: Enqueue | None = None):
         self.settings = settings
         self.sessions = sessions
+        self.enqueue = enqueue  # for a job handed back (else the sweeper enqueues it)
+        self.stopping = threading.Event()
+        self._running: dict[str, int] = {}  # public_id -> attempt, of this process' runs
+        self._lock = threading.Lock()
 
     def __call__(self, public_id: str) -> None:
         try:
@@ -137,11 +151,64 @@ class AnalysisJob:
         if row is None:
             log.info("analysis %s: not queued any more, nothing to do", public_id)
             return
+        with self._lock:
+            self._running[public_id] = row.attempts
+        try:
+            self._run(row)
+        finally:
+            with self._lock:
+                self._running.pop(public_id, None)
+
+    def running(self) -> dict[str, int]:
+        """The runs of this process: public_id -> attempt."""
+        with self._lock:
+            return dict(self._running)
+
+    def hand_back(self, public_id: str, attempt: int) -> bool:
+        """Put a run of this process back in the queue (its worker stops): queued again at
+        once, for any worker. The interrupted attempt stays counted (it fences this run
+        off, should it go on). False if the row was not this run's any more, or the
+        database did not answer (then it stays running and the stale sweep takes it)."""
+        def write() -> bool:
+            with session_scope(self.sessions) as s:
+                return s.execute(update(AnalysisRow)
+                                 .where(*self._mine(public_id, attempt))
+                                 .values(status=Status.QUEUED, stage="queued", progress=0,
+                                         updated_at=utcnow())).rowcount == 1
+
+        try:
+            if not with_retry(write, f"analysis {public_id}: hand back", HAND_BACK_RETRY_S):
+                return False
+        except Exception:  # noqa: BLE001 - stopping anyway: the stale sweep takes it
+            log.warning("analysis %s: could not be handed back", public_id, exc_info=True)
+            return False
+        log.info("analysis %s: handed back to the queue (the worker stops)", public_id)
+        if self.enqueue is not None:
+            try:
+                self.enqueue(public_id)
+            except Exception:  # noqa: BLE001 - the row is queued: the sweeper enqueues it
+                log.warning("analysis %s: handed back but not enqueued", public_id,
+                            exc_info=True)
+        return True
+
+    def hand_back_all(self) -> int:
+        """Hand back every run of this process still going (stuck between two progress
+        reports after ``stopping``); returns how many were handed back."""
+        return sum(self.hand_back(public_id, attempt)
+                   for public_id, attempt in self.running().items())
+
+    def _run(self, row: AnalysisRow) -> None:
+        public_id = row.public_id
         try:
             with self._heartbeat(public_id, row.attempts):
+                if self.stopping.is_set():
+                    raise HandedBack(public_id)
                 result = self._analyze(row)
         except Cancelled:
             log.info("analysis %s: cancelled", public_id)
+            return
+        except HandedBack:
+            self.hand_back(public_id, row.attempts)
             return
         except FakeLensError as exc:
             log.info("analysis %s failed: %s", public_id, exc)
@@ -221,6 +288,8 @@ class AnalysisJob:
         last = {"percent": -1, "at": 0.0}
 
         def progress(stage: str, fraction: float) -> None:
+            if self.stopping.is_set():
+                raise HandedBack(row.public_id)
             lo, hi = _STAGES.get(stage, (0, 99))
             percent = int(lo + (hi - lo) * max(0.0, min(1.0, fraction)))
             now = time.monotonic()
@@ -281,11 +350,12 @@ def heartbeat_interval(settings: JobSettings) -> float:
     return max(0.2, settings.stale_after_s / 5)
 
 
-def register_tasks(huey: Huey, settings: JobSettings, sessions: sessionmaker[Session]
-                   ) -> Enqueue:
-    """Register the analysis task on ``huey``; returns ``enqueue(public_id)``."""
-    task = huey.task(name=TASK_NAME, retries=0)(AnalysisJob(settings, sessions))
-    return task
+def register_job(huey: Huey, settings: JobSettings, sessions: sessionmaker[Session]
+                 ) -> AnalysisJob:
+    """Register the analysis task on ``huey``; its ``enqueue`` is ``enqueue(public_id)``."""
+    job = AnalysisJob(settings, sessions)
+    job.enqueue = huey.task(name=TASK_NAME, retries=0)(job)
+    return job
 
 
 def recover(sessions: sessionmaker[Session], enqueue: Enqueue, max_attempts: int,
@@ -339,7 +409,7 @@ def recover(sessions: sessionmaker[Session], enqueue: Enqueue, max_attempts: int
 
 
 def sweep_interval(settings: JobSettings) -> float:
-    return max(0.5, min(60.0, settings.stale_after_s / 3, settings.requeue_after_s / 2))
+    return max(0.5, min(60.0, settings.stale_after_s / 4, settings.requeue_after_s / 2))
 
 
 class StaleSweeper(Periodic):
@@ -367,12 +437,14 @@ class StaleSweeper(Periodic):
 
 @dataclass
 class Backend:
-    """What the web app and a worker share: database engine, sessions, queue, enqueue."""
+    """What the web app and a worker share: database engine, sessions, queue, enqueue, and
+    the analysis task (to stop its runs)."""
 
     engine: Engine
     sessions: sessionmaker[Session]
     huey: Huey
     enqueue: Enqueue
+    job: AnalysisJob
 
 
 def open_backend(settings: JobSettings) -> Backend:
@@ -385,4 +457,6 @@ def open_backend(settings: JobSettings) -> Backend:
     upgrade_schema(engine)
     sessions = make_sessionmaker(engine)
     huey = make_huey(settings)
-    return Backend(engine, sessions, huey, register_tasks(huey, settings, sessions))
+    job = register_job(huey, settings, sessions)
+    assert job.enqueue is not None
+    return Backend(engine, sessions, huey, job.enqueue, job)

@@ -72,7 +72,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
             if sweeper is not None:
                 sweeper.stop()
             if consumer is not None:
-                stop_embedded_consumer(consumer)
+                stop_embedded_consumer(consumer, backend.job, settings.stop_grace_s)
             sole_consumer.release()
             engine.dispose()
 

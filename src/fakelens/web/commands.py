@@ -33,6 +33,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    """Run jobs until SIGTERM or SIGINT; then finish or hand back the running ones
+    (``FAKELENS_STOP_GRACE_S``) and exit 0."""
+    import os
+    import sys
+
+    from fakelens.jobs.queue import run_worker
     from fakelens.jobs.tasks import StaleSweeper, open_backend, recover
 
     settings = _settings(args)
@@ -45,10 +51,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     print(f"fakelens worker: {threads} thread(s) on the "
           f"{'Redis' if settings.redis_url else 'SQLite'} queue", flush=True)
     try:
-        huey.create_consumer(workers=threads, worker_type="thread", periodic=False).run()
+        ended = run_worker(huey, backend.job, threads, settings.stop_grace_s)
     finally:
         sweeper.stop()
         engine.dispose()
+    print("fakelens worker: stopped", flush=True)
+    if not ended:  # a job thread inside a computation: the interpreter's exit would abort
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0
 
 

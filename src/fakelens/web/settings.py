@@ -28,10 +28,14 @@ class WebSettings(Settings):
     max_upload_mb: float = Field(500, gt=0, description="largest accepted upload")
     max_attempts: int = Field(3, ge=1, description="runs interrupted by a crash before a job "
                               "is marked failed")
-    stale_after_s: float = Field(900, gt=0, description="with separate workers: a running "
-                                 "job whose worker gave no sign of life (progress or a "
-                                 "heartbeat every stale_after_s / 5) for this long is taken "
-                                 "as orphaned and queued again")
+    stale_after_s: float = Field(60, gt=0, description="a running job whose worker gave "
+                                 "no sign of life (progress, or the heartbeat it sends every "
+                                 "stale_after_s / 5) for this long is taken as orphaned (its "
+                                 "worker was killed) and queued again")
+    stop_grace_s: float = Field(20, ge=0, description="on SIGTERM or SIGINT a worker (and the "
+                                "job threads of serve) takes no new job and lets running "
+                                "ones finish this long, then hands them back to the queue "
+                                "(run again at once, by any worker)")
     requeue_after_s: float = Field(60, gt=0, description="a queued job waiting this long is "
                                    "enqueued again by the sweeper (its task never reached "
                                    "the queue, or the queue lost it)")
