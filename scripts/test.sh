@@ -14,6 +14,8 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)  # live tests: .y4m camera, local streams
+# WeasyPrint subsets fonts with HarfBuzz (without it, it warns on every PDF)
+ldconfig -p | grep -q libharfbuzz-subset || need+=(libharfbuzz-subset0)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}"
