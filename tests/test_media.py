@@ -27,7 +27,7 @@ def test_probe_reads_metadata_of_a_real_clip(videos):
     info = probe(clip)
     with av.open(str(clip)) as container:  # independent count: demuxed packets
         packets = sum(1 for p in container.demux(video=0) if p.size)
-    assert info.kind == "video" and info.format == "mov" and info.codec == "h264"
+    assert info.kind == "video" and info.format == "mp4" and info.codec == "h264"
     assert (info.width, info.height) == (640, 480)
     assert info.fps == pytest.approx(25.0)
     assert info.duration_s == pytest.approx(30.04, abs=0.05)

@@ -138,6 +138,43 @@ def test_unusable_files(client, alice_token, data_dir, content, filename, status
     assert client.get("/api/v1/analyses", headers=alice_token).json()["total"] == 0
 
 
+def _cut_files() -> dict[str, bytes]:
+    """Whole files of the formats whose cut copies used to pass the upload's probe."""
+    from pathlib import Path
+    from tempfile import TemporaryDirectory
+
+    import numpy as np
+    from PIL import Image
+    from synthetic_media import write_video
+
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for _ in range(10)]
+    files = {}
+    with TemporaryDirectory() as tmp:
+        for name in ("photo.jpg", "still.gif", "anim.gif"):
+            path = Path(tmp) / name
+            images = [Image.fromarray(f) for f in frames]
+            extra = {"save_all": True, "append_images": images[1:]} if "anim" in name else {}
+            images[0].save(path, **extra)
+            files[name] = path.read_bytes()
+        files["clip.webm"] = write_video(Path(tmp) / "clip.webm", frames,
+                                         codec="libvpx-vp9").read_bytes()
+    return files
+
+
+def test_cut_files_are_refused_at_upload(client, alice_token, data_dir):
+    """A cut JPEG, GIF or WebM is refused at once (422), as a cut MP4 or PNG always was,
+    instead of being queued to fail in its job."""
+    for accepted, (name, data) in enumerate(_cut_files().items()):
+        error = assert_error(upload(client, alice_token, content=data[: len(data) * 2 // 3],
+                                    filename=name), 422, "corrupt_media")
+        assert name in error["message"] and str(data_dir) not in error["message"]
+        assert not list((data_dir / "tmp").iterdir())
+        listed = client.get("/api/v1/analyses", headers=alice_token).json()["total"]
+        assert listed == accepted  # the whole files before it, not this cut one
+        assert upload(client, alice_token, content=data, filename=name).status_code == 202
+
+
 def test_oversized_upload(app_factory, data_dir):
     from webhelpers import create_token, register
 

@@ -4,17 +4,21 @@ by Pillow itself, HEIC/HEIF by the ``pillow-heif`` plugin (registered on first u
 from __future__ import annotations
 
 import io
+import logging
 import struct
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from fakelens.errors import CorruptMedia, MediaTooLarge
+
+log = logging.getLogger(__name__)
 
 MAX_IMAGE_PIXELS = 80_000_000
 IMAGE_FORMATS = {"JPEG", "PNG", "WEBP", "BMP", "TIFF", "MPO", "AVIF", "HEIF"}
@@ -33,12 +37,47 @@ def register_plugins() -> None:
     pillow_heif.register_heif_opener()
 
 
+EXIF_DAMAGE = "fakelens_exif_damage"  # attribute of an opened image: Pillow's EXIF warnings
+
+
+def exif_damage(img: Image.Image) -> list[str]:
+    """What Pillow said of the image's damaged EXIF block when it opened it."""
+    return list(getattr(img, EXIF_DAMAGE, []))
+
+
+@contextmanager
+def exif_warnings() -> Iterator[list[str]]:
+    """Pillow's warnings about a damaged EXIF block ("Corrupt EXIF data. Expecting to
+    read ...", warned again whenever a file's EXIF is read, and printed raw on a terminal)
+    caught into the list yielded, filled when the block ends: the provenance check reports
+    the damage once, in words; other readers ignore it. Other warnings pass on."""
+    found: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield found
+    for w in caught:
+        if Path(w.filename).name == "TiffImagePlugin.py":
+            found.append(str(w.message).strip())
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def refuse_truncated_images() -> None:
+    """Pillow's ``ImageFile.LOAD_TRUNCATED_IMAGES`` is process-wide, and importing
+    WeasyPrint (PDF reports) sets it: a cut image then decodes without a word, its missing
+    part grey. fakelens turns it back off before it opens an image, wherever it was set."""
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        log.debug("ImageFile.LOAD_TRUNCATED_IMAGES was set (WeasyPrint?): turned off")
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
 def open_image(path: Path) -> Image.Image | None:
     """Open lazily (header only); None when Pillow does not recognise the content.
 
     A PNG whose text or colour-profile chunks break Pillow's limits (a decompression bomb,
     say) is opened without them, so that its pixels can still be analysed."""
     register_plugins()
+    refuse_truncated_images()
     try:
         return _open(path, path.name)
     except ValueError as exc:
@@ -75,15 +114,17 @@ def _without_png_metadata(data: bytes) -> bytes | None:
 
 def _open(source: Path | io.BytesIO, name: str) -> Image.Image | None:
     try:
-        with warnings.catch_warnings():
+        with exif_warnings() as warned, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(source)
+            img = Image.open(source)  # a JPEG's EXIF is read here (its resolution)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise MediaTooLarge(f"{name}: image has too many pixels ({exc})") from exc
     except UnidentifiedImageError:
         return None
     except OSError as exc:
         raise CorruptMedia(f"{name}: cannot read image header ({exc})") from exc
+    if warned:
+        setattr(img, EXIF_DAMAGE, warned)
     w, h = img.size
     if w * h > MAX_IMAGE_PIXELS:
         img.close()
@@ -95,9 +136,11 @@ def _open(source: Path | io.BytesIO, name: str) -> Image.Image | None:
 
 def image_to_rgb(img: Image.Image, name: str) -> tuple[np.ndarray, int]:
     """Decode fully, honour EXIF orientation; returns (RGB array, rotation degrees)."""
+    refuse_truncated_images()
     try:
-        orientation = img.getexif().get(0x0112, 1)
-        upright = ImageOps.exif_transpose(img)
+        with exif_warnings():
+            orientation = img.getexif().get(0x0112, 1)
+            upright = ImageOps.exif_transpose(img)
         rgb = np.asarray(upright.convert("RGB"))
     except (OSError, ValueError, SyntaxError) as exc:
         raise CorruptMedia(f"{name}: image data is damaged or truncated ({exc})") from exc

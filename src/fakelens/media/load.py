@@ -30,7 +30,13 @@ from fakelens.errors import (
     UnsupportedMedia,
 )
 from fakelens.media.frames import Frame
-from fakelens.media.images import IMAGE_FORMATS, MAX_IMAGE_PIXELS, image_to_rgb, open_image
+from fakelens.media.images import (
+    IMAGE_FORMATS,
+    MAX_IMAGE_PIXELS,
+    exif_warnings,
+    image_to_rgb,
+    open_image,
+)
 from fakelens.media.sampling import dense_timestamps, even_timestamps
 from fakelens.types import MediaInfo
 
@@ -220,6 +226,36 @@ def _scan_duration(path: Path) -> tuple[float, int]:
     return end, count
 
 
+# ISO base media major brands (ftyp) of QuickTime and 3GPP; any other brand is MP4's family
+_QUICKTIME_BRANDS = (b"qt  ",)
+_3GP_BRANDS = (b"3gp", b"3g2")
+_AUDIO_MP4_BRANDS = (b"M4A ", b"M4B ", b"M4P ")
+
+
+def container_format(path: Path, demuxer: str) -> str:
+    """The container's name as people know it. FFmpeg's demuxers read a family each and
+    are named after all of it ("mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"): the file's
+    own header says which one it is (the ``ftyp`` brand, the EBML doctype)."""
+    names = demuxer.split(",")
+    if "mp4" in names or "mov" in names:
+        with path.open("rb") as fh:
+            head = fh.read(12)
+        if head[4:8] != b"ftyp":  # an old QuickTime file starts with moov, mdat, wide...
+            return "mov"
+        brand = head[8:12]
+        if brand in _QUICKTIME_BRANDS:
+            return "mov"
+        if brand.startswith(_3GP_BRANDS):
+            return brand[:3].decode()
+        return "m4a" if brand in _AUDIO_MP4_BRANDS else "mp4"
+    if "webm" in names and "matroska" in names:
+        with path.open("rb") as fh:
+            head = fh.read(64)  # the EBML header, DocType (0x4282) among its first fields
+        at = head.find(b"\x42\x82")
+        return "webm" if at >= 0 and b"webm" in head[at + 2:at + 12] else "matroska"
+    return names[0]
+
+
 def _probe_video(path: Path, container: av.container.InputContainer) -> _VideoProbe:
     if not container.streams.video:
         kind = "audio-only file" if container.streams.audio else "file without a video stream"
@@ -261,7 +297,7 @@ def _probe_video(path: Path, container: av.container.InputContainer) -> _VideoPr
         frame_count=frame_count,
         rotation=rotation,
         has_audio=bool(container.streams.audio),
-        format=container.format.name.split(",")[0],
+        format=container_format(path, container.format.name),
         notes=_stream_note(container, stream),
     )
 
@@ -311,6 +347,89 @@ def probe(path: str | Path, *, allow_audio: bool = False) -> MediaInfo:
     )
 
 
+def check_whole(path: str | Path, info: MediaInfo) -> None:
+    """Raise ``CorruptMedia`` when the probed file is cut short or damaged in its data (what
+    ``probe`` reads is the header and little more): every image's pixels are decoded (each
+    frame of an animated one), every packet of a video demuxed, without decoding, and its
+    end compared with what the header promised. What a server checks before it accepts an
+    upload, so that a cut JPEG, GIF or WebM is refused at once like a cut MP4 or PNG."""
+    path = Path(path)
+    img = open_image(path) if info.kind in ("image", "video") else None
+    if img is not None:
+        with img:
+            _check_image_data(img, path, every_frame=info.kind == "video")
+        return
+    if info.kind == "video":
+        _check_container_data(path)
+
+
+def _check_image_data(img, path: Path, every_frame: bool) -> None:
+    try:
+        for index in range(getattr(img, "n_frames", 1) if every_frame else 1):
+            img.seek(index)
+            img.load()
+    except (OSError, ValueError, SyntaxError, EOFError, zlib.error) as exc:
+        raise CorruptMedia(f"{path.name}: image data is damaged or truncated ({exc})"
+                           ) from exc
+
+
+_EBML_SEGMENT = b"\x18\x53\x80\x67"
+
+
+def _ebml_size(data: bytes, at: int) -> tuple[int | None, int]:
+    """An EBML variable-size integer at ``at``: (value, or None for "unknown"; its end)."""
+    first = data[at]
+    length = 8 - first.bit_length() + 1
+    if first == 0 or at + length > len(data):
+        raise ValueError("bad EBML size")
+    value = first & ((1 << (8 - length)) - 1)
+    for byte in data[at + 1:at + length]:
+        value = value << 8 | byte
+    return (None if value == (1 << (7 * length)) - 1 else value), at + length
+
+
+def _matroska_cut(path: Path) -> bool:
+    """A Matroska/WebM file shorter than its Segment says (a size written by the muxer;
+    a live recording may leave it unknown)."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    at = head.find(_EBML_SEGMENT)
+    if not head.startswith(b"\x1a\x45\xdf\xa3") or at < 0:
+        return False
+    try:
+        size, start = _ebml_size(head, at + len(_EBML_SEGMENT))
+    except (ValueError, IndexError):
+        return False
+    return size is not None and start + size > path.stat().st_size
+
+
+def _check_container_data(path: Path) -> None:
+    cut = CorruptMedia(f"{path.name}: the file is cut short: truncated or damaged (its data "
+                       "ends before what its header describes)")
+    if _matroska_cut(path):
+        raise cut
+    with _open_container(path) as container:
+        start = (container.start_time or 0) / av.time_base
+        promised = container.duration / av.time_base if container.duration else None
+        reached = 0.0
+        try:
+            for packet in container.demux():
+                if packet.size == 0:
+                    continue
+                if packet.is_corrupt:
+                    raise cut
+                ts = packet.pts if packet.pts is not None else packet.dts
+                if ts is not None and packet.time_base is not None:
+                    end = float((ts + (packet.duration or 0)) * packet.time_base) - start
+                    reached = max(reached, end)
+        except av.FFmpegError as exc:
+            raise CorruptMedia(f"{path.name}: video data is damaged or truncated "
+                               f"({exc.strerror or exc})") from exc
+    # a little slack: the last packet's duration is not always written
+    if promised and reached < promised * 0.95 - 0.25:
+        raise cut
+
+
 def _probe_audio(path: Path, container, size: int, digest: str) -> MediaInfo:
     stream = container.streams.audio[0]
     ctx = stream.codec_context
@@ -322,7 +441,8 @@ def _probe_audio(path: Path, container, size: int, digest: str) -> MediaInfo:
         duration = container.duration / av.time_base
     else:
         duration = None
-    return MediaInfo(path=str(path), kind="audio", format=container.format.name.split(",")[0],
+    return MediaInfo(path=str(path), kind="audio",
+                     format=container_format(path, container.format.name),
                      size_bytes=size, sha256=digest, width=0, height=0, codec=ctx.name,
                      duration_s=duration, has_audio=True)
 
@@ -331,7 +451,8 @@ def _orientation(img, path: Path) -> int:
     """The EXIF orientation tag (1: as stored). Reading EXIF may decode the whole file (PNG
     keeps it after the pixels), so damaged image data surfaces here."""
     try:
-        return int(img.getexif().get(0x0112, 1) or 1)
+        with exif_warnings():  # a damaged EXIF block: the provenance check says so
+            return int(img.getexif().get(0x0112, 1) or 1)
     except (OSError, SyntaxError, ValueError, EOFError, zlib.error) as exc:
         log.info("EXIF of %s unreadable: %s", path, exc)
         raise CorruptMedia(f"{path.name}: the image data is damaged and cannot be read"

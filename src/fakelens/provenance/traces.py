@@ -20,7 +20,7 @@ import av
 from PIL import ExifTags, Image, IptcImagePlugin, PngImagePlugin
 
 from fakelens.errors import MediaError, MetadataError
-from fakelens.media.images import open_image, png_chunks
+from fakelens.media.images import exif_damage, exif_warnings, open_image, png_chunks
 from fakelens.types import MetadataField, ProvenanceProblem
 
 MAX_VALUE_CHARS = 400  # per field shown; generator checks see the whole text
@@ -169,20 +169,25 @@ def _exif(img: Image.Image, out: Traces) -> None:
     if img.format == "PNG" and "exif" not in img.info:
         return  # Pillow would decode the whole image looking for an eXIf chunk after it
     try:
-        exif = img.getexif()
-        values = [(name, exif[tag]) for tag, name in _EXIF_TAGS.items() if tag in exif]
-        sub = exif.get_ifd(ExifTags.IFD.Exif)
-        values += [(name, sub[tag]) for tag, name in _EXIF_SUB_TAGS.items() if tag in sub]
+        with exif_warnings() as warned:
+            exif = img.getexif()
+            values = [(name, exif[tag]) for tag, name in _EXIF_TAGS.items() if tag in exif]
+            sub = exif.get_ifd(ExifTags.IFD.Exif)
+            values += [(name, sub[tag]) for tag, name in _EXIF_SUB_TAGS.items() if tag in sub]
     except _DAMAGED as exc:
         raise MetadataError(f"the EXIF block is damaged ({exc})") from exc
     for name, value in values:
         out.add("EXIF", name, _text(value))
     raw = img.info.get("exif") or b""
     # Pillow skips what it cannot parse (with a warning): a block of some size that gives
-    # not a single tag is damaged
+    # not a single tag is damaged; one that gives some, partly
     if len(raw) > 16 and not len(exif) and not len(sub):
         raise MetadataError(f"the EXIF block ({len(raw)} bytes) is damaged: no tag could be "
                             "read")
+    warned = exif_damage(img) + warned
+    if warned:
+        raise MetadataError("the EXIF block is partly damaged: what could be read is shown, "
+                            f"the rest was skipped ({warned[0].rstrip('. ')})")
 
 
 def _raw_xmp(img: Image.Image) -> bytes | str | None:

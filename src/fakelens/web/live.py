@@ -28,6 +28,7 @@ from fakelens.live.models import FrameResult
 from fakelens.live.slot import LatestSlot
 from fakelens.live.summary import build_analysis
 from fakelens.media.frames import Frame
+from fakelens.media.images import refuse_truncated_images
 from fakelens.web.settings import WebSettings
 
 HEADER = struct.Struct(">d")  # each binary message: client timestamp (ms), then the JPEG
@@ -106,7 +107,9 @@ class FrameGate:
 
 
 def decode_jpeg(data: bytes, max_side: int) -> np.ndarray:
-    """RGB pixels of a JPEG or PNG frame; its size is checked before it is decoded."""
+    """RGB pixels of a JPEG or PNG frame; its size is checked before it is decoded (a cut
+    frame is refused, even after WeasyPrint's import told Pillow to pad such frames)."""
+    refuse_truncated_images()
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.format not in ("JPEG", "PNG", "WEBP"):

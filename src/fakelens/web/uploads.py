@@ -209,12 +209,16 @@ def _named(exc: FakeLensError, filename: str) -> FakeLensError:
 
 
 def probe_upload(upload: ParsedUpload):
-    """``fakelens.media.probe`` on the received file; errors name the client's file."""
+    """``fakelens.media.probe`` on the received file, and its data checked to the end (a
+    cut image or video is refused now, not in its job); errors name the client's file."""
     from fakelens.media import probe
+    from fakelens.media.load import check_whole
 
     assert upload.tmp_path is not None
     try:
-        return probe(upload.tmp_path)
+        info = probe(upload.tmp_path)
+        check_whole(upload.tmp_path, info)
+        return info
     except FakeLensError as exc:
         message = str(exc).replace(str(upload.tmp_path), upload.filename)
         message = message.replace(upload.tmp_path.name, upload.filename)
