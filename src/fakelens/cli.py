@@ -23,10 +23,17 @@ MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".3gp", ".flv", ".wmv
 AUDIO_SUFFIXES = {".wav", ".mp3", ".m4a", ".flac", ".ogg", ".oga", ".opus", ".aac", ".weba"}
 
 
-def _collect(paths: list[str], suffixes: set[str] = MEDIA_SUFFIXES) -> list[Path]:
-    """Files as given; folders walked recursively for media files (hidden ones skipped)."""
-    out: list[Path] = []
+def _collect(paths: list[str], suffixes: set[str] = MEDIA_SUFFIXES,
+             links: bool = False) -> list[Path | str]:
+    """Files as given; folders walked recursively for media files (hidden ones skipped);
+    with ``links``, links (``https://...``) kept as they are (fetched later)."""
+    from fakelens.fetch.guard import is_link
+
+    out: list[Path | str] = []
     for raw in paths:
+        if links and is_link(raw):
+            out.append(raw)
+            continue
         p = Path(raw)
         if p.is_dir():
             out.extend(sorted(f for f in p.rglob("*") if f.is_file()
@@ -64,7 +71,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
     err = Console(stderr=True)
-    files = _collect(args.paths, MEDIA_SUFFIXES | AUDIO_SUFFIXES)
+    files = _collect(args.paths, MEDIA_SUFFIXES | AUDIO_SUFFIXES, links=True)
     if not files:
         err.print("error: no media files found in the given folders")
         return 2
@@ -90,17 +97,24 @@ def cmd_detect(args: argparse.Namespace) -> int:
     with Progress(console=err, transient=True, disable=not show_progress) as bar:
         overall = bar.add_task("files", total=len(files))
         for path in files:
-            task = bar.add_task(path.name, total=100)
+            link = isinstance(path, str)
+            name = path if link else path.name
+            task = bar.add_task(escape(name), total=100)
 
-            def progress(stage: str, fraction: float, task=task, name=path.name) -> None:
-                done = 80 * fraction if stage == "decode" else 80 + 20 * fraction
-                bar.update(task, completed=done, description=f"{name} [{stage}]")
+            def progress(stage: str, fraction: float, task=task, name=name, link=link) -> None:
+                bar.update(task, completed=_bar_position(stage, fraction, link),
+                           description=escape(f"{name} [{_STAGE_WORDS.get(stage, stage)}]"))
 
+            options = dict(frames=args.frames, frames_per_second=args.fps,
+                           keyframes_only=args.keyframes, model=args.model,
+                           threshold=args.threshold, settings=settings, progress=progress)
             try:
-                detailed = analyze_detailed(path, frames=args.frames, frames_per_second=args.fps,
-                                            keyframes_only=args.keyframes,
-                                            model=args.model, threshold=args.threshold,
-                                            settings=settings, progress=progress)
+                if link:
+                    from fakelens.fetch.analyze import analyze_link
+
+                    detailed = analyze_link(path, item=args.item, **options)
+                else:
+                    detailed = analyze_detailed(path, **options)
                 if args.report:
                     write_report(detailed, _report_path(args.report, path, len(files)))
             except FakeLensError as exc:
@@ -139,6 +153,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
             Console().print(escape(results[0].reason))
             if results[0].provenance:
                 Console().print(f"provenance: {escape(results[0].provenance.summary)}")
+                if results[0].provenance.source:
+                    Console().print(f"source: {escape(_source_line(results[0].provenance.source))}")
             for w in results[0].warnings:
                 Console(stderr=True).print(f"warning: {escape(w)}")
         for r in results:
@@ -152,15 +168,45 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _error_doc(path: Path, exc: FakeLensError) -> dict:
+def _source_line(src) -> str:
+    """Where a fetched file came from, in one line."""
+    parts = [src.url, src.platform if src.platform != "generic" else src.site]
+    parts += [x for x in (src.title, src.uploader or src.channel,
+                          src.upload_date and f"uploaded {src.upload_date}") if x]
+    return " · ".join(parts) + f" (sha256 {src.sha256[:16]}…)"
+
+
+_STAGE_WORDS = {"download": "downloading", "decode": "reading frames",
+                "model": "scoring"}
+
+
+def _bar_position(stage: str, fraction: float, link: bool) -> float:
+    """Where a file's progress bar stands (0-100): a link downloads first."""
+    start, decode = (30.0, 50.0) if link else (0.0, 80.0)
+    if stage == "download":
+        return start * fraction
+    if stage == "decode":
+        return start + decode * fraction
+    return start + decode + 20 * fraction
+
+
+def _error_doc(path: Path | str, exc: FakeLensError) -> dict:
     return {"file": str(path), "error": {"type": type(exc).__name__, "message": str(exc)}}
 
 
-def _report_path(target: str, media: Path, n_files: int) -> Path:
+def _report_path(target: str, media: Path | str, n_files: int) -> Path:
     """The report file for one media file: ``target`` itself, or ``<stem>-<target name>``
-    beside it when several files are analysed."""
+    beside it when several files are analysed (a link's stem: its last path part)."""
     out = Path(target)
-    return out.parent / f"{media.stem}-{out.name}" if n_files > 1 else out
+    if n_files == 1:
+        return out
+    if isinstance(media, str):
+        from urllib.parse import urlsplit
+
+        stem = Path(urlsplit(media).path).stem or urlsplit(media).hostname or "link"
+    else:
+        stem = media.stem
+    return out.parent / f"{stem}-{out.name}"
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -330,7 +376,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("detect", help="analyse videos and images for manipulated faces")
-    p.add_argument("paths", nargs="+", help="files or folders (searched recursively)")
+    p.add_argument("paths", nargs="+", help="files, folders (searched recursively) or links "
+                   "(https://...: a video page, a post or a direct media link, fetched "
+                   "with yt-dlp)")
+    p.add_argument("--item", type=int, default=1, metavar="N",
+                   help="for a link that holds several videos: analyse the Nth (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--frames", type=int, default=32, help="evenly spaced frames per video")
     p.add_argument("--fps", type=float, default=None,
@@ -402,6 +452,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    if getattr(args, "item", 1) < 1:
+        parser.error("--item must be at least 1")
     if getattr(args, "frames", 1) is not None and getattr(args, "frames", 1) < 1:
         parser.error("--frames must be at least 1")
     if getattr(args, "fps", None) is not None and not 0 < args.fps <= 60:

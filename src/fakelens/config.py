@@ -34,6 +34,19 @@ class Settings(BaseSettings):
         None, description="PEM file of root certificates whose content-credential signers "
                           "count as trusted (default: none is)")
 
+    fetch_allow_private: bool = Field(
+        False, description="links (`detect URL`, the web app's link box) may be fetched from "
+                           "private, loopback and link-local addresses (tests, intranets); "
+                           "cloud metadata addresses stay refused")
+    fetch_max_mb: float = Field(500, gt=0, description="largest media a link may bring")
+    fetch_max_minutes: float = Field(30, gt=0, description="longest video a link may bring")
+    fetch_timeout_s: float = Field(600, gt=0, description="the whole fetch of a link, "
+                                   "pages and media together")
+    fetch_socket_timeout_s: float = Field(20, gt=0, description="a site silent this long "
+                                          "ends the fetch")
+    fetch_max_redirects: int = Field(5, ge=0, le=20, description="redirects followed per "
+                                     "request of a link")
+
 
 def get_settings(**overrides) -> Settings:
     return Settings(**overrides)

@@ -53,6 +53,35 @@ class StreamError(MediaError):
     stops or sends data that cannot be decoded. The live analysis ends with a summary."""
 
 
+class LinkError(MediaError):
+    """A link (URL) whose media cannot be fetched: the message says why in plain words.
+    Exit code 3 like any unusable media (a refused address included)."""
+
+
+class LinkRefused(LinkError):
+    """Not fetched on purpose: not http(s), or the host is a private, loopback, link-local
+    or metadata address (``FAKELENS_FETCH_ALLOW_PRIVATE=1`` allows private ones)."""
+
+    http_status = 403
+
+
+class LinkUnsupported(LinkError):
+    """No video behind the link (a page without one, an unsupported site, a private,
+    deleted or geo-blocked video, a login wall)."""
+
+
+class LinkTooLarge(LinkError):
+    """Over the size or duration cap, or an endless (live) stream."""
+
+    http_status = 413
+
+
+class LinkTimeout(LinkError):
+    """The site did not answer, or the download took longer than allowed."""
+
+    http_status = 504
+
+
 class LiveLimit(FakeLensError):
     """Too many live sessions at once (for this user or for the server)."""
 

@@ -7,9 +7,10 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 # 1.1: provenance; 1.2: caveats; 1.3: media.bits_per_pixel; 1.4: uncertain_from; 1.5: audio
-# (the voice check), media kind "audio", verdict NO_SPEECH (each absent from older results)
-SCHEMA_VERSION = "1.5"
-PROVENANCE_VERSION = "1.0"
+# (the voice check), media kind "audio", verdict NO_SPEECH (each absent from older results);
+# 1.6: provenance.source (media fetched from a link)
+SCHEMA_VERSION = "1.6"
+PROVENANCE_VERSION = "1.1"
 
 
 class Verdict(StrEnum):
@@ -185,6 +186,36 @@ class ProvenanceProblem(_Frozen):
     message: str
 
 
+class LinkSource(_Frozen):
+    """Where media fetched from a link came from, as the site describes it (schema 1.6).
+    What a site says about its uploads (uploader, date, title) is the site's claim, kept
+    for the verification; it proves nothing about the media itself."""
+
+    url: str = Field(description="the link as given")
+    page_url: str | None = Field(None, description="the page of the video, as the site "
+                                 "names it (after redirects)")
+    site: str = Field(description="host name of the link")
+    platform: str = Field(description="the site's name as yt-dlp knows it ('generic' for a "
+                          "direct media link or a page with a video tag)")
+    video_id: str | None = None
+    title: str | None = None
+    description: str | None = Field(None, description="as published (long ones shortened)")
+    uploader: str | None = None
+    channel: str | None = None
+    upload_date: str | None = Field(None, description="YYYY-MM-DD, as the site states it")
+    duration_s: float | None = None
+    view_count: int | None = None
+    like_count: int | None = None
+    comment_count: int | None = None
+    item: int = Field(1, description="which of the link's videos was analysed (1-based)")
+    items: int | None = Field(None, description="how many videos the link holds, when "
+                              "known (a playlist, a post with several clips)")
+    sha256: str = Field(description="of the downloaded file")
+    size_bytes: int
+    fetched_at: str
+    note: str = Field(description="what downloading from a site changes, in plain words")
+
+
 class Provenance(_Frozen):
     """Where the file says it comes from: content credentials and metadata traces. Kept
     apart from the detectors: it never changes the score or the verdict."""
@@ -196,6 +227,9 @@ class Provenance(_Frozen):
     metadata: list[MetadataField] = Field(default_factory=list)
     problems: list[ProvenanceProblem] = Field(
         default_factory=list, description="damaged or hostile blocks that were skipped")
+    source: LinkSource | None = Field(None, description="the link the media was fetched "
+                                      "from and what the site says about it (schema 1.6; "
+                                      "null for files)")
 
 
 class AudioStatus(StrEnum):

@@ -173,6 +173,12 @@ def test_a_stopped_session_is_saved_as_an_analysis(alice: TestClient, model_dir,
     result = Analysis.model_validate_json(
         alice.get(f"/api/v1/analyses/{saved['id']}/result.json").content)
     assert result.media.format == "live" and result.frames_sampled == len(jpegs)
+    # what it was, not a file: no size, no hash, provenance not applicable (not "too old")
+    assert result.media.live.source == "shared screen or window"
+    assert result.media.sha256 is None and result.media.size_bytes is None
+    assert "Not applicable: a live session of" in page.text
+    assert "before fakelens read provenance" not in page.text
+    assert "<dt>SHA-256</dt>" not in page.text and "0 bytes" not in page.text
     assert result.tracks and len(result.tracks[0].frames) == len(jpegs)
     reports = data_dir / "reports"
     assert (reports / f"{saved['id']}.html").is_file()

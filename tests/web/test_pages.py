@@ -196,3 +196,77 @@ def test_static_assets(client):
     css = client.get("/static/style.css")
     assert css.status_code == 200 and "cache-control" not in css.headers
     assert "pollJob" in client.get("/static/app.js").text
+
+
+LIVE_LABEL = "Live check (camera), 2026-01-01 10:00 UTC"
+
+
+def _saved_live_check(alice, media: MediaInfo) -> str:
+    """A live check stored as the live page saves it (no file: no hash, no size)."""
+    from fakelens.db.tables import User, utcnow
+
+    result = _result(LIVE_LABEL).model_copy(update={"media": media, "provenance": None})
+    with alice.app.state.sessions() as db:
+        user = db.scalar(select(User))
+        row = AnalysisRow(user_id=user.id, status=Status.DONE, stage="done", progress=100,
+                          filename=LIVE_LABEL, media_sha256="", media_size=0,
+                          media_kind="video", frames=3, verdict="FAKE", score=0.81,
+                          result_json=result.to_json(), finished_at=utcnow(),
+                          updated_at=utcnow())
+        db.add(row)
+        db.commit()
+        return row.public_id
+
+
+def _live_media(**changes) -> MediaInfo:
+    from fakelens.types import LiveSource
+
+    values = dict(path=LIVE_LABEL, kind="video", format="live", size_bytes=None,
+                  sha256=None, width=640, height=360, fps=5.0, duration_s=41.6,
+                  frame_count=3, live=LiveSource(source="camera", duration_s=42.4))
+    values.update(changes)
+    return MediaInfo(**values)
+
+
+def test_a_saved_live_check_says_what_it_is(alice):
+    """No 'made before fakelens read provenance', no '0 bytes', no hash of no file: the
+    page, the API, the JSON result and the reports say it was a live session."""
+    from fakelens.analysis.pipeline import DetailedAnalysis
+    from fakelens.reports import render_html
+    from fakelens.web.uploads import delete_analysis
+
+    public_id = _saved_live_check(alice, _live_media())
+    page = alice.get(f"/analyses/{public_id}").text
+    assert "before fakelens read provenance" not in page
+    assert ("Not applicable: a live session of 42 s from a camera. No file was kept"
+            in page)
+    assert "A live session of 42 s from a camera" in page  # its type
+    assert "<dt>SHA-256</dt>" not in page and "<dt>Size</dt>" not in page
+    assert "0 bytes" not in page and "video (live)" not in page
+
+    body = alice.get(f"/api/v1/analyses/{public_id}").json()
+    assert body["sha256"] is None and body["size_bytes"] is None
+    result = Analysis.model_validate_json(
+        alice.get(f"/api/v1/analyses/{public_id}/result.json").content)
+    assert result.media.sha256 is None and result.media.size_bytes is None
+    assert result.media.live.source == "camera" and result.provenance is None
+
+    detailed = DetailedAnalysis(result.model_copy(update={"tracks": []}), {})
+    report = render_html(detailed)
+    assert "Not applicable: a live session of 42 s from a camera" in report
+    assert "before fakelens read provenance" not in report
+    assert ">SHA-256<" not in report and ">Size<" not in report and "0 bytes" not in report
+
+    with alice.app.state.sessions() as db:  # no file to remove with it
+        delete_analysis(db, alice.app.state.settings, db.scalar(
+            select(AnalysisRow).where(AnalysisRow.public_id == public_id)))
+    assert alice.get(f"/analyses/{public_id}").status_code == 404
+
+
+def test_a_live_check_saved_before_schema_1_6_is_recognised(alice):
+    """Saved earlier: format 'live', a made-up hash, size 0, no ``live`` section."""
+    public_id = _saved_live_check(alice, _live_media(size_bytes=0, sha256="ab" * 32,
+                                                     live=None))
+    page = alice.get(f"/analyses/{public_id}").text
+    assert "Not applicable: a live session of 42 s from a camera" in page
+    assert "ab" * 32 not in page and "0 bytes" not in page

@@ -27,6 +27,7 @@ from fakelens.audio.model import load_voice_detector
 from fakelens.config import Settings, get_settings
 from fakelens.errors import CorruptMedia, ModelError
 from fakelens.faces import load_face_detector, track_faces
+from fakelens.fetch.guard import is_link
 from fakelens.media import iter_frames, probe
 from fakelens.models.runtime import Detector
 from fakelens.provenance import inspect_provenance, reason_note
@@ -87,8 +88,8 @@ def analyze(
     progress: ProgressFn | None = None,
     check_voice: bool = True,
 ) -> Analysis:
-    """Analyse one video, image or audio file: is a face in it manipulated, is the voice
-    cloned, how sure, where, when.
+    """Analyse one video, image or audio file (or the media behind a link): is a face in
+    it manipulated, is the voice cloned, how sure, where, when.
 
     ``frames`` evenly spaced frames are read across the whole video (or
     ``frames_per_second`` for a dense timeline; ``keyframes_only`` snaps them to key
@@ -116,10 +117,18 @@ def analyze_detailed(
     progress: ProgressFn | None = None,
     check_voice: bool = True,
 ) -> DetailedAnalysis:
-    """``analyze`` plus the face crops and activation maps behind each track (reports)."""
+    """``analyze`` plus the face crops and activation maps behind each track (reports).
+    A link (``https://...``) is fetched first (``fakelens.fetch``), then analysed the same."""
     if frames < 1:
         raise ValueError("frames must be at least 1")
     settings = settings or get_settings()
+    if isinstance(path, str) and is_link(path):
+        from fakelens.fetch.analyze import analyze_link
+
+        return analyze_link(path, settings=settings, progress=progress, frames=frames,
+                            frames_per_second=frames_per_second,
+                            keyframes_only=keyframes_only, model=model, threshold=threshold,
+                            uncertain_band=uncertain_band, check_voice=check_voice)
     report = progress or (lambda stage, fraction: None)
     timer = _Timer()
     t_start = time.perf_counter()

@@ -5,7 +5,6 @@ analysis."""
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import UTC, datetime
 
@@ -21,6 +20,7 @@ from fakelens.types import (
     Analysis,
     Box,
     FrameScore,
+    LiveSource,
     MediaInfo,
     ModelInfo,
     ModelScore,
@@ -39,9 +39,11 @@ def _frame_score(obs) -> FrameScore:
 
 
 def build_analysis(an: LiveAnalyser, *, received: int, dropped: int, ended: str,
-                   label: str | None = None) -> DetailedAnalysis:
+                   label: str | None = None, source: str | None = None) -> DetailedAnalysis:
     """The session so far as an analysis; ``label`` names the source in the result (the
-    web app passes a neutral name, never a device path)."""
+    web app passes a neutral name, never a device path), ``source`` what was watched
+    ('camera', 'shared screen or window'; default: the analyser's source). No file is
+    kept: the result has no size and no SHA-256, and no provenance (not applicable)."""
     label = label or an.source
     kept = [t for t in an.tracker.tracks if t.history]
     tracks: list[Track] = []
@@ -82,13 +84,12 @@ def build_analysis(an: LiveAnalyser, *, received: int, dropped: int, ended: str,
     if an.work.face_detector.is_fallback:
         warnings.append("no face detector was available: the centre of each frame was "
                         "analysed as one face")
-    started = datetime.now(UTC).timestamp() - elapsed
     media = MediaInfo(
-        path=label, kind="video", format="live", size_bytes=0,
-        sha256=hashlib.sha256(f"live:{label}:{started}".encode()).hexdigest(),
+        path=label, kind="video", format="live", size_bytes=None, sha256=None,
         width=an.width, height=an.height, codec=None,
         fps=an.analysed / elapsed if elapsed > 0 else None,
-        duration_s=an.stream_time_s, frame_count=an.analysed)
+        duration_s=an.stream_time_s, frame_count=an.analysed,
+        live=LiveSource(source=source or an.source, duration_s=max(elapsed, 0.0)))
     busy = an.busy_s
     analysis = Analysis(
         fakelens_version=__version__, verdict=decision.verdict, score=decision.score,

@@ -72,4 +72,27 @@ def provenance_view(p: Provenance) -> dict:
         "more_metadata": max(0, len(p.metadata) - SHOWN_FIELDS),
         "problems": [f"{x.part}: {x.message}" for x in p.problems],
         "meaning": MEANING,
+        "source": source_view(p.source) if p.source else None,
     }
+
+
+def source_view(src) -> dict:
+    """The link a fetched file came from and what its site says about it."""
+    rows = [("Site", src.site if src.platform == "generic" else f"{src.platform} ({src.site})")]
+    if src.page_url and src.page_url != src.url:
+        rows.append(("Page", src.page_url))
+    for label, value in (("Title", src.title), ("Uploader", src.uploader),
+                         ("Channel", src.channel if src.channel != src.uploader else None),
+                         ("Upload date", src.upload_date),
+                         ("Views", f"{src.view_count:,}" if src.view_count is not None
+                          else None),
+                         ("Likes", f"{src.like_count:,}" if src.like_count is not None
+                          else None),
+                         ("Description", src.description)):
+        if value:
+            rows.append((label, value))
+    if src.items and src.items > 1:
+        rows.append(("Video", f"{src.item} of {src.items} behind this link"))
+    rows.append(("Downloaded file", f"sha256 {src.sha256}, {src.size_bytes:,} bytes, "
+                 f"fetched {src.fetched_at}"))
+    return {"url": src.url, "rows": rows, "note": src.note}

@@ -63,8 +63,14 @@ def _model_config(name: str) -> PretrainedConfig | None:
 
 def _media_facts(a: Analysis) -> list[tuple[str, str]]:
     m = a.media
-    facts = [("File", Path(m.path).name), ("Size", _size(m.size_bytes)),
-             ("SHA-256", m.sha256), ("Type", f"{m.kind} ({m.format})")]
+    live = m.live_session()
+    if live is not None:  # no file was kept: nothing to size or hash
+        facts = [("Source", m.path), ("Type", live.describe().capitalize()),
+                 ("File", "none kept: the frames were analysed as they came, so there is "
+                  "no size and no SHA-256")]
+    else:
+        facts = [("File", Path(m.path).name), ("Size", _size(m.size_bytes or 0)),
+                 ("SHA-256", m.sha256 or ""), ("Type", f"{m.kind} ({m.format})")]
     if m.duration_s is not None:
         facts.append(("Duration", f"{clock(m.duration_s)} ({m.duration_s:.2f} s)"))
     res = f"{m.width} × {m.height} pixels"
@@ -218,6 +224,7 @@ def build_context(detailed: DetailedAnalysis) -> dict:
         "cautions": _cautions(a),
         "facts": _media_facts(a),
         "provenance": provenance_view(a.provenance) if a.provenance else None,
+        "live": a.media.live_session(),
         "models": _models(a),
         "figures": figures,
         "tracks": [_track_context(detailed, tr) for tr in a.tracks],

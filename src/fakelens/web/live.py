@@ -164,12 +164,14 @@ class WebLiveSession:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         label = f"Live check ({self.source}), {stamp}"
         detailed = build_analysis(self.analyser, received=self.slot.received,
-                                  dropped=self.slot.dropped, ended=ended, label=label)
+                                  dropped=self.slot.dropped, ended=ended, label=label,
+                                  source=self.source)
         result = detailed.analysis
         now = utcnow()
         with session_scope(sessions) as s:
             row = AnalysisRow(user_id=user_id, status=Status.DONE, stage="done", progress=100,
-                              filename=label, media_sha256=result.media.sha256, media_size=0,
+                              # no file is kept: no hash, no size
+                              filename=label, media_sha256="", media_size=0,
                               media_kind="video", frames=result.frames_sampled,
                               verdict=str(result.verdict), score=result.score,
                               result_json=result.to_json(), finished_at=now, updated_at=now)

@@ -32,8 +32,9 @@ class AnalysisPublic(BaseModel):
     progress: int = Field(ge=0, le=100)
     filename: str = Field(description="the uploaded file's name (display only)")
     media_kind: str
-    size_bytes: int
-    sha256: str
+    size_bytes: int | None = Field(description="null for a saved live check (no file kept)")
+    sha256: str | None = Field(description="of the uploaded file; null for a saved live "
+                               "check (no file kept)")
     frames: int | None = Field(description="frames requested for a video; null for an image")
     model: str | None
     verdict: str | None
@@ -53,8 +54,9 @@ class AnalysisPublic(BaseModel):
         error = (ErrorDetail(code=row.error_code, message=row.error_message or "")
                  if row.error_code else None)
         return cls(id=row.public_id, status=row.status, stage=row.stage, progress=row.progress,
-                   filename=row.filename, media_kind=row.media_kind, size_bytes=row.media_size,
-                   sha256=row.media_sha256,
+                   filename=row.filename, media_kind=row.media_kind,
+                   size_bytes=row.media_size if row.media_sha256 else None,
+                   sha256=row.media_sha256 or None,
                    frames=row.frames if row.media_kind == "video" else None, model=row.model,
                    verdict=row.verdict, score=row.score, error=error,
                    created_at=_utc(row.created_at), finished_at=_utc(row.finished_at),

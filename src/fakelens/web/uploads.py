@@ -249,7 +249,7 @@ def delete_analysis(db: Session, settings: WebSettings, row: AnalysisRow) -> Non
         others = db.scalar(select(func.count()).select_from(AnalysisRow)
                            .where(AnalysisRow.media_sha256 == sha))
         db.commit()
-        if not others:
+        if not others and sha:  # a saved live check has no file ("")
             with contextlib.suppress(FileNotFoundError):
                 blob_path(settings, sha).unlink()
 
