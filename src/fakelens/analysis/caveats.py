@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from fakelens.errors import FakeLensError
-from fakelens.types import Analysis, MediaInfo, Track, Verdict
+from fakelens.types import Analysis, MediaInfo, ScoreBand, Track, Verdict
 
 VERDICT_LABELS = {
     Verdict.FAKE: "Likely manipulated",
@@ -37,6 +37,35 @@ VERDICT_MEANING = {
 EVIDENCE_NOT_PROOF = ("Evidence, not proof: a high score can come from beauty filters, heavy "
                       "compression or unusual lighting, and a low score does not prove that "
                       "the media is authentic. Check the source and the context too.")
+
+VOICE_MEANING = {
+    Verdict.FAKE: "The speech scored at or above the threshold, clear of the uncertain band: "
+                  "the voice detector found signs of a cloned or synthetic voice.",
+    Verdict.REAL: "The speech scored below the uncertain band: the voice detector found no "
+                  "sign of the voice generators it knows. That is not a clean bill of health: "
+                  "it misses whole kinds of synthetic speech (below), so check the source and "
+                  "the context.",
+    Verdict.UNCERTAIN: "The speech scored in the uncertain band: fakelens does not call it "
+                       "either way. Treat the recording as unverified.",
+    Verdict.NO_SPEECH: VERDICT_MEANING[Verdict.NO_SPEECH],
+}
+
+VOICE_EVIDENCE_NOT_PROOF = ("Evidence, not proof: a high score can come from low-bit-rate "
+                            "codecs (phone calls, messengers), noise or unusual recording "
+                            "equipment, and a low score does not prove that the voice is "
+                            "real. Check the source and the context too.")
+
+VOICE_KNOWN_FAILURES = (
+    "voice generators the detector never met in training: commercial voice clones "
+    "(ElevenLabs and the like), voice conversion, codec language models (VALL-E style)",
+    "real speech that went through a low-bit-rate codec (phone calls, messenger voice "
+    "notes), which scores higher than clean speech",
+    "very short speech (under about 2 s), singing, music and noisy or overlapping speakers",
+    "languages other than English and Mandarin",
+)
+
+STATUS_LABELS = {"no_speech": "No speech found", "no_audio": "No audio track",
+                 "unreadable": "Audio unreadable"}
 
 KNOWN_FAILURES = (
     "faces seen from the side, tiny faces (under about 80 pixels across), covered or "
@@ -128,6 +157,60 @@ class DetectorFacts(BaseModel):
     contradicts: bool = False  # below the band while the verdict's score is above
 
 
+class VoiceFacts(BaseModel):
+    """The voice check of an analysis as a reader sees it: its verdict in the one wording,
+    what it found, and its detector's model card (accuracy, blind spots)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: str
+    label: str
+    message: str
+    verdict: Verdict | None = None
+    score: float | None = None
+    threshold: float = 0.5
+    band_low: float = 0.4
+    band_high: float = 0.6
+    speech_s: float = 0.0
+    duration_s: float = 0.0
+    windows: int = 0
+    detector: DetectorFacts | None = None
+    blind_spots: list[str] = []
+    known_failures: list[str] = list(VOICE_KNOWN_FAILURES)
+    evidence_not_proof: str = VOICE_EVIDENCE_NOT_PROOF
+
+
+def voice_facts(a: Analysis) -> VoiceFacts | None:
+    """The voice check for display; None for stills and results without one."""
+    v = a.audio
+    if v is None:
+        return None
+    label = verdict_label(v.verdict) if v.verdict is not None else STATUS_LABELS.get(
+        v.status.value, str(v.status.value))
+    detector, spots = None, []
+    if v.model is not None:
+        from fakelens.audio.model import find_voice_detector
+
+        try:
+            cfg, _ = find_voice_detector(v.model.name)
+            description, metrics, missed = cfg.description, dict(cfg.metrics), dict(cfg.missed)
+        except FakeLensError:
+            description, metrics, missed = "", {}, {}
+        detector = DetectorFacts(name=v.model.name, version=v.model.version,
+                                 task=v.model.task, threshold=v.model.threshold,
+                                 description=description, metrics=metrics, score=v.score,
+                                 decided=True)
+        if v.verdict in (Verdict.REAL, Verdict.UNCERTAIN):
+            spots = [f"{kind}: {v.model.name} mostly misses these ({what})."
+                     for kind, what in missed.items()]
+    band = ScoreBand.around(v.threshold, v.uncertain_band)
+    return VoiceFacts(status=v.status.value, label=label, message=v.message,
+                      verdict=v.verdict, score=v.score, threshold=v.threshold,
+                      band_low=band.low, band_high=band.high, speech_s=v.speech_s,
+                      duration_s=v.duration_s, windows=len(v.windows), detector=detector,
+                      blind_spots=spots)
+
+
 class VerdictCaveats(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -145,6 +228,8 @@ class VerdictCaveats(BaseModel):
     blind_spots: list[str] = []  # what the detectors miss that applies to this result
     media_warnings: list[str] = []  # about this file: heavy compression
     evidence_not_proof: str = EVIDENCE_NOT_PROOF
+    voice: VoiceFacts | None = None  # the voice check (audio files, soundtracks)
+    audio_only: bool = False  # the voice is the whole analysis: no face was looked for
 
     @property
     def deciding(self) -> DetectorFacts | None:
@@ -184,6 +269,17 @@ def deciding_track(a: Analysis) -> Track | None:
 
 
 def verdict_caveats(a: Analysis) -> VerdictCaveats:
+    voice = voice_facts(a)
+    if a.media.kind == "audio":  # an audio file: the voice detector is the only one
+        detectors = [voice.detector] if voice is not None and voice.detector else []
+        return VerdictCaveats(
+            verdict=a.verdict, label=verdict_label(a.verdict),
+            meaning=VOICE_MEANING.get(a.verdict, VERDICT_MEANING[a.verdict]),
+            score=a.score, threshold=a.threshold, band_low=a.band.low, band_high=a.band.high,
+            deciding_detector=detectors[0].name if detectors else None, deciding_face=None,
+            detectors=detectors, known_failures=list(VOICE_KNOWN_FAILURES),
+            blind_spots=voice.blind_spots if voice else [],
+            evidence_not_proof=VOICE_EVIDENCE_NOT_PROOF, voice=voice, audio_only=True)
     track = deciding_track(a)
     scores = {m.model: m.score for m in track.model_scores} if track else {}
     if track is not None and not scores and len(a.models) == 1:
@@ -204,7 +300,7 @@ def verdict_caveats(a: Analysis) -> VerdictCaveats:
         band_low=a.band.low, band_high=a.band.high,
         deciding_detector=deciding, deciding_face=track.track_id if track else None,
         detectors=detectors, known_failures=list(KNOWN_FAILURES),
-        blind_spots=blind_spots(a), media_warnings=media_warnings(a))
+        blind_spots=blind_spots(a), media_warnings=media_warnings(a), voice=voice)
 
 
 def voice_lines(a: Analysis) -> list[str]:
@@ -247,7 +343,8 @@ def caveat_lines(a: Analysis) -> list[str]:
     if c.contradicting:
         lines.append(f"Contradicted by {', '.join(c.contradicting)}, which scored below the "
                      "band.")
-    lines += voice_lines(a)
+    if not c.audio_only:  # of an audio file the voice check is the verdict (above)
+        lines += voice_lines(a)
     lines += [f"Blind spot: {b}" for b in c.blind_spots]
     lines += c.media_warnings
     lines.append("Known failure cases: " + "; ".join(c.known_failures) + ".")

@@ -35,7 +35,8 @@ class AnalysisPublic(BaseModel):
     size_bytes: int | None = Field(description="null for a saved live check (no file kept)")
     sha256: str | None = Field(description="of the uploaded file; null for a saved live "
                                "check (no file kept)")
-    frames: int | None = Field(description="frames requested for a video; null for an image")
+    frames: int | None = Field(description="frames requested for a video; null for an image or an "
+                        "audio file")
     model: str | None
     verdict: str | None
     score: float | None

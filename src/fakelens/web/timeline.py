@@ -66,3 +66,59 @@ def timeline_svg(result: Analysis) -> Markup | None:
                          f'{f.score:.2f}</title></circle>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+VOICE_COLOUR = "#6d28d9"
+
+
+def speech_timeline_svg(result: Analysis) -> Markup | None:
+    """The voice check over time: each 2 s window's score as a bar at its height, the
+    speech segments shaded, the threshold dashed; None when no speech was scored."""
+    voice = result.audio
+    if voice is None or not voice.windows:
+        return None
+    duration = max(voice.duration_s or 0.0, result.media.duration_s or 0.0,
+                   max(w.end_s for w in voice.windows), 0.5)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(t: float) -> float:
+        return LEFT + plot_w * min(max(t / duration, 0.0), 1.0)
+
+    def y(score: float) -> float:
+        return TOP + plot_h * (1.0 - min(max(score, 0.0), 1.0))
+
+    parts = [f'<svg class="timeline speech-timeline" viewBox="0 0 {WIDTH} {HEIGHT}" '
+             f'role="img" aria-labelledby="speech-title speech-desc" '
+             f'xmlns="http://www.w3.org/2000/svg">',
+             '<title id="speech-title">Voice score per speech window over time</title>',
+             f'<desc id="speech-desc">{len(voice.windows)} speech window scores from 0 (real) '
+             f'to 1 (cloned or synthetic) over {duration:.1f} seconds; shaded: speech found; '
+             f'the dashed line is the threshold {voice.threshold:.2f}.</desc>']
+    for seg in voice.segments:
+        parts.append(f'<rect x="{x(seg.start_s):.1f}" y="{TOP}" '
+                     f'width="{max(x(seg.end_s) - x(seg.start_s), 1.0):.1f}" height="{plot_h}" '
+                     f'fill="#ede9fe"><title>speech {seg.start_s:.1f}-{seg.end_s:.1f} s'
+                     f'</title></rect>')
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" '
+                     f'y2="{y(tick):.1f}" stroke="#ddd" stroke-width="1"/>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
+                     f'font-size="11" fill="#444">{tick:.2f}</text>')
+    for i in range(5):
+        t = duration * i / 4
+        anchor = "end" if i == 4 else "middle"
+        parts.append(f'<text x="{x(t):.1f}" y="{HEIGHT - 10}" text-anchor="{anchor}" '
+                     f'font-size="11" fill="#444">{t:.1f} s</text>')
+    parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(voice.threshold):.1f}" '
+                 f'y2="{y(voice.threshold):.1f}" stroke="#B00020" stroke-width="1.5" '
+                 f'stroke-dasharray="6 4"/>')
+    for w in voice.windows:
+        x0, x1, py = x(w.start_s), x(w.end_s), y(w.score)
+        parts.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{py:.1f}" y2="{py:.1f}" '
+                     f'stroke="{VOICE_COLOUR}" stroke-width="3" stroke-linecap="round" '
+                     f'opacity="0.7"/>')
+        parts.append(f'<circle cx="{(x0 + x1) / 2:.1f}" cy="{py:.1f}" r="3.5" '
+                     f'fill="{VOICE_COLOUR}"><title>voice {w.start_s:.1f}-{w.end_s:.1f} s: '
+                     f'{w.score:.2f}</title></circle>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -216,7 +216,7 @@ def probe_upload(upload: ParsedUpload):
 
     assert upload.tmp_path is not None
     try:
-        info = probe(upload.tmp_path)
+        info = probe(upload.tmp_path, allow_audio=True)
         check_whole(upload.tmp_path, info)
         return info
     except FakeLensError as exc:

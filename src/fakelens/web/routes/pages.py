@@ -29,7 +29,7 @@ from fakelens.web.params import PageNumber, PathIndex
 from fakelens.web.security import CSRF_FIELD, csrf_ok
 from fakelens.web.settings import WebSettings
 from fakelens.web.templating import VERDICT_WORDS, flash, render
-from fakelens.web.timeline import timeline_svg, track_colour
+from fakelens.web.timeline import speech_timeline_svg, timeline_svg, track_colour
 from fakelens.web.trash import purge_expired, trashed
 from fakelens.web.uploads import accept_upload
 
@@ -115,6 +115,7 @@ def analysis_page(request: Request, row: PageAnalysis, user: PageUser,
     return render(request, "analysis.html", user=user, row=row, result=result,
                   finished=row.status in (Status.DONE, Status.FAILED),
                   timeline=timeline_svg(result) if result else None,
+                  speech_timeline=speech_timeline_svg(result) if result else None,
                   track_colour=track_colour, shared=shared_topic(db, row),
                   provenance=provenance_view(result.provenance)
                   if result and result.provenance else None,

@@ -30,7 +30,7 @@ def manifest() -> dict:
                          "enctype": "multipart/form-data",
                          "params": {"title": "title", "text": "text",
                                     "files": [{"name": "file",
-                                               "accept": ["video/*", "image/*"]}]}},
+                                               "accept": ["video/*", "image/*", "audio/*"]}]}},
     }
 
 
