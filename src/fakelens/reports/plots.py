@@ -4,7 +4,8 @@ switch: safe in a web worker), each returned as PNG (or SVG) bytes.
 * ``timeline``: per-frame score of each face track over time, with the threshold line and
   the UNCERTAIN band;
 * ``distribution``: the spread of each track's frame scores;
-* ``contact_sheet``: face thumbnails with their scores.
+* ``contact_sheet``: face thumbnails with their scores;
+* ``speech_timeline``: the voice check's score per speech window over time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from fakelens.analysis.verdict import clock
-from fakelens.types import ScoreBand, Track
+from fakelens.types import AudioAnalysis, ScoreBand, Track
 
 WIDTH_IN = 6.8  # printable width of an A4 page with 18 mm margins
 DPI = 150
@@ -156,4 +157,36 @@ def contact_sheet(rows: Sequence[tuple[str, Sequence[Thumb]]], band: ScoreBand,
                           labelpad=1)
             if th.caption:
                 ax.set_title(th.caption, fontsize=7, color="#4b5563", pad=2)
+    return to_bytes(fig, fmt)
+
+
+VOICE_COLOUR = "#6d28d9"
+
+
+def speech_timeline(voice: AudioAnalysis, band: ScoreBand, *,
+                    duration_s: float | None = None, fmt: str = "png") -> bytes:
+    """Each speech window's voice score as a bar over the seconds it covers (its centre
+    dotted in the colour of where the score lies), the speech segments shaded."""
+    fig = _new_figure(2.4)
+    ax = fig.add_subplot()
+    _score_axis(ax, band)
+    ax.set_ylabel("cloned-voice probability")
+    for i, seg in enumerate(voice.segments):
+        ax.axvspan(seg.start_s, seg.end_s, color="#ede9fe", lw=0, zorder=0,
+                   label="speech found" if i == 0 else None)
+    for i, w in enumerate(voice.windows):
+        ax.plot([w.start_s, w.end_s], [w.score, w.score], color=VOICE_COLOUR, lw=3,
+                alpha=0.6, solid_capstyle="round",
+                label="2 s speech window" if i == 0 else None)
+        ax.plot([(w.start_s + w.end_s) / 2], [w.score], marker="o", ms=4.5, ls="none",
+                color=score_colour(w.score, band))
+    right = max([duration_s or 0.0, voice.duration_s] + [w.end_s for w in voice.windows])
+    ax.set_xlim(0, max(right, 1.0))
+    if right < 20:  # a short clip: m:ss would repeat one label
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g} s"))
+        ax.set_xlabel("time in the recording")
+    else:
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: clock(x)))
+        ax.set_xlabel("time in the recording (m:ss)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     return to_bytes(fig, fmt)

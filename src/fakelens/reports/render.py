@@ -14,13 +14,13 @@ import numpy as np
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from PIL import Image
 
-from fakelens.analysis.caveats import VERDICT_MEANING, verdict_caveats, verdict_label
+from fakelens.analysis.caveats import verdict_caveats, verdict_label, voice_facts
 from fakelens.analysis.verdict import clock
 from fakelens.errors import FakeLensError, ReportError
 from fakelens.models.pretrained import PretrainedConfig
 from fakelens.reports import explain, plots
 from fakelens.reports.provenance import provenance_view
-from fakelens.types import Analysis, Track, Verdict
+from fakelens.types import Analysis, ScoreBand, Track, Verdict
 
 if TYPE_CHECKING:
     from fakelens.analysis.pipeline import DetailedAnalysis
@@ -73,6 +73,10 @@ def _media_facts(a: Analysis) -> list[tuple[str, str]]:
                  ("SHA-256", m.sha256 or ""), ("Type", f"{m.kind} ({m.format})")]
     if m.duration_s is not None:
         facts.append(("Duration", f"{clock(m.duration_s)} ({m.duration_s:.2f} s)"))
+    if m.kind == "audio":
+        facts += _sound_facts(a)
+        facts.append(("Analysed", "the speech only (an audio file: no face to look for)"))
+        return facts
     res = f"{m.width} × {m.height} pixels"
     if m.rotation:
         res += f" (rotated {m.rotation}° as its metadata asks)"
@@ -82,12 +86,51 @@ def _media_facts(a: Analysis) -> list[tuple[str, str]]:
         if m.fps:
             codec += f", {m.fps:.2f} frames per second"
         facts.append(("Codec", codec))
-        facts.append(("Audio", "yes (not analysed)" if m.has_audio else "no"))
+        checked = a.audio is not None and a.audio.status.value in ("analysed", "no_speech")
+        facts.append(("Audio", ("yes (the voice is checked: see Voice)" if checked
+                                else "yes (not analysed)") if m.has_audio else "no"))
+        if checked:
+            facts += _sound_facts(a)
         of = f" of {m.frame_count:,}" if m.frame_count else ""
         facts.append(("Frames analysed", f"{a.frames_sampled}{of} (sampling: {a.sampling})"))
     else:
         facts.append(("Frames analysed", "1 (still image)"))
     return facts
+
+
+def _sound_facts(a: Analysis) -> list[tuple[str, str]]:
+    v = a.audio
+    if v is None or not v.sample_rate:
+        return [("Codec", a.media.codec or "unknown")] if a.media.kind == "audio" else []
+    sound = f"{v.codec or a.media.codec or 'unknown'}, {v.sample_rate:,} Hz"
+    if v.channels:
+        sound += f", {v.channels} channel{'s' if v.channels != 1 else ''}"
+    return [("Sound", sound)]
+
+
+def _voice_context(a: Analysis) -> dict | None:
+    """The voice check as the report shows it (None for stills and older results)."""
+    facts = voice_facts(a)
+    if facts is None or facts.status == "no_audio":  # "Audio: no" says it already
+        return None
+    v = a.audio
+    band = ScoreBand.around(v.threshold, v.uncertain_band)
+    timeline = None
+    if v.windows:
+        timeline = _png_uri(plots.speech_timeline(v, band, duration_s=a.media.duration_s))
+    rows = [("Audio decoded", f"{clock(v.duration_s)} ({v.duration_s:.2f} s)"),
+            ("Speech found", f"{v.speech_s:.2f} s in {len(v.segments)} segment"
+                             f"{'s' if len(v.segments) != 1 else ''}")]
+    if v.score is not None:
+        rows += [("Voice score", f"{v.score:.3f}"),
+                 ("Windows scored", f"{len(v.windows)} (2 s each, every 1 s); "
+                                    f"{sum(w.score >= v.threshold for w in v.windows)} at or "
+                                    f"above the threshold")]
+    return {"facts": facts, "rows": rows, "timeline": timeline,
+            "verdict_class": (v.verdict.value if v.verdict else "no_speech").lower()
+            .replace("_", "-"),
+            "colour": plots.score_colour(v.score, band) if v.score is not None else "#667085",
+            "score": f"{v.score:.2f}" if v.score is not None else "–"}
 
 
 def _face_size(track: Track) -> tuple[float, float]:
@@ -115,6 +158,12 @@ def _models(a: Analysis) -> list[dict]:
                     "threshold": f"{m.threshold:.2f}",
                     "description": cfg.description if cfg else "",
                     "metrics": dict(cfg.metrics) if cfg else {}})
+    voice = voice_facts(a)
+    if voice is not None and voice.detector is not None:
+        d = voice.detector
+        out.append({"name": d.name, "version": d.version, "task": d.task,
+                    "threshold": f"{d.threshold:.2f}", "description": d.description,
+                    "metrics": d.metrics})
     return out
 
 
@@ -187,6 +236,7 @@ def build_context(detailed: DetailedAnalysis) -> dict:
     """Everything the HTML template shows, as plain values and data URIs."""
     a = detailed.analysis
     is_video = a.media.kind == "video"
+    audio_only = a.media.kind == "audio"
     band_lo, band_hi = a.band.low, a.band.high
     figures = []
     if len(a.tracks) > 1 or (is_video and a.tracks):  # one still face: shown under Faces
@@ -206,15 +256,17 @@ def build_context(detailed: DetailedAnalysis) -> dict:
             plots.distribution(a.tracks, a.band)),
             "caption": "Each dot is one frame; the box spans the middle half of the frame "
                        "scores, the line inside it is the median."})
+    caveats = verdict_caveats(a)
+    no_score = "none (no speech)" if a.media.kind == "audio" else "none (no face)"
     return {
         "a": a,
         "file_name": Path(a.media.path).name,
         "verdict_class": a.verdict.value.lower().replace("_", "-"),
         "verdict_label": verdict_label(a.verdict),
         "verdict_words": {v.value: verdict_label(v) for v in Verdict},
-        "meaning": VERDICT_MEANING[a.verdict],
-        "caveats": verdict_caveats(a),
-        "score": "none (no face)" if a.score is None else f"{a.score:.2f}",
+        "meaning": caveats.meaning,
+        "caveats": caveats,
+        "score": no_score if a.score is None else f"{a.score:.2f}",
         "threshold": f"{a.threshold:.2f}",
         "band": f"{a.uncertain_band:.2f}",
         "band_range": f"{band_lo:.2f}–{band_hi:.2f}",
@@ -230,8 +282,13 @@ def build_context(detailed: DetailedAnalysis) -> dict:
         "tracks": [_track_context(detailed, tr) for tr in a.tracks],
         "timings": [("Decoding", a.timings.decode_s), ("Face detection", a.timings.detect_s),
                     ("Face crops", a.timings.crop_s), ("Detectors", a.timings.model_s),
-                    ("Provenance", a.timings.provenance_s), ("Total", a.timings.total_s)],
+                    ("Provenance", a.timings.provenance_s), ("Voice check", a.timings.audio_s),
+                    ("Total", a.timings.total_s)] if not audio_only else [
+                    ("Provenance", a.timings.provenance_s), ("Voice check", a.timings.audio_s),
+                    ("Total", a.timings.total_s)],
         "is_video": is_video,
+        "audio_only": audio_only,
+        "voice": _voice_context(a),
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
