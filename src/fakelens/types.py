@@ -8,9 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # 1.1: provenance; 1.2: caveats; 1.3: media.bits_per_pixel; 1.4: uncertain_from; 1.5: audio
 # (the voice check), media kind "audio", verdict NO_SPEECH (each absent from older results);
-# 1.6: provenance.source (media fetched from a link)
+# 1.6: provenance.source (media fetched from a link); media.live, and null media.size_bytes
+# and media.sha256 for a live session (no file)
 SCHEMA_VERSION = "1.6"
-PROVENANCE_VERSION = "1.1"
+PROVENANCE_VERSION = "1.0"
 
 
 class Verdict(StrEnum):
@@ -59,12 +60,35 @@ class Box(_Frozen):
     h: float
 
 
+LIVE_SOURCES = {"camera": "a camera", "shared screen or window": "a shared screen or window"}
+
+
+class LiveSource(_Frozen):
+    """What a live check watched (schema 1.6). Its frames were analysed as they came and
+    none was kept: there is no file, so no size, no SHA-256, and no file metadata or
+    content credentials to read."""
+
+    source: str = Field(description="what was watched: 'camera' or 'shared screen or "
+                        "window' (the web page), or the camera, stream or file the command "
+                        "line followed")
+    duration_s: float = Field(description="how long the session watched, in seconds")
+
+    def describe(self) -> str:
+        """'a live session of 42 s from a camera'."""
+        seconds = round(self.duration_s)
+        length = f"{seconds} s" if seconds < 120 else f"{seconds // 60} min {seconds % 60} s"
+        return f"a live session of {length} from {LIVE_SOURCES.get(self.source, self.source)}"
+
+
 class MediaInfo(_Frozen):
     path: str
     kind: str = Field(description="'video', 'image' or 'audio' (schema 1.5)")
-    format: str = Field(description="container or image format as detected from content")
-    size_bytes: int
-    sha256: str
+    format: str = Field(description="container or image format as detected from content "
+                        "('live' for a live session)")
+    size_bytes: int | None = Field(description="the file's size; null for a live session "
+                                   "(no file was kept; schema 1.6)")
+    sha256: str | None = Field(description="of the file's bytes; null for a live session "
+                               "(no file was kept; schema 1.6)")
     width: int
     height: int
     codec: str | None = None
@@ -78,6 +102,17 @@ class MediaInfo(_Frozen):
                                          "video was compressed; null for stills or unknown")
     warnings: list[str] = Field(default_factory=list, description="what reading the file "
                                 "noticed (e.g. which of several video streams was used)")
+    live: LiveSource | None = Field(None, description="set for a live check: what it watched "
+                                    "and for how long (schema 1.6)")
+
+    def live_session(self) -> LiveSource | None:
+        """The live session this result describes, None for a file; a live check saved
+        before schema 1.6 (format 'live', a made-up hash) is recognised too."""
+        if self.live is not None or self.format != "live":
+            return self.live
+        start, end = self.path.find("("), self.path.find(")")
+        source = self.path[start + 1:end] if 0 <= start < end else "camera"
+        return LiveSource(source=source, duration_s=self.duration_s or 0.0)
 
 
 class FrameScore(_Frozen):
