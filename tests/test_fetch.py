@@ -148,12 +148,15 @@ def test_cli_refuses_a_private_address_with_exit_code_3(capsys, monkeypatch):
 
 
 def test_cli_link_scores_like_the_file_and_keeps_the_link(clip, model_dir, capsys,
-                                                          monkeypatch):
+                                                          monkeypatch, tmp_path):
     monkeypatch.setenv("FAKELENS_FETCH_ALLOW_PRIVATE", "1")
+    report = tmp_path / "r.html"
     with site(clip) as s:
         url = s.url("/clip.mp4")
-        assert main(["detect", url, "--json", "--frames", "8"]) == 0
+        assert main(["detect", url, "--json", "--frames", "8", "--report", str(report)]) == 0
         linked = json.loads(capsys.readouterr().out)
+    html = report.read_text()
+    assert "Fetched from a link" in html and url in html and "re-encode" in html
     assert main(["detect", str(clip), "--json", "--frames", "8"]) == 0
     local = json.loads(capsys.readouterr().out)
     assert linked["score"] == local["score"] and linked["verdict"] == local["verdict"]
