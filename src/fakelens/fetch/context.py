@@ -80,7 +80,7 @@ def with_source(analysis: Analysis, source: LinkSource, media_path: str) -> Anal
     if source.items and source.items > 1:
         which = "the first" if source.item == 1 else f"video {source.item}"
         warnings.append(f"this link holds {source.items} videos: {which} was analysed "
-                        "(choose another with --item N, or `item` in the API)")
+                        "(choose another with --item N)")
     return analysis.model_copy(update={"media": media, "provenance": provenance,
                                        "warnings": warnings,
                                        "caveats": [*analysis.caveats, source.note]})
