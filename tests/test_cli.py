@@ -41,6 +41,20 @@ def test_models_list_without_models(tmp_path, monkeypatch, capsys):
     assert {"resnext50_lstm", "mobilenet_gru", "mobilenet_frame"} <= set(doc["architectures"])
 
 
+def test_models_list_shows_the_voice_detector_with_its_card(tmp_path, monkeypatch, capsys):
+    """The shipped voice detector is listed, with its measured accuracy and blind spots,
+    even when the face detectors are replaced (FAKELENS_WEIGHTS_DIR)."""
+    monkeypatch.setenv("FAKELENS_WEIGHTS_DIR", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "200")
+    assert main(["models", "list", "--json"]) == 0
+    voice = json.loads(capsys.readouterr().out)["voice"]["fakelens-voice"]
+    assert voice["task"] == "voice-clone" and voice["metrics"] and voice["missed"]
+    assert main(["models", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "voice detectors" in out and "fakelens-voice v1" in out
+    assert "0.878 [0.814, 0.933]" in out and "blind spot: Synthetic speech of tacotron2" in out
+
+
 @pytest.mark.parametrize("args", [["detect", "x.mp4", "--frames", "0"],
                                   ["detect", "x.mp4", "--threshold", "1.5"],
                                   ["detect", "x.mp4", "--fps", "-1"]])

@@ -210,12 +210,16 @@ def _report_path(target: str, media: Path | str, n_files: int) -> Path:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    from fakelens.audio.model import installed_voice_detectors
     from fakelens.models.registry import ARCHITECTURE_SUMMARIES, installed_detectors
 
     installed = installed_detectors()
+    voices = installed_voice_detectors()
     if args.json:
         print(json.dumps({"installed": {n: json.loads(d.config.model_dump_json())
                                         for n, d in installed.items()},
+                          "voice": {n: json.loads(c.model_dump_json())
+                                    for n, c in voices.items()},
                           "architectures": ARCHITECTURE_SUMMARIES}, indent=2))
         return 0
     console = Console()
@@ -242,6 +246,7 @@ def cmd_models(args: argparse.Namespace) -> int:
             for key, value in c.metrics.items():
                 console.print(f"  {escape(key)}")
                 console.print(f"      [cyan]{escape(str(value))}[/cyan]")
+    _print_voice_detectors(console, voices)
     arch = Table(title="architectures (trainable with `fakelens train`)")
     arch.add_column("name", no_wrap=True)
     arch.add_column("description")
@@ -250,6 +255,26 @@ def cmd_models(args: argparse.Namespace) -> int:
     console.print()
     console.print(arch)
     return 0
+
+
+def _print_voice_detectors(console, voices: dict) -> None:
+    """The voice-clone detectors (audio files, soundtracks) with their model cards."""
+    console.print()
+    if not voices:
+        console.print("no voice detector installed (the voice check is off)")
+        return
+    console.print("[bold]voice detectors[/bold] (speech of audio files and soundtracks)")
+    for name, c in voices.items():
+        console.print(f"\n[bold]{escape(name)}[/bold] v{escape(c.version)}")
+        console.print(f"  {escape(c.task)} · {escape(c.architecture)} · {c.window_s:g} s "
+                      f"windows at {c.sample_rate:,} Hz · threshold {c.threshold:.2f} · "
+                      "audio files and soundtracks")
+        console.print(f"  {escape(c.description)}")
+        for key, value in c.metrics.items():
+            console.print(f"  {escape(key)}")
+            console.print(f"      [cyan]{escape(str(value))}[/cyan]")
+        for kind, what in c.missed.items():
+            console.print(f"  [yellow]blind spot:[/yellow] {escape(kind)} ({escape(what)})")
 
 
 def cmd_models_fetch(args: argparse.Namespace) -> int:

@@ -72,6 +72,21 @@ def find_voice_detector(name: str = DEFAULT_VOICE_DETECTOR) -> tuple[AudioModelC
                        f"{', '.join(str(d) for d in voice_dirs())}")
 
 
+def installed_voice_detectors() -> dict[str, AudioModelConfig]:
+    """Every voice detector with its weights in place, by name (the first folder that holds
+    a name wins, as ``find_voice_detector`` picks it)."""
+    found: dict[str, AudioModelConfig] = {}
+    for folder in voice_dirs():
+        for cfg_path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+            try:
+                cfg = AudioModelConfig.load(cfg_path)
+            except (ValueError, OSError):
+                continue
+            if cfg.name not in found and (folder / cfg.graph).is_file():
+                found[cfg.name] = cfg
+    return found
+
+
 class VoiceDetector:
     """Scores 16 kHz mono speech: windows -> log-mel -> ONNX logits -> probabilities."""
 
