@@ -39,6 +39,7 @@ def test_openapi_documents_the_upload(client):
     spec = client.get("/openapi.json").json()
     body = spec["paths"]["/api/v1/analyses"]["post"]["requestBody"]
     assert "file" in body["content"]["multipart/form-data"]["schema"]["properties"]
+    assert "url" in body["content"]["application/json"]["schema"]["properties"]
     assert "/api/v1/analyses/{analysis_id}" in spec["paths"]
     assert "/login" not in spec["paths"]  # pages stay out of the API description
 
@@ -193,9 +194,13 @@ def test_malformed_requests(client, alice_token):
     # no file at all, only options
     assert_error(client.post(url, headers=alice_token, files={"frames": (None, "4")}),
                  400, "no_file")
-    # garbage JSON (and JSON at all) instead of a multipart upload
-    assert_error(client.post(url, headers=alice_token | {"Content-Type": "application/json"},
+    # neither a multipart upload nor a link (JSON), and garbage JSON
+    assert_error(client.post(url, headers=alice_token | {"Content-Type": "text/plain"},
                              content=b'{"file": '), 415, "unsupported_content_type")
+    assert_error(client.post(url, headers=alice_token | {"Content-Type": "application/json"},
+                             content=b'{"file": '), 400, "invalid_json")
+    assert_error(client.post(url, headers=alice_token, json={"file": "a.png"}), 422,
+                 "invalid_request")
     # a multipart body cut short / not multipart at all
     assert_error(client.post(url, headers=alice_token | {
         "Content-Type": "multipart/form-data; boundary=xyz"},

@@ -111,6 +111,12 @@ class AnalysisRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     # in the trash since then (restorable; purged for good after WebSettings.trash_days)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # started from a link (issue 26): the job worker fetches it, then stores the file like
+    # an upload (``media_sha256`` is "" until then); ``source_json``: the fetched file's
+    # ``LinkSource`` (what the site says), kept so that a job run again needs no new fetch
+    source_url: Mapped[str | None] = mapped_column(Text, default=None)
+    source_item: Mapped[int | None] = mapped_column(default=None)
+    source_json: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 # the sessions' and throttles' tables share this metadata

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 TASK_NAME = "fakelens.analyze"
 # (start, end) of each analysis stage on the 0-100 progress scale
 _STAGES = {"decode": (5, 80), "model": (80, 99)}
+# an analysis of a link: its download first (stage "downloading")
+_LINK_STAGES = {"downloading": (1, 30), "decode": (32, 85), "model": (85, 99)}
+LINK_TEMP_PREFIX = "link-"  # a link's download folder in the data dir's tmp/
 _MIN_WRITE_INTERVAL_S = 0.5
 HAND_BACK_RETRY_S = 5.0  # a stopping worker does not wait long for the database
 
@@ -212,8 +215,10 @@ class AnalysisJob:
             return
         except FakeLensError as exc:
             log.info("analysis %s failed: %s", public_id, exc)
-            own = str(exc).replace(str(blob_path(self.settings, row.media_sha256)),
-                                   row.filename).replace(row.media_sha256, row.filename)
+            own = str(exc)
+            if row.media_sha256:  # "" while a link is not fetched yet
+                own = own.replace(str(blob_path(self.settings, row.media_sha256)),
+                                  row.filename).replace(row.media_sha256, row.filename)
             message = user_message(exc, row.filename, own)
             self._finish(public_id, row.attempts, status=Status.FAILED, stage="failed",
                          error_code=error_code(exc), error_message=message)
@@ -286,11 +291,12 @@ class AnalysisJob:
         from fakelens.reports import render_html
 
         last = {"percent": -1, "at": 0.0}
+        stages = _LINK_STAGES if row.source_url else _STAGES
 
         def progress(stage: str, fraction: float) -> None:
             if self.stopping.is_set():
                 raise HandedBack(row.public_id)
-            lo, hi = _STAGES.get(stage, (0, 99))
+            lo, hi = stages.get(stage, (0, 99))
             percent = int(lo + (hi - lo) * max(0.0, min(1.0, fraction)))
             now = time.monotonic()
             if percent == last["percent"] or (now - last["at"] < _MIN_WRITE_INTERVAL_S
@@ -307,6 +313,7 @@ class AnalysisJob:
                 log.warning("analysis %s: progress not stored (database unavailable)",
                             row.public_id)
 
+        source = self._fetch(row, progress) if row.source_url else None
         detailed = analyze_detailed(blob_path(self.settings, row.media_sha256),
                                     frames=row.frames, model=row.model,
                                     settings=self.settings, progress=progress)
@@ -314,6 +321,10 @@ class AnalysisJob:
         result = detailed.analysis
         media = result.media.model_copy(update={"path": row.filename})
         result = result.model_copy(update={"media": media})
+        if source is not None:  # as `fakelens detect URL` says it: provenance.source...
+            from fakelens.fetch.context import with_source
+
+            result = with_source(result, source, source.url)
         # the report needs the face crops and heatmaps, which only exist now: keep its HTML
         target = report_path(self.settings, row.public_id)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -323,6 +334,93 @@ class AnalysisJob:
         os.replace(partial, target)  # a reader never sees half a report
         _write_face_images(self.settings, row.public_id, final)
         return result
+
+    def _fetch(self, row: AnalysisRow, progress):
+        """An analysis of a link: fetch it into a folder of the data dir's tmp/, check the
+        file is media (``probe``, read to the end, as uploads are at upload time), then
+        store it under its sha256 as uploads are, and name it on the row (and on ``row``).
+        Returns its ``LinkSource``. A fetch that fails raises its ``LinkError`` (plain
+        words) and leaves nothing: the folder goes whatever happens. A job run again
+        (interrupted after the fetch) uses the stored file."""
+        import shutil
+        import tempfile
+
+        from fakelens.fetch.context import display_name, link_source
+        from fakelens.fetch.download import fetch_link
+        from fakelens.media import probe
+        from fakelens.media.load import check_whole
+        from fakelens.types import LinkSource
+
+        if row.source_json and row.media_sha256 and \
+                blob_path(self.settings, row.media_sha256).is_file():
+            return LinkSource.model_validate_json(row.source_json)
+        interrupted: list[BaseException] = []
+
+        def download(stage: str, fraction: float) -> None:
+            try:
+                progress("downloading", fraction)
+            except (Cancelled, HandedBack) as exc:  # yt-dlp would make it a failed fetch
+                interrupted.append(exc)
+                raise
+
+        progress("downloading", 0.0)
+        self.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=LINK_TEMP_PREFIX, dir=self.settings.tmp_dir))
+        try:
+            url, item = row.source_url or "", row.source_item or 1
+            try:
+                fetched = fetch_link(url, folder, self.settings, item=item, progress=download)
+            except FakeLensError:
+                if interrupted:
+                    raise interrupted[0] from None
+                raise
+            progress("downloading", 1.0)
+            source = link_source(url, fetched.info, fetched.sha256, fetched.size_bytes,
+                                 item, fetched.items)
+            name = display_name(source, fetched.path.suffix)[:255]
+            try:
+                info = probe(fetched.path, allow_audio=True)
+                check_whole(fetched.path, info)
+            except FakeLensError as exc:
+                row.filename = name
+                message = str(exc).replace(str(fetched.path), name)
+                raise type(exc)(message.replace(fetched.path.name, name)) from None
+            # the row names the file first, then the file is put in place: a delete of
+            # another analysis of the same content in between sees this one and keeps it
+            self._name_fetched(row, fetched.sha256, fetched.size_bytes, info.kind, name,
+                               source.model_dump_json())
+            target = blob_path(self.settings, fetched.sha256)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(fetched.path, target)  # same content if already there
+            try:
+                self._write_progress(row.public_id, "downloading", 30, row.attempts)
+            except Cancelled:  # deleted meanwhile: its file goes unless another uses it
+                self._drop_unused_blob(fetched.sha256)
+                raise
+            return source
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _name_fetched(self, row: AnalysisRow, sha256: str, size: int, kind: str, name: str,
+                      source_json: str) -> None:
+        with session_scope(self.sessions) as s:
+            written = s.execute(
+                update(AnalysisRow).where(*self._mine(row.public_id, row.attempts))
+                .values(media_sha256=sha256, media_size=size, media_kind=kind, filename=name,
+                        source_json=source_json, updated_at=utcnow()))
+            if written.rowcount != 1:
+                raise Cancelled(row.public_id)
+        row.media_sha256, row.media_size, row.media_kind = sha256, size, kind
+        row.filename, row.source_json = name, source_json
+
+    def _drop_unused_blob(self, sha256: str) -> None:
+        from sqlalchemy import func
+
+        with session_scope(self.sessions) as s:
+            users = s.scalar(select(func.count()).select_from(AnalysisRow)
+                             .where(AnalysisRow.media_sha256 == sha256))
+        if not users:
+            blob_path(self.settings, sha256).unlink(missing_ok=True)
 
     def _write_progress(self, public_id: str, stage: str, percent: int,
                         attempt: int | None = None) -> None:

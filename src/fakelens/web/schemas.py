@@ -28,10 +28,12 @@ class AnalysisAccepted(BaseModel):
 class AnalysisPublic(BaseModel):
     id: str
     status: str = Field(description="queued, running, done or failed")
-    stage: str = Field(description="queued, starting, decode, model, done or failed")
+    stage: str = Field(description="queued, starting, downloading (a link), decode, model, "
+                       "done or failed")
     progress: int = Field(ge=0, le=100)
     filename: str = Field(description="the uploaded file's name (display only)")
-    media_kind: str
+    media_kind: str = Field(description="video, image or audio; 'link' until a link's "
+                            "media is fetched")
     size_bytes: int | None = Field(description="null for a saved live check (no file kept)")
     sha256: str | None = Field(description="of the uploaded file; null for a saved live "
                                "check (no file kept)")

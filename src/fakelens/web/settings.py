@@ -55,6 +55,10 @@ class WebSettings(Settings):
                                         "account before only known addresses may try")
     registrations_per_hour: int = Field(20, ge=1, description="registrations per address")
     uploads_per_hour: int = Field(60, ge=1, description="uploads per user")
+    fetch_per_hour: int = Field(20, ge=0, description="links one user may have fetched "
+                                "per hour (web app and API)")
+    fetch_per_day: int = Field(100, ge=0, description="links one user may have fetched "
+                               "per day (web app and API)")
     forum_flag_threshold: int = Field(3, ge=1, description="flags from distinct members that "
                                       "hide a post until a moderator reviews it")
     forum_new_account_hours: float = Field(24, ge=0, description="accounts younger than this "

@@ -53,8 +53,10 @@ def is_disk_full(exc: BaseException) -> bool:
 
 
 def remove_stale_temp_files(settings: WebSettings, older_than_s: float = 3600) -> int:
-    """Upload temp files not touched for ``older_than_s`` (an upload cut off by a crash);
-    returns how many were removed."""
+    """Upload temp files and link download folders not touched for ``older_than_s`` (an
+    upload or a fetch cut off by a crash); returns how many were removed."""
+    from fakelens.jobs.tasks import LINK_TEMP_PREFIX
+
     cutoff = time.time() - older_than_s
     removed = 0
     try:
@@ -62,11 +64,14 @@ def remove_stale_temp_files(settings: WebSettings, older_than_s: float = 3600) -
     except FileNotFoundError:
         return 0
     for entry in entries:
-        if not entry.name.startswith(TEMP_PREFIX):
+        if not entry.name.startswith((TEMP_PREFIX, LINK_TEMP_PREFIX)):
             continue
         try:
             if entry.stat().st_mtime < cutoff:
-                os.unlink(entry.path)
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
                 removed += 1
         except FileNotFoundError:  # finished or removed meanwhile
             continue

@@ -34,6 +34,8 @@ PAIR_WINDOW = timedelta(days=1)
 ACCOUNT_WINDOW = timedelta(hours=1)
 ADDRESS_WINDOW = timedelta(minutes=1)
 REGISTER_WINDOW = timedelta(hours=1)
+FETCH_HOUR = timedelta(hours=1)
+FETCH_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,25 @@ def registration_refused_for(db: Session, settings: WebSettings, ip: str) -> flo
         row = _row(db, key)
         db.rollback()
         return max(1.0, (row.window_start + REGISTER_WINDOW - now).total_seconds())
+    db.commit()
+    return None
+
+
+def link_fetch_refused_for(db: Session, settings: WebSettings, user_id: int
+                           ) -> tuple[float, str] | None:
+    """Count a link fetch of ``user_id`` against ``fetch_per_hour`` and ``fetch_per_day``
+    (one transaction: refused, nothing is counted); (seconds to wait, which limit) if over
+    a limit. Kept in the database like the login limits: every server process counts
+    together, and deleting an analysis gives no fetch back."""
+    now = utcnow()
+    db.commit()
+    for key, window, limit, which in (
+            (f"fetch-hour:{user_id}", FETCH_HOUR, settings.fetch_per_hour, "hour"),
+            (f"fetch-day:{user_id}", FETCH_DAY, settings.fetch_per_day, "day")):
+        if _count(db, key, window, now, *_under(limit)) is None:
+            row = _row(db, key)
+            db.rollback()
+            return max(1.0, (row.window_start + window - now).total_seconds()), which
     db.commit()
     return None
 

@@ -163,7 +163,7 @@ async def receive_upload(request: Request, settings: WebSettings) -> ParsedUploa
     if content_type != b"multipart/form-data" or not params.get(b"boundary"):
         raise ApiError(415, "unsupported_content_type",
                        f"send the media as multipart/form-data with the file in the field "
-                       f"'{FILE_FIELD}'")
+                       f"'{FILE_FIELD}', or a link as JSON: {{\"url\": \"https://...\"}}")
     declared = _whole_number(request.headers.get("content-length"))
     if declared is not None and declared > settings.max_upload_bytes + 65536:
         raise MediaTooLarge(f"the upload is larger than the {settings.max_upload_mb:g} MB limit")

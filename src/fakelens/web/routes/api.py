@@ -14,6 +14,7 @@ from fakelens.jobs.tasks import report_path
 from fakelens.web.deps import ApiAnalysis, ApiUser, AppSettings, DbSession, live_analyses_of
 from fakelens.web.downloads import attachment_headers, download_stem
 from fakelens.web.errors import ApiError
+from fakelens.web.links import LinkRequest, accept_link, read_link_request
 from fakelens.web.params import PageNumber
 from fakelens.web.schemas import (
     AnalysisAccepted,
@@ -43,7 +44,7 @@ _UPLOAD_BODY = {
                           "description": "one installed detector (GET /api/v1/models) "
                                          "instead of the defaults"},
             },
-        }}},
+        }}, "application/json": {"schema": LinkRequest.model_json_schema()}},
     }
 }
 
@@ -58,14 +59,21 @@ def _status_url(request: Request, public_id: str) -> str:
                      415: {"model": ErrorBody}, 422: {"model": ErrorBody},
                      429: {"model": ErrorBody}})
 async def create_analysis(request: Request, user: ApiUser, db: DbSession) -> JSONResponse:
-    """Upload a video or image (multipart/form-data, field ``file``); the analysis is
-    queued and runs in the background: poll ``status_url``."""
-    limiter = request.app.state.upload_limiter
-    retry = limiter.hit(f"user:{user.id}")
-    if retry is not None:
-        raise ApiError(429, "rate_limited", "too many uploads; try again later",
-                       headers={"Retry-After": str(int(retry))})
-    row = await accept_upload(request, db, user.id)
+    """Upload a video, image or audio file (multipart/form-data, field ``file``), or send
+    a link (JSON ``{"url": "https://...", "item": 1}``: the server fetches it, checking
+    the address first; links count against ``FAKELENS_FETCH_PER_HOUR`` and
+    ``FAKELENS_FETCH_PER_DAY``); the analysis is queued and runs in the background: poll
+    ``status_url`` (stage ``downloading`` while a link is fetched)."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() == \
+            "application/json":
+        row = await accept_link(request, db, user.id, await read_link_request(request))
+    else:
+        limiter = request.app.state.upload_limiter
+        retry = limiter.hit(f"user:{user.id}")
+        if retry is not None:
+            raise ApiError(429, "rate_limited", "too many uploads; try again later",
+                           headers={"Retry-After": str(int(retry))})
+        row = await accept_upload(request, db, user.id)
     url = _status_url(request, row.public_id)
     body = AnalysisAccepted(id=row.public_id, status=row.status, status_url=url)
     return JSONResponse(body.model_dump(), status_code=202, headers={"Location": url})

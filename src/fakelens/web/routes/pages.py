@@ -25,6 +25,7 @@ from fakelens.web.deps import (
 )
 from fakelens.web.errors import ApiError, page_error
 from fakelens.web.landing import detector_cards, sample_analysis
+from fakelens.web.links import MAX_URL, LinkRequest, accept_link
 from fakelens.web.params import PageNumber, PathIndex
 from fakelens.web.security import CSRF_FIELD, csrf_ok
 from fakelens.web.settings import WebSettings
@@ -90,6 +91,35 @@ async def upload(request: Request, user: PageUser, db: DbSession,
                            "again.")
 
     return await _upload(request, user, db, settings, check_fields)
+
+
+@router.post("/links", name="check_link")
+async def check_link_form(request: Request, user: PageUser, db: DbSession,
+                          settings: AppSettings) -> Response:
+    """The upload form's "Check a link" button: the link (with the form's options) is
+    checked and queued like the API's, and the browser goes to its analysis page (which
+    shows the download, then the analysis)."""
+    url = ""
+    try:
+        form = await request.form(max_files=0, max_fields=16, max_part_size=MAX_URL * 2)
+        url = str(form.get("url") or "").strip()
+        if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
+            raise ApiError(403, "csrf_failed", "The form expired. Reload the page and try "
+                           "again.")
+        if not url:
+            raise ApiError(422, "invalid_request", "Paste a link to check.")
+        if len(url) > MAX_URL:
+            raise ApiError(422, "invalid_request", f"The link is longer than {MAX_URL} "
+                           "characters.")
+        row = await accept_link(request, db, user.id, LinkRequest(url=url), {
+            k: str(form.get(k) or "") for k in ("frames", "model")})
+    except (ApiError, FakeLensError) as exc:
+        status, code, message = page_error(exc)
+        return render(request, "upload.html", status=status, user=user,
+                      models=detector_cards(), settings=settings, errors=[message],
+                      error_code=code, link=url[:MAX_URL])
+    return RedirectResponse(request.url_for("analysis_page", analysis_id=row.public_id)
+                            .path, status_code=303)
 
 
 @router.post("/share-target", name="share_target")

@@ -54,6 +54,8 @@ function uploadWithProgress(form) {
   const label = document.getElementById("upload-label");
   form.addEventListener("submit", (event) => {
     if (!window.FormData || !bar) return;
+    // "Check the link" posts the link (no file) to its own address: an ordinary submit
+    if (event.submitter && event.submitter.hasAttribute("formaction")) return;
     event.preventDefault();
     const xhr = new XMLHttpRequest();
     xhr.open("POST", form.action);
