@@ -11,7 +11,8 @@ log = logging.getLogger(__name__)
 
 class Periodic:
     """Subclasses implement ``tick``; a failing tick is logged and tried again next time
-    (the database or the queue may be away for a while)."""
+    (the database, the queue or the disk may be away for a while: one line each time, no
+    traceback)."""
 
     name = "periodic"
 
@@ -35,5 +36,11 @@ class Periodic:
         while not self._stop.wait(self.interval_s):
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - housekeeping must outlive an outage
-                log.warning("%s failed", self.name, exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - housekeeping must outlive an outage
+                from fakelens.jobs.retry import is_outage
+
+                if is_outage(exc):  # the database, the queue or the disk away: one line
+                    log.warning("%s failed: %s: %s", self.name, type(exc).__name__,
+                                str(exc).splitlines()[0][:200] if str(exc) else "")
+                else:
+                    log.warning("%s failed", self.name, exc_info=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,8 +24,11 @@ from typing import TYPE_CHECKING, BinaryIO, Self
 
 from huey import Huey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
+from huey.storage import SqliteStorage
 
+from fakelens.jobs.retry import is_disk_full
 from fakelens.jobs.settings import JobSettings
+from fakelens.jobs.space import SpaceReserve, reserve_bytes
 
 if TYPE_CHECKING:
     import threading
@@ -54,7 +58,41 @@ def make_huey(settings: JobSettings) -> Huey:
                                        socket_connect_timeout=REDIS_TIMEOUT_S)
         return RedisHuey(QUEUE_NAME, connection_pool=pool, results=False)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(QUEUE_NAME, filename=str(settings.data_dir / "queue.db"), results=False)
+    return SqliteHuey(QUEUE_NAME, filename=str(settings.data_dir / "queue.db"), results=False,
+                      storage_class=DiskFullTolerantSqliteStorage,
+                      reserve=SpaceReserve(settings.data_dir,
+                                           reserve_bytes(settings.min_free_bytes)))
+
+
+class DiskFullTolerantSqliteStorage(SqliteStorage):
+    """The SQLite queue on a full disk: taking a task deletes its row, which SQLite cannot
+    do without room for its journal. Huey's consumer would log a traceback for it every
+    second and take nothing; here the data dir's space reserve is given up once (so the
+    queued jobs can be taken and failed with ``storage_full``), the full disk is logged in
+    one line, and no task is taken until there is room again (then it goes on by itself).
+    Enqueueing on a full disk still raises (the request answers 507)."""
+
+    def __init__(self, *args, reserve: SpaceReserve | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reserve = reserve
+        self._full = False
+
+    def dequeue(self):
+        try:
+            data = super().dequeue()
+        except sqlite3.OperationalError as exc:
+            if not is_disk_full(exc):
+                raise
+            released = self.reserve is not None and self.reserve.release()
+            if not self._full:
+                log.warning("the job queue cannot be read: the disk is full (%s)%s", exc,
+                            "; retrying with the space reserve" if released else "")
+            self._full = True
+            return None
+        if self._full:
+            log.info("the job queue is readable again")
+            self._full = False
+        return data
 
 
 def queue_kind(settings: JobSettings) -> str:

@@ -20,6 +20,9 @@ class JobSettings(Protocol):
     claim_retry_s: float
 
     @property
+    def min_free_bytes(self) -> int: ...
+
+    @property
     def uploads_dir(self) -> Path: ...
 
     @property

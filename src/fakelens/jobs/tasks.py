@@ -12,7 +12,6 @@ running jobs back to the queue (``AnalysisJob.stopping``, ``hand_back``).
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import os
 import threading
@@ -21,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from huey import Huey
@@ -29,9 +29,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from fakelens.db.engine import session_scope
 from fakelens.db.tables import AnalysisRow, Status, utcnow
-from fakelens.errors import FakeLensError, error_code, user_message
-from fakelens.jobs.retry import is_transient, with_retry
+from fakelens.errors import FakeLensError, StorageFull, error_code, user_message
+from fakelens.jobs.retry import is_disk_full, is_outage, is_transient, with_retry
 from fakelens.jobs.settings import JobSettings
+from fakelens.jobs.space import SpaceReserve, free_bytes, reserve_bytes
 from fakelens.periodic import Periodic
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ _MIN_WRITE_INTERVAL_S = 0.5
 HAND_BACK_RETRY_S = 5.0  # a stopping worker does not wait long for the database
 
 Enqueue = Callable[[str], object]
+T = TypeVar("T")
 
 
 class Cancelled(Exception):
@@ -142,14 +144,16 @@ class AnalysisJob:
         self.enqueue = enqueue  # for a job handed back (else the sweeper enqueues it)
         self.stopping = threading.Event()
         self._running: dict[str, int] = {}  # public_id -> attempt, of this process' runs
+        self.reserve = SpaceReserve(settings.data_dir, reserve_bytes(settings.min_free_bytes))
         self._lock = threading.Lock()
 
     def __call__(self, public_id: str) -> None:
         try:
-            row = with_retry(lambda: self._claim(public_id), f"analysis {public_id}: claim",
-                             self.settings.claim_retry_s)
-        except Exception:  # still queued: the sweeper enqueues it again
-            log.exception("analysis %s: could not be claimed; left queued", public_id)
+            row = with_retry(lambda: self._making_room(lambda: self._claim(public_id)),
+                             f"analysis {public_id}: claim", self.settings.claim_retry_s)
+        except Exception as exc:  # still queued: the sweeper enqueues it again
+            log.warning("analysis %s: could not be claimed; left queued", public_id,
+                        exc_info=not is_outage(exc))
             return
         if row is None:
             log.info("analysis %s: not queued any more, nothing to do", public_id)
@@ -206,6 +210,7 @@ class AnalysisJob:
             with self._heartbeat(public_id, row.attempts):
                 if self.stopping.is_set():
                     raise HandedBack(public_id)
+                self._check_space()
                 result = self._analyze(row)
         except Cancelled:
             log.info("analysis %s: cancelled", public_id)
@@ -224,7 +229,8 @@ class AnalysisJob:
                          error_code=error_code(exc), error_message=message)
             return
         except Exception as exc:
-            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            # no room for the results: the disk, or the database's (SQLite: same disk)
+            if is_disk_full(exc):
                 log.warning("analysis %s: disk full", public_id)
                 remove_report_files(self.settings, public_id)  # nothing half-written
                 self._finish(public_id, row.attempts, status=Status.FAILED, stage="failed",
@@ -239,6 +245,23 @@ class AnalysisJob:
         self._finish(public_id, row.attempts, status=Status.DONE, stage="done", progress=100,
                      verdict=str(result.verdict), score=result.score,
                      result_json=result.to_json())
+
+    def _check_space(self) -> None:
+        """Not started on a disk with less room than uploads need (``min_free_mb``): it
+        fails now with ``storage_full``, while the failure can still be written."""
+        if free_bytes(self.settings.data_dir) < self.settings.min_free_bytes:
+            raise StorageFull("the server is out of storage space, so the analysis was not "
+                              "started; please try again later")
+
+    def _making_room(self, write: Callable[[], T]) -> T:
+        """``write()``; when it fails for lack of space, again after giving up the data
+        dir's space reserve (once)."""
+        try:
+            return write()
+        except Exception as exc:
+            if not is_disk_full(exc) or not self.reserve.release():
+                raise
+        return write()
 
     def _claim(self, public_id: str) -> AnalysisRow | None:
         with session_scope(self.sessions) as s:
@@ -275,8 +298,9 @@ class AnalysisJob:
                         s.execute(update(AnalysisRow)
                                   .where(*self._mine(public_id, attempt))
                                   .values(updated_at=utcnow()))
-                except Exception:  # noqa: BLE001 - the next beat tries again
-                    log.warning("analysis %s: heartbeat failed", public_id, exc_info=True)
+                except Exception as exc:  # noqa: BLE001 - the next beat tries again
+                    log.warning("analysis %s: heartbeat failed: %s", public_id,
+                                type(exc).__name__, exc_info=not is_outage(exc))
 
         thread = threading.Thread(target=beat, name=f"heartbeat-{public_id}", daemon=True)
         thread.start()
@@ -441,7 +465,8 @@ class AnalysisJob:
                           .values(updated_at=now, finished_at=now, **values))
 
         # given up: the row stays running without a heartbeat, the stale sweep runs it again
-        with_retry(write, f"analysis {public_id}: store the result", self.settings.claim_retry_s)
+        with_retry(lambda: self._making_room(write), f"analysis {public_id}: store the result",
+                   self.settings.claim_retry_s)
 
 
 def heartbeat_interval(settings: JobSettings) -> float:
@@ -523,6 +548,7 @@ class StaleSweeper(Periodic):
                  settings: JobSettings):
         super().__init__(sweep_interval(settings))
         self.sessions, self.enqueue, self.settings = sessions, enqueue, settings
+        self.reserve = SpaceReserve(settings.data_dir, reserve_bytes(settings.min_free_bytes))
 
     def sweep(self) -> tuple[int, int]:
         return recover(self.sessions, self.enqueue, self.settings.max_attempts,
@@ -530,6 +556,7 @@ class StaleSweeper(Periodic):
                        queued_older_than_s=self.settings.requeue_after_s)
 
     def tick(self) -> tuple[int, int]:
+        self.reserve.ensure()  # made again once a full disk has room
         return self.sweep()
 
 
@@ -551,6 +578,7 @@ def open_backend(settings: JobSettings) -> Backend:
     from fakelens.jobs.queue import make_huey
 
     settings.prepare_dirs()
+    SpaceReserve(settings.data_dir, reserve_bytes(settings.min_free_bytes)).ensure()
     engine = make_engine(settings.resolved_database_url())
     upgrade_schema(engine)
     sessions = make_sessionmaker(engine)

@@ -4,25 +4,22 @@ left behind are removed (at start and periodically)."""
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
-import shutil
-import sqlite3
 import time
-from pathlib import Path
 
 from fakelens.errors import StorageFull
+from fakelens.jobs.retry import is_disk_full
+from fakelens.jobs.space import free_bytes
 from fakelens.periodic import Periodic
 from fakelens.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
 
+__all__ = ["check_space", "free_bytes", "is_disk_full", "remove_stale_temp_files",
+           "TempCleaner"]
+
 TEMP_PREFIX = "upload-"  # the upload temp files in WebSettings.tmp_dir
-
-
-def free_bytes(path: Path) -> int:
-    return shutil.disk_usage(path).free
 
 
 def check_space(settings: WebSettings, incoming: int = 0) -> None:
@@ -30,26 +27,6 @@ def check_space(settings: WebSettings, incoming: int = 0) -> None:
     ``min_free_mb`` free in the data dir."""
     if free_bytes(settings.data_dir) - incoming < settings.min_free_bytes:
         raise StorageFull("the server is out of storage space; please try again later")
-
-
-SQLITE_FULL_MESSAGE = "database or disk is full"
-POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
-
-
-def is_disk_full(exc: BaseException) -> bool:
-    """No space left: an ``OSError`` (ENOSPC, EDQUOT), or a database write that failed
-    for it (SQLite's SQLITE_FULL, PostgreSQL's disk_full), bare or wrapped by SQLAlchemy."""
-    if isinstance(exc, OSError):
-        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
-    orig = getattr(exc, "orig", None)  # sqlalchemy.exc.DBAPIError wraps the driver's
-    for err in (exc, orig):
-        if isinstance(err, sqlite3.Error):
-            code = getattr(err, "sqlite_errorcode", None)
-            if code == sqlite3.SQLITE_FULL or SQLITE_FULL_MESSAGE in str(err):
-                return True
-        elif getattr(err, "sqlstate", None) == POSTGRES_DISK_FULL:
-            return True
-    return False
 
 
 def remove_stale_temp_files(settings: WebSettings, older_than_s: float = 3600) -> int:
