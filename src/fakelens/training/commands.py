@@ -26,6 +26,12 @@ def cmd_suite(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     out = Path(args.out)
+    if args.suite == "audio":
+        from fakelens.training.audio_suite import run_audio_suite
+
+        run_audio_suite(data, out, aasist=args.aasist, limit=args.limit, cache=args.cache)
+        print((out / "suite.md").read_text())
+        return 0
     run_suite(data, out, suite=args.suite, baseline=args.baseline, frames=args.frames)
     print((out / "suite.md").read_text())
     return 0
@@ -196,11 +202,18 @@ def add_training_commands(sub) -> None:
                                               "ffpp:|celebdf:|dfdc:PATH")
     p.add_argument("--suite", default=None, help="default: the quality benchmark, every "
                    "held-out set of the shared data, beside --baseline weights; selection: "
-                   "the validation-role sets that checkpoints are chosen on")
+                   "the validation-role sets that checkpoints are chosen on; audio: the voice "
+                   "detector on the audio test clips as is, as phone audio and as MP3")
     p.add_argument("--data", default=None, help="shared data folder for --suite (default: "
                    "$FAKELENS_SAMPLES)")
     p.add_argument("--baseline", type=Path, default=None,
                    help="folder of previous weights to score beside the installed ones")
+    p.add_argument("--aasist", type=Path, default=None, help="--suite audio: AASIST.pth "
+                   "(../shared/models/aasist) to score beside the voice detector (torch)")
+    p.add_argument("--cache", type=Path, default=None, help="--suite audio: folder of the "
+                   "re-encoded clips (default: OUT/media)")
+    p.add_argument("--limit", type=int, default=None, help="--suite audio: score only about "
+                   "this many clips (a quick check)")
     p.add_argument("--model", default=None, help="installed detector (default: shipped ones)")
     p.add_argument("--out", default="eval-out", help="folder for eval.json, eval.md, roc.png")
     p.add_argument("--frames", type=int, default=32)
