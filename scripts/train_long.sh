@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# The long face-swap run (issue 29): run it again at the start of every session, on any
+# The session's face-swap run (issue 29): start it at the start of every session, on any
 # machine; it rebuilds the caches it lacks from ../shared (each resumes where it stopped)
-# and resumes training from the last checkpoint, accumulating the config's time budget.
+# and resumes training from the last checkpoint in runs/ when the machine kept one.
 #   nohup bash scripts/train_long.sh > runs/train_long.out 2>&1 &
-# CONFIG=path/to.yaml RUN=runs/name choose another run.
+# The default is run 23 (faceswap_v8.yaml, 1,200 steps: it fits one session, since a new
+# machine starts without runs/); CONFIG=path/to.yaml RUN=runs/name choose another run
+# (run 21, the 480-minute EfficientNet-Lite1 run: faceswap_v6.yaml, runs/faceswap_v6).
+# The training step runs at normal priority: the session's other work yields to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/fakelens ] || bash scripts/setup.sh "train,test"
 . .venv/bin/activate
 shared="$(cd .. && pwd)/shared"
 export FAKELENS_MODEL_DIR="$shared/models" FAKELENS_ALLOW_DOWNLOAD=0 TORCH_HOME="$shared/models/torch"
-config=${CONFIG:-src/fakelens/training/configs/faceswap_v6.yaml}
-run=${RUN:-runs/faceswap_v6}
+config=${CONFIG:-src/fakelens/training/configs/faceswap_v8.yaml}
+run=${RUN:-runs/faceswap_v8}
 c=runs/cache224
 cache() { nice -n 10 fakelens preprocess "$@" --crop-scale 1.0 --size 224; }
 cache "$shared/data/faces-real" --label real --out $c/faces-real --shard-size 500
@@ -39,4 +42,4 @@ cache "$shared/data/talking-heads" --split val --out $c/talking-heads-val \
 mkdir -p "$run"
 echo "$(date -u +%FT%TZ) resume $config -> $run" >> "$run/sessions.log"
 # progress (step, loss, validation at every evaluated step) also goes to $run/train.log
-nice -n 10 fakelens -v train "$config" --out "$run" 2>&1 | tee -a "$run/train.log"
+fakelens -v train "$config" --out "$run" 2>&1 | tee -a "$run/train.log"
