@@ -17,7 +17,7 @@ from synthetic_media import write_video
 
 from fakelens.errors import CorruptMedia, MediaError
 from fakelens.media import iter_frames, probe
-from fakelens.media.load import check_whole
+from fakelens.media.integrity import check_whole
 
 
 def _frames(count: int = 20, size: tuple[int, int] = (64, 48)) -> list[np.ndarray]:

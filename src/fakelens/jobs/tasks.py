@@ -372,7 +372,7 @@ class AnalysisJob:
         from fakelens.fetch.context import display_name, link_source
         from fakelens.fetch.download import fetch_link
         from fakelens.media import probe
-        from fakelens.media.load import check_whole
+        from fakelens.media.integrity import check_whole
         from fakelens.types import LinkSource
 
         if row.source_json and row.media_sha256 and \

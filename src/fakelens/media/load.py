@@ -145,7 +145,7 @@ def _known_signature(path: Path) -> str | None:
     return None
 
 
-def _open_container(path: Path) -> av.container.InputContainer:
+def open_container(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r", metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError) as exc:
@@ -209,7 +209,7 @@ def _scan_duration(path: Path) -> tuple[float, int]:
     """Duration and frame count from packet timestamps (demuxing only, no decoding), for
     streams whose header has no duration (animated PNG, for one)."""
     end, count = 0.0, 0
-    with _open_container(path) as container:
+    with open_container(path) as container:
         stream = video_stream(container)
         time_base = stream.time_base or Fraction(1, 1000)
         start = stream.start_time or 0
@@ -334,7 +334,7 @@ def probe(path: str | Path, *, allow_audio: bool = False) -> MediaInfo:
             )
     if img is not None:
         img.close()
-    with _open_container(path) as container:
+    with open_container(path) as container:
         if allow_audio and not container.streams.video and container.streams.audio:
             return _probe_audio(path, container, size, digest)
         vp = _probe_video(path, container)
@@ -345,89 +345,6 @@ def probe(path: str | Path, *, allow_audio: bool = False) -> MediaInfo:
         frame_count=vp.frame_count, rotation=vp.rotation, has_audio=vp.has_audio,
         bits_per_pixel=vp.bits_per_pixel, warnings=vp.notes,
     )
-
-
-def check_whole(path: str | Path, info: MediaInfo) -> None:
-    """Raise ``CorruptMedia`` when the probed file is cut short or damaged in its data (what
-    ``probe`` reads is the header and little more): every image's pixels are decoded (each
-    frame of an animated one), every packet of a video demuxed, without decoding, and its
-    end compared with what the header promised. What a server checks before it accepts an
-    upload, so that a cut JPEG, GIF or WebM is refused at once like a cut MP4 or PNG."""
-    path = Path(path)
-    img = open_image(path) if info.kind in ("image", "video") else None
-    if img is not None:
-        with img:
-            _check_image_data(img, path, every_frame=info.kind == "video")
-        return
-    if info.kind == "video":
-        _check_container_data(path)
-
-
-def _check_image_data(img, path: Path, every_frame: bool) -> None:
-    try:
-        for index in range(getattr(img, "n_frames", 1) if every_frame else 1):
-            img.seek(index)
-            img.load()
-    except (OSError, ValueError, SyntaxError, EOFError, zlib.error) as exc:
-        raise CorruptMedia(f"{path.name}: image data is damaged or truncated ({exc})"
-                           ) from exc
-
-
-_EBML_SEGMENT = b"\x18\x53\x80\x67"
-
-
-def _ebml_size(data: bytes, at: int) -> tuple[int | None, int]:
-    """An EBML variable-size integer at ``at``: (value, or None for "unknown"; its end)."""
-    first = data[at]
-    length = 8 - first.bit_length() + 1
-    if first == 0 or at + length > len(data):
-        raise ValueError("bad EBML size")
-    value = first & ((1 << (8 - length)) - 1)
-    for byte in data[at + 1:at + length]:
-        value = value << 8 | byte
-    return (None if value == (1 << (7 * length)) - 1 else value), at + length
-
-
-def _matroska_cut(path: Path) -> bool:
-    """A Matroska/WebM file shorter than its Segment says (a size written by the muxer;
-    a live recording may leave it unknown)."""
-    with path.open("rb") as fh:
-        head = fh.read(4096)
-    at = head.find(_EBML_SEGMENT)
-    if not head.startswith(b"\x1a\x45\xdf\xa3") or at < 0:
-        return False
-    try:
-        size, start = _ebml_size(head, at + len(_EBML_SEGMENT))
-    except (ValueError, IndexError):
-        return False
-    return size is not None and start + size > path.stat().st_size
-
-
-def _check_container_data(path: Path) -> None:
-    cut = CorruptMedia(f"{path.name}: the file is cut short: truncated or damaged (its data "
-                       "ends before what its header describes)")
-    if _matroska_cut(path):
-        raise cut
-    with _open_container(path) as container:
-        start = (container.start_time or 0) / av.time_base
-        promised = container.duration / av.time_base if container.duration else None
-        reached = 0.0
-        try:
-            for packet in container.demux():
-                if packet.size == 0:
-                    continue
-                if packet.is_corrupt:
-                    raise cut
-                ts = packet.pts if packet.pts is not None else packet.dts
-                if ts is not None and packet.time_base is not None:
-                    end = float((ts + (packet.duration or 0)) * packet.time_base) - start
-                    reached = max(reached, end)
-        except av.FFmpegError as exc:
-            raise CorruptMedia(f"{path.name}: video data is damaged or truncated "
-                               f"({exc.strerror or exc})") from exc
-    # a little slack: the last packet's duration is not always written
-    if promised and reached < promised * 0.95 - 0.25:
-        raise cut
 
 
 def _probe_audio(path: Path, container, size: int, digest: str) -> MediaInfo:
@@ -529,7 +446,7 @@ def _iter_keyframes(path: Path, info: MediaInfo, wanted: list[float]) -> Iterato
     fps = info.fps or 25.0
     wanted_set = {round(k, 6) for k in wanted}
     emitted = 0
-    with _open_container(path) as container:
+    with open_container(path) as container:
         stream = video_stream(container)
         stream.thread_type = "AUTO"
         stream.codec_context.skip_frame = "NONKEY"  # the decoder drops every other frame
@@ -559,7 +476,7 @@ def _iter_keyframes(path: Path, info: MediaInfo, wanted: list[float]) -> Iterato
 def _keyframe_times(path: Path) -> list[float]:
     """Presentation times of the video's key frames, from packets (no decoding)."""
     keys = []
-    with _open_container(path) as container:
+    with open_container(path) as container:
         stream = video_stream(container)
         time_base = stream.time_base or Fraction(1, 1000)
         try:
@@ -593,7 +510,7 @@ def _iter_video_frames(
     half_frame = 0.5 / fps
     plan = _SeekPlan(_keyframe_times(path), half_frame)
     emitted = 0
-    with _open_container(path) as container:
+    with open_container(path) as container:
         stream = video_stream(container)
         stream.thread_type = "AUTO"
         time_base = stream.time_base or Fraction(1, 1000)

@@ -212,7 +212,7 @@ def probe_upload(upload: ParsedUpload):
     """``fakelens.media.probe`` on the received file, and its data checked to the end (a
     cut image or video is refused now, not in its job); errors name the client's file."""
     from fakelens.media import probe
-    from fakelens.media.load import check_whole
+    from fakelens.media.integrity import check_whole
 
     assert upload.tmp_path is not None
     try:
