@@ -21,7 +21,8 @@ def loaded_after(*modules: str) -> set[str]:
 
 
 @pytest.mark.parametrize("modules, forbidden", [
-    (("fakelens.jobs.queue", "fakelens.jobs.tasks", "fakelens.jobs.retry"), "fakelens.web"),
+    (("fakelens.jobs.queue", "fakelens.jobs.tasks", "fakelens.jobs.files", "fakelens.jobs.retry"),
+     "fakelens.web"),
     (("fakelens.db.tables", "fakelens.db.engine"), "fakelens.forum"),
     (("fakelens.db.tables", "fakelens.db.engine"), "fakelens.web"),
 ])

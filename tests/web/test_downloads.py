@@ -12,7 +12,7 @@ from sqlalchemy import select
 from webhelpers import png_bytes, upload
 
 from fakelens.db.tables import AnalysisRow, Status
-from fakelens.jobs.tasks import report_path
+from fakelens.jobs.files import report_path
 from fakelens.web.downloads import content_disposition
 
 # the uploaded name, and the stem the downloads carry (dots and spaces become "_")

@@ -18,7 +18,7 @@ from fakelens.errors import InvalidPost, NotAllowed, NotFound
 from fakelens.forum.policy import ForumRules, is_moderator, require
 from fakelens.forum.posts import create_topic
 from fakelens.forum.tables import Category, CommunityVote, SharedAnalysis, Topic, Vote
-from fakelens.jobs.tasks import face_image_path
+from fakelens.jobs.files import face_image_path
 from fakelens.types import Analysis
 from fakelens.web.settings import WebSettings
 

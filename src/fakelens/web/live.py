@@ -158,7 +158,7 @@ class WebLiveSession:
         """The session as a finished analysis of ``user_id`` (report and key faces
         written as for uploads); returns its public id."""
         from fakelens.analysis.pipeline import DetailedAnalysis
-        from fakelens.jobs.tasks import _write_face_images, report_path
+        from fakelens.jobs.files import report_path, write_face_images
         from fakelens.reports import render_html
 
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -183,5 +183,5 @@ class WebLiveSession:
         final = DetailedAnalysis(result, detailed.evidence)
         target.write_text(render_html(final), encoding="utf-8")
         # key faces and key frames, exactly as for an uploaded file
-        _write_face_images(self.settings, public_id, final)
+        write_face_images(self.settings, public_id, final)
         return public_id

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from fakelens.db.tables import AnalysisRow
 from fakelens.errors import EmptyMedia, FakeLensError, MediaTooLarge
 from fakelens.forum.shares import unshare_all
-from fakelens.jobs.tasks import blob_path, remove_report_files
+from fakelens.jobs.files import blob_path, remove_report_files
 from fakelens.web.errors import ApiError
 from fakelens.web.settings import WebSettings
 from fakelens.web.storage import TEMP_PREFIX, check_space

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from fakelens.db.tables import AnalysisRow, Status
-from fakelens.jobs.tasks import report_path
+from fakelens.jobs.files import report_path
 from fakelens.web.deps import ApiAnalysis, ApiUser, AppSettings, DbSession, live_analyses_of
 from fakelens.web.downloads import attachment_headers, download_stem
 from fakelens.web.errors import ApiError

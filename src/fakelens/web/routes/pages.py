@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from fakelens.db.tables import AnalysisRow, Status, User
 from fakelens.errors import FakeLensError
 from fakelens.forum.shares import shared_topic
-from fakelens.jobs.tasks import face_image_path, frame_image_path, key_frame_positions
+from fakelens.jobs.files import face_image_path, frame_image_path, key_frame_positions
 from fakelens.types import Analysis
 from fakelens.web.deps import (
     AppSettings,
