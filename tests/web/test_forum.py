@@ -253,6 +253,49 @@ def test_flags_hide_a_post_until_a_moderator_decides(client, admin, bob, carol):
     assert reply(bob, topic_id, "I am back").status_code == 303
 
 
+def test_moderators_decisions_are_told_and_not_made_on_their_own_flags(client, admin, bob,
+                                                                        carol):
+    mona = member(client, "mona", role="moderator")
+    topic_id = new_topic(admin, "Verify this clip", "What do you see?")
+    reply(carol, topic_id, "Off topic: who won the match?")
+    reply(bob, topic_id, "BUY CHEAP WATCHES")
+    _, chatter, spam = post_ids(admin, topic_id)
+    url = f"/forum/t/{topic_id}"
+    # a moderator who flags a post leaves its review to another moderator
+    assert form(mona, url, f"/forum/p/{chatter}/flag", reason="off_topic").status_code == 303
+    queue = mona.get("/forum/review").text
+    assert "You flagged this post: another moderator reviews it" in queue
+    assert f'action="/forum/review/{chatter}"' not in queue
+    response = form(mona, "/forum/review", f"/forum/review/{chatter}", action="agree")
+    assert response.status_code == 403 and "another moderator" in response.text
+    assert f'action="/forum/review/{chatter}"' in admin.get("/forum/review").text
+    # another moderator hides it: the post says so, and its author is told
+    assert form(admin, "/forum/review", f"/forum/review/{chatter}",
+                action="agree").status_code == 303
+    own = carol.get(url).text
+    assert "hidden by a moderator" in own and "until a moderator reviews it" not in own
+    assert "(hidden by a moderator)" in bob.get(url).text
+    assert 'aria-label="1 unread"' in carol.get("/forum").text
+    told = carol.get("/forum/notifications").text
+    assert "A moderator hid your post" in told and "@admin" not in told
+    # hide and silence: the author is told, and sees no reply form but why
+    assert form(carol, url, f"/forum/p/{spam}/flag", reason="spam").status_code == 303
+    assert form(admin, "/forum/review", f"/forum/review/{spam}",
+                action="silence").status_code == 303
+    told = bob.get("/forum/notifications").text
+    assert "A moderator hid your post after a review of flags and silenced your account" in told
+    assert "you cannot post" in told
+    page = bob.get(url).text
+    assert f'action="/forum/t/{topic_id}/reply"' not in page
+    assert "A moderator silenced your account until" in page
+    assert "Flag post" not in page
+    assert 'action="/forum/topics"' not in bob.get("/forum/new").text
+    # a reply sent from a page loaded before the silence: refused, the text kept
+    response = reply(bob, topic_id, "My reply typed before")
+    assert response.status_code == 403 and "My reply typed before" in response.text
+    assert f'action="/forum/t/{topic_id}/reply"' in carol.get(url).text  # others still reply
+
+
 def test_search_finds_what_was_posted(bob, carol):
     topic_id = new_topic(bob, "Blending boundary around the jawline",
                          "The chin flickers between frames.")

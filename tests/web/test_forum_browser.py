@@ -3,8 +3,9 @@ serve`` in a subprocess, on SQLite and on PostgreSQL.
 
 Three people: Alice (the first account: admin and moderator), Bob and Carol. Bob analyses
 a photo and shares it with a hostile title and body; Carol votes and replies quoting him;
-Bob is notified, likes and accepts her answer; Carol posts spam, Bob and Alice flag it
-until it is hidden; Alice reviews it and silences Carol; search finds what was posted.
+Bob is notified, likes and accepts her answer; Carol posts spam, Bob and Dave flag it
+until it is hidden; Alice reviews it and silences Carol, who is told and sees why she
+cannot reply instead of the form; search finds what was posted.
 Every XSS payload must stay inert in the rendered DOM (no dialog, no handler, no
 javascript: link); CSRF and authorization hold in the browser too. Pages are captured at
 desktop and phone width (``FAKELENS_SCREENSHOTS``)."""
@@ -89,10 +90,10 @@ def test_three_people_share_discuss_flag_and_review(browser, server, shots, vide
                                                      tiny_detector):
     dialogs: list[str] = []
     problems: list[str] = []
-    alice, bob, carol = (Person(browser, server, n, dialogs, problems)
-                         for n in ("alice", "bob", "carol"))
+    alice, bob, carol, dave = (Person(browser, server, n, dialogs, problems)
+                               for n in ("alice", "bob", "carol", "dave"))
     try:
-        for person in (alice, bob, carol):
+        for person in (alice, bob, carol, dave):
             person.register()
 
         # Bob analyses a video and shares the result with a hostile title and body
@@ -163,17 +164,17 @@ def test_three_people_share_discuss_flag_and_review(browser, server, shots, vide
         assert forged.value.status == 403
         assert "forged reply" not in carol.go(topic_url).content()
 
-        # Carol spams; Bob and Alice flag it (threshold 2): hidden for everyone else
+        # Carol spams; Bob and Dave flag it (threshold 2): hidden for everyone else
         page.fill("#reply-body", SPAM)
         page.click("button:has-text('Post reply')")
         page.wait_for_selector("#post-3")
-        for person in (bob, alice):
+        for person in (bob, dave):
             page = person.go(topic_url)
             page.click("#post-3 summary:has-text('Flag')")
             page.check("#post-3 input[value=spam]")
             page.click("#post-3 button:has-text('Flag post')")
             page.wait_for_selector(".notice")
-        assert "hidden until a moderator" in alice.page.locator(".notice").inner_text()
+        assert "hidden until a moderator" in dave.page.locator(".notice").inner_text()
         assert "BUY FOLLOWERS" not in bob.go(topic_url).locator("#post-3").inner_text()
 
         # Alice reviews the queue and silences Carol
@@ -185,9 +186,11 @@ def test_three_people_share_discuss_flag_and_review(browser, server, shots, vide
         page.click("button:has-text('Hide and silence @carol')")
         page.wait_for_selector("text=Nothing to review")
         page = carol.go(topic_url)
-        page.fill("#reply-body", "Let me post again")
-        page.click("button:has-text('Post reply')")
-        assert "silenced this account" in page.locator(".alert").inner_text()
+        assert page.locator("#reply-body").count() == 0
+        assert "silenced your account until" in page.locator("#reply .alert").inner_text()
+        assert "(hidden by a moderator" in page.locator("#post-3").inner_text()
+        page = carol.go("/forum/notifications")
+        assert "A moderator hid your post" in page.locator(".notifications").inner_text()
 
         # search finds Carol's reply by a word in it, not the hidden spam
         page = bob.go("/forum")
@@ -207,7 +210,7 @@ def test_three_people_share_discuss_flag_and_review(browser, server, shots, vide
         assert dialogs == [], dialogs
         assert problems == [], problems
     finally:
-        for person in (alice, bob, carol):
+        for person in (alice, bob, carol, dave):
             person.context.close()
 
 

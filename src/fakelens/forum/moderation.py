@@ -12,7 +12,7 @@ from fakelens.db.engine import insert_or_ignore
 from fakelens.db.tables import Role, User, utcnow
 from fakelens.errors import InvalidPost, NotAllowed, NotFound
 from fakelens.forum.policy import ForumRules, can_see_post, is_moderator, require
-from fakelens.forum.tables import Flag, FlagReason, FlagResolution, Post, Topic
+from fakelens.forum.tables import Flag, FlagReason, FlagResolution, Notification, Post, Topic
 
 REASON_WORDS = {
     FlagReason.SPAM: "Spam",
@@ -21,6 +21,8 @@ REASON_WORDS = {
     FlagReason.ILLEGAL: "Illegal or non-consensual media",
 }
 ACTIONS = ("agree", "disagree", "delete", "silence")
+# what the author of a reviewed post is told (a notification of this kind; no moderator named)
+NOTICE_KINDS = {"agree": "hidden", "delete": "deleted", "silence": "silenced"}
 
 
 def flag_post(db: Session, rules: ForumRules, user: User, post: Post, reason: str,
@@ -74,12 +76,31 @@ def unflag_post(db: Session, rules: ForumRules, user: User, post: Post) -> None:
     db.commit()
 
 
+def hidden_by_moderator(db: Session, post_ids: list[int]) -> set[int]:
+    """The ids among ``post_ids`` of hidden posts a moderator hid (their last reviewed flag
+    was agreed with); the other hidden posts are hidden by flags alone, awaiting review."""
+    if not post_ids:
+        return set()
+    last = (select(Flag.post_id, func.max(Flag.resolved_at).label("at"))
+            .where(Flag.post_id.in_(post_ids), Flag.resolved_at.is_not(None))
+            .group_by(Flag.post_id).subquery())
+    rows = db.execute(select(Flag.post_id).join(
+        last, (last.c.post_id == Flag.post_id) & (last.c.at == Flag.resolved_at))
+        .join(Post, Post.id == Flag.post_id)
+        .where(Post.hidden.is_(True), Flag.resolution == FlagResolution.AGREED))
+    return {post_id for (post_id,) in rows}
+
+
 @dataclass
 class QueueItem:
     post: Post
     topic: Topic
     flags: list[Flag]
     flaggers: dict[int, str]  # user id -> username
+
+    def flagged_by(self, user: User) -> bool:
+        """A moderator does not review a flag they raised: another moderator does."""
+        return any(f.user_id == user.id for f in self.flags)
 
 
 def review_queue(db: Session, moderator: User, limit: int = 50) -> list[QueueItem]:
@@ -109,10 +130,15 @@ def open_flag_count(db: Session) -> int:
 
 def resolve(db: Session, rules: ForumRules, moderator: User, post: Post, action: str) -> None:
     """agree: hide the post; disagree: keep (show) it; delete: soft-delete it; silence:
-    hide it and silence its author for ``rules.silence_days``. Closes the post's flags."""
+    hide it and silence its author for ``rules.silence_days``. Closes the post's flags and
+    tells the author of a hide, a delete or a silence (a notification). A moderator who
+    flagged the post does not review it: another moderator does."""
     require(is_moderator(moderator), "only moderators can review flags")
     if action not in ACTIONS:
         raise InvalidPost(f"unknown action {action!r}")
+    if db.scalar(select(Flag.id).where(Flag.post_id == post.id, Flag.user_id == moderator.id,
+                                       Flag.resolved_at.is_(None)).limit(1)) is not None:
+        raise NotAllowed("you flagged this post: another moderator reviews it")
     now = utcnow()
     resolution = {"agree": FlagResolution.AGREED, "disagree": FlagResolution.DISAGREED,
                   "delete": FlagResolution.DELETED, "silence": FlagResolution.AGREED}[action]
@@ -134,6 +160,10 @@ def resolve(db: Session, rules: ForumRules, moderator: User, post: Post, action:
         author.silenced_until = now + timedelta(days=rules.silence_days)
     db.execute(update(Flag).where(Flag.post_id == post.id, Flag.resolved_at.is_(None))
                .values(resolved_at=now, resolution=resolution, resolved_by=moderator.id))
+    if action in NOTICE_KINDS and post.user_id != moderator.id:
+        db.add(Notification(user_id=post.user_id, kind=NOTICE_KINDS[action],
+                            actor_id=moderator.id, topic_id=post.topic_id, post_id=post.id,
+                            created_at=now))
     db.commit()
 
 

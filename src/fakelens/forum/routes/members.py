@@ -20,7 +20,12 @@ from fakelens.web.templating import render
 router = APIRouter()
 
 KIND_WORDS = {"reply": "replied to your topic", "quote": "quoted your post",
-              "mention": "mentioned you", "accepted": "marked your post as the answer"}
+              "mention": "mentioned you", "accepted": "marked your post as the answer",
+              "hidden": "hid your post after a review of flags",
+              "deleted": "deleted your post after a review of flags",
+              "silenced": "hid your post after a review of flags and silenced your account"}
+# told as "A moderator ...": the moderator is not named to the author
+MODERATION_KINDS = frozenset(moderation.NOTICE_KINDS.values())
 
 
 @router.get("/forum/notifications", response_class=HTMLResponse, name="forum_notifications")
@@ -30,10 +35,13 @@ def notifications(request: Request, db: DbSession, user: PageUser,
     links = {}
     for item in listing.items:
         post = db.get(posts.Post, item.post_id) if item.post_id else None
-        links[item.id] = (post_url(post, queries.POSTS_PER_PAGE) if post
-                          else f"/forum/t/{item.topic_id}")
+        if item.topic.deleted_at is not None and not is_moderator(user):
+            links[item.id] = None  # a deleted topic: nothing left to link to
+        else:
+            links[item.id] = (post_url(post, queries.POSTS_PER_PAGE) if post
+                              else f"/forum/t/{item.topic_id}")
     return render(request, "forum/notifications.html", user=user, listing=listing,
-                  links=links, kind_words=KIND_WORDS)
+                  links=links, kind_words=KIND_WORDS, moderation_kinds=MODERATION_KINDS)
 
 
 @router.post("/forum/notifications/read", dependencies=[Csrf], name="forum_mark_read")

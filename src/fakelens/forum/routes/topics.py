@@ -11,7 +11,13 @@ from fastapi.responses import HTMLResponse, Response
 from fakelens.db.tables import Role, User
 from fakelens.errors import ForumError, InvalidPost, NotAllowed, NotFound
 from fakelens.forum import markup, posts, queries
-from fakelens.forum.moderation import REASON_WORDS, flag_post, my_open_flags, unflag_post
+from fakelens.forum.moderation import (
+    REASON_WORDS,
+    flag_post,
+    hidden_by_moderator,
+    my_open_flags,
+    unflag_post,
+)
 from fakelens.forum.policy import can_accept, can_delete, can_edit, can_see_post, is_moderator
 from fakelens.forum.queries import POSTS_PER_PAGE, Sort
 from fakelens.forum.routes.common import Rules, post_url, see_other
@@ -99,6 +105,7 @@ def _topic_page(request: Request, db, user, topic, page: int, status: int = 200,
                   listing=listing, tags=posts.topic_tags(db, [topic.id]).get(topic.id, []),
                   liked=queries.liked_by(db, user, ids),
                   my_flags=my_open_flags(db, user, ids),
+                  moderator_hidden=hidden_by_moderator(db, ids),
                   reply_targets=queries.reply_targets(db, listing.items),
                   share=share, snapshot=snapshot,
                   share_deleted=share is not None and analysis_deleted(db, share),
