@@ -467,6 +467,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("schema", help="print the JSON schema of an analysis result")
     p.set_defaults(func=cmd_schema)
 
+    from fakelens.batch.command import add_batch_command
+
+    add_batch_command(sub)
     from fakelens.training.commands import add_training_commands
 
     add_training_commands(sub)
