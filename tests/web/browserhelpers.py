@@ -27,6 +27,15 @@ def assert_no_sideways_scroll(page, name: str) -> None:
     assert overflow <= 0, f"{name}: the page is {overflow}px wider than the screen"
 
 
+def log_in_after_sign_up(page, base_url: str, password: str) -> None:
+    """Sign-up leads to the login form with the address filled in (it never logs in, so
+    that its answer does not tell whether an address is registered): log in there."""
+    page.wait_for_url(base_url + "/login")
+    page.fill("#password", password)
+    page.click("form button:has-text('Log in')")
+    page.wait_for_url(base_url + "/")
+
+
 def capture(page, shots: Path, name: str, reloads: bool = False) -> None:
     """Full-page screenshots at both widths; the phone layout must not scroll sideways.
     ``reloads``: the page may reload itself meanwhile (a job page when the job ends);

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browserhelpers import DESKTOP, capture
+from browserhelpers import DESKTOP, capture, log_in_after_sign_up
 from servers import Service, service_env
 from webhelpers import PASSWORD
 
@@ -34,7 +34,7 @@ def test_weak_password_then_log_out_everywhere(browser, server, shots):
         capture(page, shots, "register-weak-password")
         page.fill("#password", PASSWORD)
         page.click("button:has-text('Create account')")
-        page.wait_for_url(server.url + "/")
+        log_in_after_sign_up(page, server.url, PASSWORD)
 
         other = laptop.new_page()
         other.goto(server.url + "/login")
@@ -47,8 +47,9 @@ def test_weak_password_then_log_out_everywhere(browser, server, shots):
         assert page.locator("#sessions tbody tr").count() == 2
         assert "(this browser)" in page.locator("#sessions").inner_text()
         capture(page, shots, "account-sessions")
-        page.click("button:has-text('Log out everywhere')")
-        page.wait_for_url("**/login")
+        page.click("#log-out-everywhere button[value=keep]")
+        page.wait_for_url("**/login?out=sessions")
+        assert "API tokens still work" in page.locator(".notice").inner_text()
         for p in (page, other):
             p.goto(server.url + "/account")
             assert "/login" in p.url

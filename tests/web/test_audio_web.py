@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from browserhelpers import DESKTOP, capture
+from browserhelpers import DESKTOP, capture, log_in_after_sign_up
 from servers import Service, service_env
 from sqlalchemy import select
 from test_audio import FORMATS, speechlike, write_audio
@@ -183,7 +183,7 @@ def test_upload_a_flac_in_the_browser(browser, server, shots, samples):
         page.fill("#username", "alice")
         page.fill("#password", PASSWORD)
         page.click("button:has-text('Create account')")
-        page.wait_for_url(server.url + "/")
+        log_in_after_sign_up(page, server.url, PASSWORD)
         assert "audio/*" in page.get_attribute("#file", "accept")
         page.set_input_files("#file", str(samples / "audio" / CLIP))
         page.click("button:has-text('Analyse')")

@@ -55,7 +55,7 @@ def is_int(annotation) -> bool:
 def site(client):
     """The app with an admin (the first account), and a normal member signed in who has
     an analysis, a topic and a post: the ids the other parameters of a route take."""
-    member(client, "admin")
+    member(client, "ada")
     mia = member(client, "mia")
     token = csrf_from(mia.get("/account").text)
     analysis = upload(mia, {"X-CSRF-Token": token}).json()["id"]

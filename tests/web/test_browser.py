@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browserhelpers import DESKTOP, capture
+from browserhelpers import DESKTOP, capture, log_in_after_sign_up
 from servers import Service, service_env
 from webhelpers import PASSWORD
 
@@ -43,7 +43,7 @@ def test_register_upload_result_download_logout(browser, server, shots, videos,
         page.fill("#username", "alice")
         page.fill("#password", PASSWORD)
         page.click("button:has-text('Create account')")
-        page.wait_for_url(server.url + "/")
+        log_in_after_sign_up(page, server.url, PASSWORD)
 
         capture(page, shots, "upload")
         page.set_input_files("#file", str(videos / VIDEO))

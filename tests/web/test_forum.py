@@ -24,7 +24,7 @@ XSS_BODY = ('<img src=x onerror=alert(1)> [click](javascript:alert(2)) '
 
 @pytest.fixture
 def admin(client):
-    return member(client, "admin")  # the first account of the app
+    return member(client, "ada")  # the first account of the app
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def carol(admin, client):
 def test_first_account_is_admin_and_usernames_are_checked(client, admin, bob):
     with client.app.state.sessions() as db:
         roles = dict(db.execute(select(User.username, User.role)).all())
-    assert roles == {"admin": "admin", "bob": "member"}
+    assert roles == {"ada": "admin", "bob": "member"}
     fresh = other_client(client)
     response = register(fresh, "bob2@example.org", username="bob")
     assert response.status_code == 400 and "username is taken" in response.text
@@ -277,7 +277,7 @@ def test_moderators_decisions_are_told_and_not_made_on_their_own_flags(client, a
     assert "(hidden by a moderator)" in bob.get(url).text
     assert 'aria-label="1 unread"' in carol.get("/forum").text
     told = carol.get("/forum/notifications").text
-    assert "A moderator hid your post" in told and "@admin" not in told
+    assert "A moderator hid your post" in told and "@ada" not in told
     # hide and silence: the author is told, and sees no reply form but why
     assert form(carol, url, f"/forum/p/{spam}/flag", reason="spam").status_code == 303
     assert form(admin, "/forum/review", f"/forum/review/{spam}",
@@ -348,7 +348,7 @@ def test_concurrent_replies_get_distinct_numbers(client, admin):
 
     def post_one(i: int) -> int:
         with sessions() as db:
-            user = db.scalar(select(User).where(User.username == "admin"))
+            user = db.scalar(select(User).where(User.username == "ada"))
             topic = forum_posts.get_topic(db, topic_id)
             return forum_posts.reply(db, ForumRules(), user, topic, f"reply {i}").number
 
@@ -390,7 +390,7 @@ def test_concurrent_flags_and_new_tags(client, admin):
 
     def topic_with_tag(i: int) -> None:
         with sessions() as db:
-            user = db.scalar(select(User).where(User.username == "admin"))
+            user = db.scalar(select(User).where(User.username == "ada"))
             forum_posts.create_topic(db, ForumRules(), user,
                                      forum_posts.get_category(db, "methods-and-tools"),
                                      f"Tagged topic {i}", "body", tags="brand-new-tag")

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browserhelpers import DESKTOP, capture
+from browserhelpers import DESKTOP, capture, log_in_after_sign_up
 from servers import Service, service_env
 from webhelpers import PASSWORD
 
@@ -74,7 +74,7 @@ class Person:
         page.fill("#username", self.name)
         page.fill("#password", PASSWORD)
         page.click("button:has-text('Create account')")
-        page.wait_for_url(self.server.url + "/")
+        log_in_after_sign_up(page, self.server.url, PASSWORD)
 
 
 def assert_inert(page) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browserhelpers import DESKTOP, capture
+from browserhelpers import DESKTOP, capture, log_in_after_sign_up
 from linkserver import site
 from servers import Service, service_env
 from webhelpers import PASSWORD
@@ -40,7 +40,7 @@ def test_paste_a_link_and_reach_the_result(browser, server, shots, videos, tiny_
         page.fill("#username", "alice")
         page.fill("#password", PASSWORD)
         page.click("button:has-text('Create account')")
-        page.wait_for_url(server.url + "/")
+        log_in_after_sign_up(page, server.url, PASSWORD)
         assert page.locator("#link-box h2").inner_text() == "Check a link"
         capture(page, shots, "link-upload-page")
 

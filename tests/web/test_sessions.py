@@ -96,7 +96,8 @@ def test_log_out_everywhere(alice):
     response = alice.post("/account/sessions/revoke-all",
                           data={"csrf_token": csrf_from(alice.get("/account").text)},
                           follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/login"
+    assert response.status_code == 303 and response.headers["location"] == (
+        "/login?out=sessions")  # the default: API tokens are kept
     assert "max-age=0" in response.headers["set-cookie"].lower()
     for browser in (alice, laptop, thief):
         assert browser.get("/account", follow_redirects=False).status_code == 303

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from browserhelpers import DESKTOP, PHONE, assert_no_sideways_scroll, capture
+from browserhelpers import DESKTOP, PHONE, assert_no_sideways_scroll, capture, log_in_after_sign_up
 from servers import Service, service_env
 from webhelpers import PASSWORD
 
@@ -83,7 +83,7 @@ def test_first_use_landing_upload_result_delete_share(browser, server, shots, vi
         page.fill("#username", "checker")
         page.fill("#password", PASSWORD)
         page.click("button:has-text('Create account')")
-        page.wait_for_url(server.url + "/")
+        log_in_after_sign_up(page, server.url, PASSWORD)
 
         # the upload page: explained options, camera capture, installable app
         assert page.locator("#frames-help").is_visible() and page.locator("#model-help").count()

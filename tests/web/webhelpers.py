@@ -30,13 +30,20 @@ def csrf_from(html: str) -> str:
 
 
 def register(client: TestClient, email: str, password: str = PASSWORD,
-             username: str | None = None):
-    """Create an account (username: the address' part before the @ unless given)."""
+             username: str | None = None, log_in: bool = True):
+    """Create an account (username: the address' part before the @ unless given) and, as
+    a person would on the login form sign-up leads to, log in with it (``log_in``).
+    Returns the sign-up's response."""
     token = csrf_from(client.get("/register").text)
     username = username if username is not None else email.split("@")[0]
-    return client.post("/register", data={"email": email, "password": password,
-                                          "username": username, "csrf_token": token},
-                       follow_redirects=False)
+    response = client.post("/register", data={"email": email, "password": password,
+                                              "username": username, "csrf_token": token},
+                           follow_redirects=False)
+    if log_in and response.status_code == 303:
+        page = client.get(response.headers["location"]).text
+        client.post("/login", data={"email": email, "password": password,
+                                    "csrf_token": csrf_from(page)}, follow_redirects=False)
+    return response
 
 
 def other_client(client: TestClient) -> TestClient:

@@ -13,6 +13,22 @@ MIN_SCORE = 3  # zxcvbn 0..4; 3: "safely unguessable: moderate protection from o
 _ZXCVBN_MAX = 72  # zxcvbn refuses longer input; the first 72 characters decide anyway
 
 
+# usernames that would pass for the service or its staff; refused at sign-up whatever their
+# case, with digits and underscores around them ("Admin", "admin_2", "root1"), as is any
+# name containing "fakelens". Accounts that already have one keep it.
+RESERVED_USERNAMES = frozenset({
+    "admin", "administrator", "admins", "moderator", "moderators", "mod", "mods", "root",
+    "support", "staff", "team", "official", "system", "sysadmin", "security", "abuse",
+    "help", "helpdesk", "info", "contact", "postmaster", "hostmaster", "webmaster",
+    "noreply", "owner", "operator", "service", "everyone", "anonymous", "null", "undefined",
+})
+
+
+def username_reserved(username: str) -> bool:
+    name = username.lower()
+    return "fakelens" in name or name.strip("_0123456789").replace("_", "") in RESERVED_USERNAMES
+
+
 def normalize_email(email: str) -> str | None:
     """The address in canonical form (lower case), or None if its syntax is invalid."""
     try:
