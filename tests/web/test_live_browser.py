@@ -6,11 +6,20 @@ are recorded (printed), accuracy belongs to the detector tests."""
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 import time
 from pathlib import Path
 
 import pytest
-from browserhelpers import DESKTOP, capture, launch_browser
+from browserhelpers import (
+    DESKTOP,
+    PHONE,
+    assert_no_sideways_scroll,
+    capture,
+    launch_browser,
+    log_in_after_sign_up,
+)
 from livemedia import CLIP, make_clip
 from servers import Service, service_env
 from webhelpers import PASSWORD
@@ -58,7 +67,7 @@ def test_live_check_with_a_fake_camera(camera_browser, server, shots):
         page.fill("#username", "alice")
         page.fill("#password", PASSWORD)
         page.click("button:has-text('Create account')")
-        page.wait_for_url(server.url + "/")
+        log_in_after_sign_up(page, server.url, PASSWORD)
         page.click("nav >> text=Live check")
         page.wait_for_url(server.url + "/live")
         page.click("#live-camera")
@@ -77,7 +86,30 @@ def test_live_check_with_a_fake_camera(camera_browser, server, shots):
             return n; }""")
         assert drawn > 500, "no face box drawn"
         print(f"live check page: {verdict}; {stats}; last latency {latency} ms")
+        # the app's wording of a verdict, never the JSON's labels
+        assert not re.search(r"\b(FAKE|REAL|UNCERTAIN|NO_FACE)\b", verdict), verdict
         capture(page, shots, "live")
+        # on a phone the face labels stay inside the video, the page inside the screen
+        page.set_viewport_size(PHONE)
+        seen = int(page.get_attribute("#live", "data-frames"))
+        _poll(lambda: int(page.get_attribute("#live", "data-frames")) >= seen + 3, 30)
+        labels = json.loads(page.get_attribute("#live", "data-labels"))
+        assert labels["width"] <= PHONE["width"], labels
+        for x, y, w, h in labels["boxes"]:
+            assert 0 <= x and x + w <= labels["width"] and 0 <= y and y + h <= labels[
+                "height"], labels
+        # a face at the right edge, and one at the top: the label moves inside
+        for box in ({"x": labels["width"] - 20, "y": 40, "w": 60, "h": 60},
+                    {"x": 0, "y": 0, "w": 60, "h": 60}):
+            at = page.evaluate("([b, W, H]) => window.fakelensLivePlaceLabel(b, 150, 13, W, H)",
+                               [box, labels["width"], labels["height"]])
+            assert at["x"] >= 0 and at["x"] + at["w"] <= labels["width"], at
+            assert at["y"] >= 0 and at["y"] + at["h"] <= labels["height"], at
+        assert_no_sideways_scroll(page, "live at 375 px")
+        stage = page.locator(".live-stage").bounding_box()
+        assert stage["x"] >= 0 and stage["x"] + stage["width"] <= PHONE["width"], stage
+        page.screenshot(path=str(shots / "live-labels-phone.png"))
+        page.set_viewport_size(DESKTOP)
         page.click("#live-stop")
         page.wait_for_selector("#live-saved-link", timeout=60_000)
         page.click("#live-saved-link")

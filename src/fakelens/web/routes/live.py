@@ -30,7 +30,7 @@ from fakelens.errors import FakeLensError, user_message
 from fakelens.live.slot import Closed
 from fakelens.web.deps import SESSION_USER, PageUser
 from fakelens.web.live import FrameGate, FrameRefused, Registry, WebLiveSession
-from fakelens.web.templating import render
+from fakelens.web.templating import VERDICT_WORDS, render
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ _PERMISSIONS = "camera=(self), display-capture=(self), microphone=(), geolocatio
 def live_page(request: Request, user: PageUser) -> HTMLResponse:
     settings = request.app.state.settings
     response = render(request, "live.html", user=user, max_fps=settings.live_max_fps,
-                      max_side=min(settings.live_max_side, 1280))
+                      max_side=min(settings.live_max_side, 1280), verdict_words=VERDICT_WORDS)
     response.headers["Permissions-Policy"] = _PERMISSIONS
     return response
 

@@ -7,6 +7,8 @@
   if (!root) return;
   const maxFps = Math.min(parseFloat(root.dataset.maxFps) || 8, 8);
   const maxSide = Math.min(parseInt(root.dataset.maxSide, 10) || 640, 640);
+  // the app's one wording of a verdict ("Likely manipulated", "No face found", ...)
+  const words = JSON.parse(root.dataset.verdictWords || "{}");
   const $ = (id) => document.getElementById(id);
   const video = $("live-video"), overlay = $("live-overlay"), timeline = $("live-timeline");
   const statusEl = $("live-status"), verdictEl = $("live-verdict"), statsEl = $("live-stats");
@@ -81,8 +83,8 @@
       drawBoxes();
     } else if (m.type === "update") {
       const score = m.score === null ? "" : " " + m.score.toFixed(2);
-      verdictEl.textContent = "Now: " + (m.label || m.verdict) + score + " (threshold " +
-        m.threshold.toFixed(2) + ")";
+      verdictEl.textContent = "Now: " + (words[m.verdict] || m.label || m.verdict) + score +
+        " (threshold " + m.threshold.toFixed(2) + ")";
       root.dataset.verdict = m.verdict;
       const t = (performance.now() - t0) / 1000;
       for (const f of m.faces) {
@@ -119,26 +121,43 @@
     }
   }
 
+  // Where a face's label goes: above its box (inside the box's top when there is no room
+  // above), moved left so it ends inside the video; {x, y, w, h} of its background.
+  function placeLabel(box, textWidth, textHeight, w, h) {
+    const lw = Math.min(textWidth + 8, w), lh = textHeight + 4;
+    const x = Math.max(0, Math.min(box.x, w - lw));
+    let y = box.y - lh - 2;
+    if (y < 0) y = Math.min(Math.max(0, box.y + 2), Math.max(0, h - lh));
+    return { x: x, y: y, w: lw, h: lh };
+  }
+  window.fakelensLivePlaceLabel = placeLabel;  // for the browser tests
+
   function drawBoxes() {
     const w = overlay.clientWidth, h = overlay.clientHeight;
     overlay.width = w; overlay.height = h;
     const ctx = overlay.getContext("2d");
     ctx.clearRect(0, 0, w, h);
     const sx = w / frameSize[0], sy = h / frameSize[1];
-    ctx.lineWidth = 3;
-    ctx.font = "bold 16px sans-serif";
+    const size = w < 480 ? 13 : 16;  // phones: smaller labels
+    ctx.lineWidth = w < 480 ? 2 : 3;
+    ctx.font = "bold " + size + "px sans-serif";
+    ctx.textBaseline = "top";
+    const placed = [];
     for (const f of lastFaces) {
       if (!f.box) continue;
       const hot = f.score >= threshold;
+      const box = { x: f.box.x * sx, y: f.box.y * sy, w: f.box.w * sx, h: f.box.h * sy };
       ctx.strokeStyle = hot ? "#ff3b30" : "#34c759";
-      ctx.strokeRect(f.box.x * sx, f.box.y * sy, f.box.w * sx, f.box.h * sy);
-      const label = "face " + (f.track_id + 1) + "  " + f.score.toFixed(2) + (f.alert ? "  ALERT" : "");
-      const y = Math.max(18, f.box.y * sy - 6);
+      ctx.strokeRect(box.x, box.y, box.w, box.h);
+      const label = "face " + (f.track_id + 1) + " " + f.score.toFixed(2) + (f.alert ? " ALERT" : "");
+      const at = placeLabel(box, ctx.measureText(label).width, size, w, h);
       ctx.fillStyle = "rgba(0,0,0,0.6)";
-      ctx.fillRect(f.box.x * sx, y - 16, ctx.measureText(label).width + 8, 20);
+      ctx.fillRect(at.x, at.y, at.w, at.h);
       ctx.fillStyle = "#fff";
-      ctx.fillText(label, f.box.x * sx + 4, y);
+      ctx.fillText(label, at.x + 4, at.y + 2, at.w - 8);
+      placed.push([Math.round(at.x), Math.round(at.y), Math.round(at.w), Math.round(at.h)]);
     }
+    root.dataset.labels = JSON.stringify({ width: w, height: h, boxes: placed });
   }
 
   function drawTimeline(now) {
