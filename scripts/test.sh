@@ -3,7 +3,7 @@
 # ../shared; set FAKELENS_SAMPLES / FAKELENS_MODEL_DIR to point elsewhere).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh "train,test"
+bash scripts/setup.sh "train,test,batch"
 # system packages the tests use (installed once, when missing): poppler reads the PDF
 # reports' pages; the web tests start their own PostgreSQL and Redis servers from these
 # binaries and drive Debian's chromium with Playwright (no `playwright install`); ffmpeg

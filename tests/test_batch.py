@@ -170,3 +170,17 @@ def test_cli_parses_batch(tmp_path):
     from fakelens.cli import main
 
     assert main(["batch", "--out", str(tmp_path / "r.jsonl")]) == 2
+
+
+def test_batch_without_its_extra_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    from fakelens.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ray" else real(name, *a))
+    assert main(["batch", str(tmp_path), "--out", str(tmp_path / "r.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "ray" in err and "fakelens[batch]" in err
+    assert not (tmp_path / "r.jsonl").exists()

@@ -42,7 +42,17 @@ def add_batch_command(sub) -> None:
     p.set_defaults(func=cmd_batch)
 
 
+BATCH_PACKAGES = ("ray", "fsspec", "pyarrow")  # the [batch] extra
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
+    from importlib.util import find_spec
+
+    missing = [name for name in BATCH_PACKAGES if find_spec(name) is None]
+    if missing:
+        print(f"error: fakelens batch needs {', '.join(missing)}: "
+              "pip install 'fakelens[batch]'", file=sys.stderr)
+        return 2
     from fakelens.batch import run_batch
 
     if not args.sources and not args.from_list:
