@@ -19,26 +19,12 @@ import av
 import numpy as np
 
 from fakelens.errors import CorruptMedia, MediaNotFound, UnsupportedMedia
+from fakelens.media.signatures import known_signature
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
 CHUNK_SECONDS = 30.0
-
-# leading bytes of audio and video containers: a file that starts like one of these but
-# cannot be opened is damaged, not of an unknown kind (offset, magic, name)
-_SIGNATURES = (
-    (0, b"RIFF", "WAV/AVI"),
-    (0, b"fLaC", "FLAC"),
-    (0, b"OggS", "Ogg"),
-    (0, b"ID3", "MP3"),
-    (0, b"\xff\xfb", "MP3"),
-    (0, b"\xff\xf3", "MP3"),
-    (0, b"\xff\xf1", "AAC"),
-    (4, b"ftyp", "MP4/M4A"),
-    (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM"),
-)
-
 
 @dataclass(frozen=True)
 class AudioStreamInfo:
@@ -47,16 +33,6 @@ class AudioStreamInfo:
     channels: int
     duration_s: float | None
     container: str
-
-
-def _signature(path: Path) -> str | None:
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(16)
-    except OSError:
-        return None
-    return next((name for offset, magic, name in _SIGNATURES
-                 if head[offset:offset + len(magic)] == magic), None)
 
 
 def _open(path: Path) -> av.container.InputContainer:
@@ -69,7 +45,7 @@ def _open(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r", metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError) as exc:
-        kind = _signature(path)
+        kind = known_signature(path)
         if kind is not None:
             raise CorruptMedia(f"{path.name}: {kind} file whose audio cannot be opened: "
                                f"truncated or damaged ({exc})") from exc

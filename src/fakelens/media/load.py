@@ -38,6 +38,7 @@ from fakelens.media.images import (
     open_image,
 )
 from fakelens.media.sampling import dense_timestamps, even_timestamps
+from fakelens.media.signatures import known_signature
 from fakelens.types import MediaInfo
 
 log = logging.getLogger(__name__)
@@ -120,37 +121,12 @@ class _VideoProbe:
     bits_per_pixel: float | None
 
 
-# Leading bytes of formats whose damaged or truncated files FFmpeg refuses to open: such a
-# file is reported as corrupt, not as an unknown format. (offset, magic, name)
-_SIGNATURES = (
-    (4, b"ftyp", "MP4/MOV"),
-    (4, b"moov", "MP4/MOV"),
-    (4, b"mdat", "MP4/MOV"),
-    (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM"),
-    (8, b"AVI ", "AVI"),
-    (0, b"FLV\x01", "FLV"),
-    (0, b"GIF8", "GIF"),
-    (0, b"\x89PNG\r\n\x1a\n", "PNG"),
-    (0, b"\xff\xd8\xff", "JPEG"),
-    (8, b"WEBP", "WebP"),
-)
-
-
-def _known_signature(path: Path) -> str | None:
-    with path.open("rb") as fh:
-        head = fh.read(16)
-    for offset, magic, name in _SIGNATURES:
-        if head[offset:offset + len(magic)] == magic:
-            return name
-    return None
-
-
 def open_container(path: Path) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r", metadata_errors="ignore")
     except (av.FFmpegError, OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or exc
-        kind = _known_signature(path)
+        kind = known_signature(path)
         if kind is not None:  # e.g. an MP4 cut before its index (moov atom)
             raise CorruptMedia(
                 f"{path.name}: {kind} file that cannot be opened: truncated or damaged "

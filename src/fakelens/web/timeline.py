@@ -18,13 +18,8 @@ def track_colour(track_id: int) -> str:
     return COLOURS[track_id % len(COLOURS)]
 
 
-def timeline_svg(result: Analysis) -> Markup | None:
-    """Score of every analysed frame over time, one line per face track, with the FAKE
-    threshold; None when there is nothing to draw (no face, or a still image)."""
-    points = [(f.timestamp_s, f.score) for tr in result.tracks for f in tr.frames]
-    if not points or result.media.kind != "video":
-        return None
-    duration = result.media.duration_s or max(t for t, _ in points) or 1.0
+def _scales(duration: float):
+    """Seconds -> x and score (0-1, clipped) -> y of the plot area."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(t: float) -> float:
@@ -32,6 +27,18 @@ def timeline_svg(result: Analysis) -> Markup | None:
 
     def y(score: float) -> float:
         return TOP + plot_h * (1.0 - min(max(score, 0.0), 1.0))
+
+    return x, y
+
+
+def timeline_svg(result: Analysis) -> Markup | None:
+    """Score of every analysed frame over time, one line per face track, with the FAKE
+    threshold; None when there is nothing to draw (no face, or a still image)."""
+    points = [(f.timestamp_s, f.score) for tr in result.tracks for f in tr.frames]
+    if not points or result.media.kind != "video":
+        return None
+    duration = result.media.duration_s or max(t for t, _ in points) or 1.0
+    x, y = _scales(duration)
 
     parts = [f'<svg class="timeline" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
              f'aria-labelledby="timeline-title timeline-desc" '
@@ -79,13 +86,8 @@ def speech_timeline_svg(result: Analysis) -> Markup | None:
         return None
     duration = max(voice.duration_s or 0.0, result.media.duration_s or 0.0,
                    max(w.end_s for w in voice.windows), 0.5)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-
-    def x(t: float) -> float:
-        return LEFT + plot_w * min(max(t / duration, 0.0), 1.0)
-
-    def y(score: float) -> float:
-        return TOP + plot_h * (1.0 - min(max(score, 0.0), 1.0))
+    plot_h = HEIGHT - TOP - BOTTOM
+    x, y = _scales(duration)
 
     parts = [f'<svg class="timeline speech-timeline" viewBox="0 0 {WIDTH} {HEIGHT}" '
              f'role="img" aria-labelledby="speech-title speech-desc" '
