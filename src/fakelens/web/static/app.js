@@ -75,15 +75,28 @@ function uploadWithProgress(form) {
       document.open();
       document.write(xhr.responseText);
       document.close();
+      revealErrors();  // again on DOMContentLoaded, when the new page is parsed
     });
     xhr.addEventListener("error", () => {
       label.hidden = false;
       label.textContent = "The upload failed (connection lost). Please try again.";
+      label.scrollIntoView({ block: "nearest" });
       form.querySelector("button[type=submit]").disabled = false;
     });
     form.querySelector("button[type=submit]").disabled = true;
     xhr.send(new FormData(form));
   });
+}
+
+// A refused upload answers with the form and its errors, written in place of the page
+// where it was scrolled to (the Analyse button, far down on a phone): bring the error
+// banner into view and focus it, so that it is seen and read out.
+function revealErrors() {
+  const banner = document.querySelector("main .alert[role=alert]");
+  if (!banner || document.activeElement === banner) return;
+  banner.tabIndex = -1;
+  banner.scrollIntoView({ block: "start" });
+  banner.focus({ preventScroll: true });
 }
 
 // Key frames and key faces open enlarged in a dialog (without script: the image itself).
@@ -134,7 +147,10 @@ document.addEventListener("DOMContentLoaded", () => {
   const fileInput = document.getElementById("file");
   if (camera && fileInput) cameraInput(camera, fileInput);
   const form = document.getElementById("upload-form");
-  if (form) uploadWithProgress(form);
+  if (form) {
+    uploadWithProgress(form);
+    revealErrors();
+  }
   const job = document.getElementById("job");
   if (job) pollJob(job);
   const zone = document.getElementById("drop-zone");
