@@ -102,7 +102,7 @@ def test_dead_worker_is_retried_then_recorded(cluster, archive, tmp_path):
               analyse=batch_faults.crashing_analyse)
     docs = {Path(d["file"]).name: d for d in _lines(out)}
     assert len(docs) == 5 and len(_lines(out)) == 5
-    assert docs["crash-once.mp4"]["verdict"]  # second try worked
+    assert "verdict" in docs["crash-once.mp4"], docs["crash-once.mp4"]  # second try worked
     assert docs["crash-always.mp4"]["error"]["type"] == "WorkerDied"
 
 

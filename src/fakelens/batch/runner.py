@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 
 from fakelens.batch.progress import Display, Tally
@@ -45,6 +46,7 @@ def run_pool(items: Iterator[Item], sink, tally: Tally, display: Display, *, wor
     actors = [actor_cls.remote(options, analyse) for _ in range(workers)]
     idle = list(range(workers))
     running: dict = {}  # ObjectRef -> (item, actor index, attempt)
+    restarting: dict = {}  # ObjectRef of a readiness probe -> actor index
     retry: list[tuple[Item, int]] = []
     exhausted = False
 
@@ -52,6 +54,11 @@ def run_pool(items: Iterator[Item], sink, tally: Tally, display: Display, *, wor
         sink.write(doc)
         tally.add(doc)
         display.update(doc)
+
+    def probe(a: int) -> None:
+        """Use actor ``a`` again once Ray has restarted it (a task sent to a restarting
+        actor fails at once with ActorUnavailableError, without running)."""
+        restarting[actors[a].__ray_ready__.remote()] = a
 
     while True:
         while idle and (retry or not exhausted):
@@ -65,25 +72,37 @@ def run_pool(items: Iterator[Item], sink, tally: Tally, display: Display, *, wor
                 attempt = 0
             a = idle.pop()
             running[actors[a].run.remote(item)] = (item, a, attempt)
-        if not running:
+        if not running and not restarting:
             break
-        ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
+        ready, _ = ray.wait(list(running) + list(restarting), num_returns=1, timeout=1.0)
         if not ready:
             display.update()
             continue
         for ref in ready:
+            if ref in restarting:
+                a = restarting.pop(ref)
+                try:
+                    ray.get(ref)
+                    idle.append(a)
+                except RayActorError:
+                    time.sleep(0.2)  # still restarting: look again shortly
+                    probe(a)
+                continue
             item, a, attempt = running.pop(ref)
-            idle.append(a)
             try:
                 doc = ray.get(ref)
             except RayActorError as exc:  # the worker process died (crash, node lost)
+                probe(a)  # never hand the retry to an actor that is still restarting
                 if attempt < MAX_RETRIES:
                     retry.append((item, attempt + 1))
                     continue
                 doc = error_doc(item, "WorkerDied", f"the worker analysing it died "
                                 f"{attempt + 1} times: {type(exc).__name__}")
             except Exception as exc:  # noqa: BLE001 - never lose a file
+                idle.append(a)
                 doc = error_doc(item, type(exc).__name__, str(exc))
+            else:
+                idle.append(a)
             finish(doc)
     for actor in actors:
         ray.kill(actor)
