@@ -21,7 +21,6 @@ repeat-padded, spoof = class 0, at 0.5 (no uncertain band; no speech detection).
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from fakelens.errors import FakeLensError
 from fakelens.training import metrics
 from fakelens.training.datasets import Item, labelled_folder
 from fakelens.training.splits import role_of
+from fakelens.training.suite import share, write_report
 
 SR = 16_000
 PHONE_RATE = 8_000
@@ -258,18 +258,10 @@ def run_audio_suite(data_dir: Path, out_dir: Path, *, aasist: Path | None = None
             report["sets"][entry.name]["versions"][label] = block
             if progress:
                 progress(entry.name, label)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "suite.json").write_text(json.dumps(report, indent=1))
-    (out_dir / "suite.md").write_text(to_markdown(report))
-    return report
+    return write_report(report, out_dir, to_markdown)
 
 
 # -- report ----------------------------------------------------------------------------
-
-
-def _share(k: int, n: int) -> str:
-    return f"{k} of {n}" if n else "n/a"
 
 
 def _auc(b: dict, key: str = "auc") -> str:
@@ -294,12 +286,12 @@ def to_markdown(report: dict) -> str:
             caught = "n/a"
             if b["n_fake"]:
                 lo, hi = b["fake_caught_ci95"]
-                caught = f"{_share(b['fake_caught'], b['n_fake'])} [{lo:.2f}, {hi:.2f}]"
+                caught = f"{share(b['fake_caught'], b['n_fake'])} [{lo:.2f}, {hi:.2f}]"
             lines.append(
                 f"| {name} | {b['n_scored']} ({b['n_fake']}/{b['n_real']}) | {label} | "
-                f"{_auc(b)} | {_share(b['real_flagged_fake'], b['n_real'])} | "
-                f"{_share(b['real_uncertain'], b['n_real'])} | "
-                f"{_share(b['fake_called_fake'], b['n_fake'])} | {caught} | "
+                f"{_auc(b)} | {share(b['real_flagged_fake'], b['n_real'])} | "
+                f"{share(b['real_uncertain'], b['n_real'])} | "
+                f"{share(b['fake_called_fake'], b['n_fake'])} | {caught} | "
                 f"{b['no_speech']} |")
     never = set(gen["never_trained_on"])
     lines += ["", "Per generator: its fakes against all real clips of the set (AUC with a "
@@ -312,8 +304,8 @@ def to_markdown(report: dict) -> str:
             for m, x in b["per_method"].items():
                 tag = f"{m} (never trained on)" if m in never else m
                 lines.append(f"| {name} | {tag} | {label} | {x['n_fake']} | "
-                             f"{_auc(x, 'auc_vs_reals')} | {_share(x['caught'], x['n_fake'])} "
-                             f"| {_share(x['called_fake'], x['n_fake'])} |")
+                             f"{_auc(x, 'auc_vs_reals')} | {share(x['caught'], x['n_fake'])} "
+                             f"| {share(x['called_fake'], x['n_fake'])} |")
     lines += ["", f"Generators of the test role: {', '.join(gen['test'])}; never trained on: "
               f"{', '.join(gen['never_trained_on']) or 'none'} (training has "
               f"{', '.join(gen['trained_on'])}: zero-shot Tortoise of other voices and "

@@ -279,13 +279,19 @@ def run_suite(data_dir: Path, out_dir: Path, *, suite: str = "default",
     if baseline:
         report["differences"] = compare_versions(report, SUITES[suite], current_label,
                                                  baseline_label)
+    return write_report(report, out_dir, to_markdown)
+
+
+def write_report(report: dict, out_dir: Path, markdown) -> dict:
+    """``suite.json`` and ``suite.md`` (``markdown(report)``) into ``out_dir``."""
+    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "suite.json").write_text(json.dumps(report, indent=1))
-    (out_dir / "suite.md").write_text(to_markdown(report))
+    (out_dir / "suite.md").write_text(markdown(report))
     return report
 
 
-def _share(k: int, n: int) -> str:
+def share(k: int, n: int) -> str:
     return f"{k} of {n}" if n else "n/a"
 
 
@@ -293,7 +299,7 @@ def _caught(b: dict) -> str:
     if "fake_caught" not in b or not b["n_fake"]:
         return "n/a"
     lo, hi = b["fake_caught_ci95"]
-    return f"{_share(b['fake_caught'], b['n_fake'])} [{lo:.2f}, {hi:.2f}]"
+    return f"{share(b['fake_caught'], b['n_fake'])} [{lo:.2f}, {hi:.2f}]"
 
 
 def to_markdown(report: dict) -> str:
@@ -312,12 +318,12 @@ def to_markdown(report: dict) -> str:
             if "auc" in b:
                 lo, hi = b["auc_ci95"]
                 auc = f"{b['auc']:.3f} [{lo:.3f}, {hi:.3f}] ({b['auc_mean_of_frames']:.3f})"
-            pairs = _share(b["pairs_ranked"], b["pairs"]) if "pairs" in b else ""
+            pairs = share(b["pairs_ranked"], b["pairs"]) if "pairs" in b else ""
             lines.append(
                 f"| {name} | {b['n_scored']} ({b['n_fake']}/{b['n_real']}) | {label} | {auc} | "
-                f"{_share(b['real_flagged_fake'], b['n_real'])} | "
-                f"{_share(b['uncertain'], b['n_scored'])} | "
-                f"{_share(b['fake_called_fake'], b['n_fake'])} | {_caught(b)} | {pairs} |")
+                f"{share(b['real_flagged_fake'], b['n_real'])} | "
+                f"{share(b['uncertain'], b['n_scored'])} | "
+                f"{share(b['fake_called_fake'], b['n_fake'])} | {_caught(b)} | {pairs} |")
     per_method = [(name, label, m, x) for name, s in report["sets"].items()
                   for label, b in s["versions"].items()
                   for m, x in b.get("per_method", {}).items()]
@@ -329,8 +335,8 @@ def to_markdown(report: dict) -> str:
         for name, label, m, x in per_method:
             auc = f"{x['auc_vs_reals']:.3f}" if "auc_vs_reals" in x else "n/a"
             lines.append(f"| {name} | {m} | {label} | {x['n_fake']} | "
-                         f"{_share(x['caught'], x['n_fake'])} | "
-                         f"{_share(x['called_fake'], x['n_fake'])} | {auc} |")
+                         f"{share(x['caught'], x['n_fake'])} | "
+                         f"{share(x['called_fake'], x['n_fake'])} | {auc} |")
     differences = report.get("differences")
     if differences:
         current, previous = differences["current"], differences["previous"]

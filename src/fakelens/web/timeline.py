@@ -31,6 +31,25 @@ def _scales(duration: float):
     return x, y
 
 
+def _axes(x, y, duration: float, threshold: float) -> list[str]:
+    """Score grid (0-1), five time labels and the dashed threshold line."""
+    parts = []
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" '
+                     f'y2="{y(tick):.1f}" stroke="#ddd" stroke-width="1"/>')
+        parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
+                     f'font-size="11" fill="#444">{tick:.2f}</text>')
+    for i in range(5):
+        t = duration * i / 4
+        anchor = "end" if i == 4 else "middle"  # the last label stays inside the chart
+        parts.append(f'<text x="{x(t):.1f}" y="{HEIGHT - 10}" text-anchor="{anchor}" '
+                     f'font-size="11" fill="#444">{t:.1f} s</text>')
+    parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(threshold):.1f}" '
+                 f'y2="{y(threshold):.1f}" stroke="#B00020" stroke-width="1.5" '
+                 f'stroke-dasharray="6 4"/>')
+    return parts
+
+
 def timeline_svg(result: Analysis) -> Markup | None:
     """Score of every analysed frame over time, one line per face track, with the FAKE
     threshold; None when there is nothing to draw (no face, or a still image)."""
@@ -47,19 +66,7 @@ def timeline_svg(result: Analysis) -> Markup | None:
              f'<desc id="timeline-desc">{len(points)} frame scores from 0 (real) to 1 (fake) '
              f'over {duration:.1f} seconds, for {len(result.tracks)} face track(s); the dashed '
              f'line is the threshold {result.threshold:.2f}.</desc>']
-    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" '
-                     f'y2="{y(tick):.1f}" stroke="#ddd" stroke-width="1"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
-                     f'font-size="11" fill="#444">{tick:.2f}</text>')
-    for i in range(5):
-        t = duration * i / 4
-        anchor = "end" if i == 4 else "middle"  # the last label stays inside the chart
-        parts.append(f'<text x="{x(t):.1f}" y="{HEIGHT - 10}" text-anchor="{anchor}" '
-                     f'font-size="11" fill="#444">{t:.1f} s</text>')
-    parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(result.threshold):.1f}" '
-                 f'y2="{y(result.threshold):.1f}" stroke="#B00020" stroke-width="1.5" '
-                 f'stroke-dasharray="6 4"/>')
+    parts += _axes(x, y, duration, result.threshold)
     for tr in result.tracks:
         colour = track_colour(tr.track_id)
         coords = [(x(f.timestamp_s), y(f.score)) for f in tr.frames]
@@ -101,19 +108,7 @@ def speech_timeline_svg(result: Analysis) -> Markup | None:
                      f'width="{max(x(seg.end_s) - x(seg.start_s), 1.0):.1f}" height="{plot_h}" '
                      f'fill="#ede9fe"><title>speech {seg.start_s:.1f}-{seg.end_s:.1f} s'
                      f'</title></rect>')
-    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
-        parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" '
-                     f'y2="{y(tick):.1f}" stroke="#ddd" stroke-width="1"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
-                     f'font-size="11" fill="#444">{tick:.2f}</text>')
-    for i in range(5):
-        t = duration * i / 4
-        anchor = "end" if i == 4 else "middle"
-        parts.append(f'<text x="{x(t):.1f}" y="{HEIGHT - 10}" text-anchor="{anchor}" '
-                     f'font-size="11" fill="#444">{t:.1f} s</text>')
-    parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(voice.threshold):.1f}" '
-                 f'y2="{y(voice.threshold):.1f}" stroke="#B00020" stroke-width="1.5" '
-                 f'stroke-dasharray="6 4"/>')
+    parts += _axes(x, y, duration, voice.threshold)
     for w in voice.windows:
         x0, x1, py = x(w.start_s), x(w.end_s), y(w.score)
         parts.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{py:.1f}" y2="{py:.1f}" '
