@@ -158,6 +158,66 @@ def test_from_list_is_read_lazily_and_duplicates_are_one_item(tmp_path, videos):
     assert first.size == (videos / CLIPS[0]).stat().st_size and first.mtime
 
 
+def test_plan_pool_one_actor_per_cpu_or_per_gpu():
+    from fakelens.batch.runner import plan_pool
+    from fakelens.batch.worker import Analyser
+    from fakelens.errors import BatchError
+
+    cpus = plan_pool(None, None, {"CPU": 3.0})
+    assert cpus.actors == 3 and not cpus.gpu and "num_gpus" not in cpus.ray_options
+    assert plan_pool(5, None, {"CPU": 3.0}).actors == 5
+    gpus = plan_pool(None, 2, {"CPU": 16.0, "GPU": 4.0})
+    assert gpus.actors == 2 and gpus.gpu
+    assert gpus.ray_options["num_gpus"] == 1 and gpus.ray_options["num_cpus"] == 1
+    actor_cls = ray.remote(**gpus.ray_options)(Analyser)  # Ray takes them (nothing scheduled)
+    assert actor_cls._default_options["num_gpus"] == 1
+    with pytest.raises(BatchError, match=r"--gpus 2: the Ray cluster has 1 GPU, fewer than"):
+        plan_pool(None, 2, {"CPU": 16.0, "GPU": 1.0})
+    with pytest.raises(BatchError, match="0 GPUs"):
+        plan_pool(None, 1, {"CPU": 2.0})
+    with pytest.raises(BatchError, match="--workers 3 with --gpus 2"):
+        plan_pool(3, 2, {"CPU": 16.0, "GPU": 4.0})
+
+
+def test_gpu_worker_uses_cuda_when_there_else_the_cpu_with_a_warning(model_dir, monkeypatch):
+    import onnxruntime as ort
+
+    from fakelens.batch.worker import Analyser, gpu_providers
+    from fakelens.models.runtime import set_providers
+
+    assert gpu_providers(["CUDAExecutionProvider", "CPUExecutionProvider"]) == (
+        ["CUDAExecutionProvider", "CPUExecutionProvider"], None)
+    assert gpu_providers(["CPUExecutionProvider"])[0] == ["CPUExecutionProvider"]
+    try:
+        monkeypatch.setattr(ort, "get_available_providers", lambda: ["CPUExecutionProvider"])
+        dev = Analyser(OPTIONS, gpu=True).device()
+        assert dev["providers"] == ["CPUExecutionProvider"]
+        assert "onnxruntime-gpu" in dev["warning"]
+        # listed but not startable (no CUDA libraries): the session falls back, and says so
+        monkeypatch.setattr(ort, "get_available_providers",
+                            lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+        dev = Analyser(OPTIONS, gpu=True).device()
+        if "CUDAExecutionProvider" not in dev["providers"]:
+            assert "could not start its CUDA provider" in dev["warning"]
+        assert Analyser(OPTIONS).device()["warning"] is None  # a CPU worker never warns
+    finally:
+        set_providers(["CPUExecutionProvider"])
+
+
+def test_gpus_on_a_cluster_without_them_is_refused_at_once(cluster, archive, tmp_path, capsys):
+    from fakelens.cli import main
+    from fakelens.errors import BatchError
+
+    assert ray.cluster_resources().get("GPU", 0) == 0  # the tests' local 2-CPU cluster
+    out = tmp_path / "r.jsonl"
+    with pytest.raises(BatchError, match="--gpus 1: the Ray cluster has 0 GPUs"):
+        run_batch([str(archive)], str(out), gpus=1, options=OPTIONS)
+    assert main(["batch", str(archive), "--out", str(out), "--gpus", "1", "-q"]) == 5
+    err = capsys.readouterr().err
+    assert "--gpus 1" in err and "0 GPUs" in err and "Traceback" not in err
+    assert out.read_text() == ""  # nothing analysed, nothing written
+
+
 def test_cli_parses_batch(tmp_path):
     from fakelens.cli import build_parser
 
@@ -170,6 +230,9 @@ def test_cli_parses_batch(tmp_path):
     from fakelens.cli import main
 
     assert main(["batch", "--out", str(tmp_path / "r.jsonl")]) == 2
+    assert build_parser().parse_args(["batch", "a", "--out", "r", "--gpus", "2"]).gpus == 2
+    for bad in (["--gpus", "0"], ["--gpus", "1", "--workers", "2"]):
+        assert main(["batch", str(tmp_path), "--out", str(tmp_path / "r.jsonl"), *bad]) == 2
 
 
 def test_batch_without_its_extra_says_how_to_install_it(tmp_path, monkeypatch, capsys):

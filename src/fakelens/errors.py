@@ -122,6 +122,11 @@ class ConfigError(FakeLensError):
     http_status = 500
 
 
+class BatchError(ConfigError):
+    """A batch run that cannot start as asked, e.g. ``--gpus`` on a Ray cluster with fewer
+    GPUs (exit code 5, like any set-up the run cannot work with)."""
+
+
 class ReportError(FakeLensError):
     """A report cannot be written (unknown format, unwritable path, no PDF engine)."""
 

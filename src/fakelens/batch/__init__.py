@@ -18,10 +18,12 @@ from fakelens.batch.worker import Analyse
 
 def run_batch(sources: Iterable[str], out: str, *, fmt: str = "jsonl",
               list_files: Iterable[str] = (), workers: int | None = None,
-              address: str | None = None, options: dict | None = None,
+              gpus: int | None = None, address: str | None = None, options: dict | None = None,
               display: str = "quiet", summary: bool = False, count: bool = True,
               analyse: Analyse | None = None, verbose: bool = False) -> Tally:
-    """Analyse every listed file not yet in ``out``; returns the run's counts."""
+    """Analyse every listed file not yet in ``out``; returns the run's counts. ``gpus``:
+    one worker per GPU, each with the detectors on CUDA (``BatchError`` at once when the
+    cluster has fewer GPUs)."""
     from fakelens.batch.runner import run_pool, start_ray
 
     sources, list_files = list(sources), list(list_files)
@@ -43,8 +45,8 @@ def run_batch(sources: Iterable[str], out: str, *, fmt: str = "jsonl",
         items = todo()
         first = next(items, None)
         if first is not None:  # nothing left to do: no cluster started
-            n = start_ray(address, workers, verbose)
-            run_pool(itertools.chain([first], items), sink, tally, shown, workers=n,
+            plan = start_ray(address, workers, gpus, verbose)
+            run_pool(itertools.chain([first], items), sink, tally, shown, plan=plan,
                      options=options or {}, analyse=analyse)
     finally:
         sink.close()

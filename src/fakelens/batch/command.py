@@ -25,6 +25,10 @@ def add_batch_command(sub) -> None:
                    help="output format (default jsonl)")
     p.add_argument("--workers", type=int, default=None, metavar="N",
                    help="actors (one per CPU; default: every CPU of the cluster)")
+    p.add_argument("--gpus", type=int, default=None, metavar="N",
+                   help="N workers, one per GPU (1 GPU + 1 CPU each), the detectors on ONNX "
+                   "Runtime's CUDA provider (onnxruntime-gpu; else the CPU, with a warning); "
+                   "refused at once when the cluster has fewer GPUs")
     p.add_argument("--address", default=None, help="a running Ray cluster (ray://host:10001 "
                    "or host:6379; default RAY_ADDRESS, else a local cluster)")
     p.add_argument("--threads", type=int, default=1, metavar="N",
@@ -61,12 +65,19 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
+    if args.gpus is not None and args.gpus < 1:
+        print("error: --gpus must be at least 1", file=sys.stderr)
+        return 2
+    if args.gpus and args.workers:
+        print("error: --gpus N runs N workers, one per GPU: leave --workers out",
+              file=sys.stderr)
+        return 2
     mode = ("jsonl" if args.jsonl_progress
             else "quiet" if args.quiet or not sys.stderr.isatty() else "bar")
     options = dict(frames=args.frames, frames_per_second=args.fps,
                    keyframes_only=args.keyframes, model=args.model, threshold=args.threshold,
                    settings={"intra_op_threads": args.threads})
     tally = run_batch(args.sources, args.out, fmt=args.format, list_files=args.from_list,
-                      workers=args.workers, address=args.address, options=options,
+                      workers=args.workers, gpus=args.gpus, address=args.address, options=options,
                       display=mode, summary=args.summary, verbose=args.verbose)
     return 1 if tally.errors else 0

@@ -59,16 +59,40 @@ def _download(url: str) -> str:
     return tmp
 
 
+CUDA = "CUDAExecutionProvider"
+NO_CUDA = ("onnxruntime here has no CUDA execution provider (pip install onnxruntime-gpu "
+           "in the workers' environment): the detectors run on the CPU")
+
+
+def gpu_providers(available: list[str]) -> tuple[list[str], str | None]:
+    """The ONNX Runtime providers of a GPU worker, from those ``available``: CUDA first
+    (Ray shows the actor only its own GPU, as device 0), else the CPU and a warning."""
+    if CUDA in available:
+        return [CUDA, "CPUExecutionProvider"], None
+    return ["CPUExecutionProvider"], NO_CUDA
+
+
 class Analyser:
     """One worker: loads the detectors once, then analyses file after file. Ray makes it
-    an actor (``ray.remote(Analyser)``) with one CPU and ONNX Runtime on ``threads``."""
+    an actor (``ray.remote(Analyser)``) with one CPU and ONNX Runtime on ``threads``, or,
+    with ``gpu``, one GPU too and the detectors on ONNX Runtime's CUDA provider. (The
+    YuNet face detector and the video decoder stay on the CPU.)"""
 
-    def __init__(self, options: dict, analyse: Analyse | None = None):
+    def __init__(self, options: dict, analyse: Analyse | None = None, gpu: bool = False):
         self.options = options
         self.analyse = analyse or analyse_item
-        self._warm()
+        self.warning: str | None = None
+        self.providers: list[str] = []
+        if gpu:
+            import onnxruntime as ort
 
-    def _warm(self) -> None:
+            from fakelens.models.runtime import set_providers
+
+            wanted, self.warning = gpu_providers(ort.get_available_providers())
+            set_providers(wanted)
+        self._warm(gpu)
+
+    def _warm(self, gpu: bool) -> None:
         try:
             import cv2
 
@@ -81,10 +105,18 @@ class Analyser:
                 cv2.setNumThreads(threads)
             cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
             settings = get_settings(**self.options.get("settings", {}))
-            load_detectors("video", self.options.get("model"), settings)
+            detectors = load_detectors("video", self.options.get("model"), settings)
             load_face_detector(settings)
         except Exception:  # noqa: BLE001 - a missing model is each file's error line
-            pass
+            return
+        self.providers = detectors[0].providers
+        if gpu and self.warning is None and CUDA not in self.providers:
+            self.warning = ("ONNX Runtime could not start its CUDA provider (CUDA or cuDNN "
+                            "libraries missing?): the detectors run on the CPU")
+
+    def device(self) -> dict:
+        """Where this worker's detectors run: ``providers`` and a ``warning`` (or None)."""
+        return {"providers": self.providers, "warning": self.warning}
 
     def run(self, item: Item) -> dict:
         return self.analyse(item, self.options)

@@ -27,13 +27,27 @@ class FrameOutputs:
     cams: np.ndarray  # [N, h, w] class activation maps (logit contribution per cell)
 
 
+_lock = threading.Lock()
+
+# ONNX Runtime execution providers for the sessions this process creates: the CPU, unless
+# a batch GPU worker (batch/worker.py) asked for CUDA first (set_providers)
+_providers: list[str] = ["CPUExecutionProvider"]
+
+
+def set_providers(providers: list[str]) -> None:
+    """Use ``providers`` (in order of preference) for the detectors loaded from now on in
+    this process; detectors already loaded are dropped so that they load again on them."""
+    with _lock:
+        _providers[:] = providers
+        _loaded.clear()
+
+
 def _session(path, threads: int) -> ort.InferenceSession:
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    return ort.InferenceSession(str(path), sess_options=opts,
-                                providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(str(path), sess_options=opts, providers=list(_providers))
 
 
 class Detector:
@@ -54,6 +68,12 @@ class Detector:
             self._temporal = _session(t_path, threads)
         self._mean = np.array(cfg.mean, np.float32).reshape(1, 3, 1, 1)
         self._std = np.array(cfg.std, np.float32).reshape(1, 3, 1, 1)
+
+    @property
+    def providers(self) -> list[str]:
+        """The execution providers the frame graph runs on (CUDA falls back to the CPU
+        when its libraries cannot be loaded)."""
+        return self._frame.get_providers()
 
     @property
     def has_temporal_head(self) -> bool:
@@ -91,9 +111,6 @@ class Detector:
                                   {"embeddings": embeddings[None].astype(np.float32)})
         t = self.config.temporal_temperature
         return float(1.0 / (1.0 + np.exp(-float(z.ravel()[0]) / t)))
-
-
-_lock = threading.Lock()
 
 
 _loaded: dict[tuple[str, str, int], Detector] = {}
