@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from linkserver import HOST, public_loopback, site
+from linkserver import HOST, make_hls, public_loopback, site
 
 from fakelens.cli import main
 from fakelens.config import get_settings
@@ -25,6 +25,19 @@ def clip(samples: Path) -> Path:
 def web(clip, monkeypatch):
     public_loopback(monkeypatch)  # the site stands for the internet; 127.0.0.1 stays private
     with site(clip) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def hls(clip, tmp_path_factory) -> Path:
+    """The clip as an HLS playlist and its segments (made with ffmpeg, not re-encoded)."""
+    return make_hls(clip, tmp_path_factory.mktemp("hls"))
+
+
+@pytest.fixture
+def stream_site(clip, hls, monkeypatch):
+    public_loopback(monkeypatch)
+    with site(clip, hls) as s:
         yield s
 
 
@@ -166,3 +179,71 @@ def test_cli_link_scores_like_the_file_and_keeps_the_link(clip, model_dir, capsy
     assert linked["media"]["path"] == url
     assert linked["schema_version"] == "1.6"
     assert any("re-encode" in c for c in linked["caveats"])
+
+
+def test_hls_playlist_is_fetched_to_a_playable_file(stream_site, clip, tmp_path):
+    from fakelens.media import probe
+    from fakelens.media.integrity import check_whole
+
+    seen: list[float] = []
+    got = fetch_link(stream_site.url("/hls/index.m3u8"), tmp_path, _settings(),
+                     progress=lambda stage, fraction: seen.append(fraction))
+    assert [p.name for p in tmp_path.iterdir()] == [got.path.name]
+    assert got.path.suffix == ".mp4"  # the joined segments, put into MP4
+    info, original = probe(got.path), probe(clip)
+    assert info.kind == "video" and info.format == "mp4"
+    assert info.frame_count == original.frame_count
+    assert abs(info.duration_s - original.duration_s) < 0.1
+    check_whole(got.path, info)  # decodes to the end
+    assert got.size_bytes == got.path.stat().st_size and len(got.sha256) == 64
+    assert {"/hls/seg0.ts", "/hls/seg1.ts"} <= set(stream_site.requested)
+    assert seen and max(seen) > 0
+
+
+def test_hls_caps_hold(stream_site, tmp_path):
+    """The duration cap before any segment; the byte cap on the segments as they come."""
+    assert "longer than the 0.1 minutes" in _fails(stream_site, "/hls/index.m3u8", tmp_path,
+                                                   LinkTooLarge, fetch_max_minutes=0.1)
+    assert not any(p.endswith(".ts") for p in stream_site.requested)
+    assert "larger than the 0.1 MB" in _fails(stream_site, "/hls/index.m3u8", tmp_path,
+                                              LinkTooLarge, fetch_max_mb=0.1)
+    assert "/hls/seg0.ts" in stream_site.requested  # the first segment is over the cap
+    assert "/hls/seg1.ts" not in stream_site.requested
+
+
+@pytest.mark.parametrize("path", ["/live.m3u8", "/live.html"])
+def test_live_playlist_stops_with_a_clear_message(stream_site, tmp_path, path):
+    message = _fails(stream_site, path, tmp_path, LinkTooLarge)
+    assert "live stream, which never ends" in message and "fakelens live" in message
+    assert not any(p.endswith(".ts") for p in stream_site.requested)
+
+
+def test_hls_segments_are_checked_like_links(stream_site, tmp_path):
+    message = _fails(stream_site, "/hls-loopback.m3u8", tmp_path, LinkRefused)
+    assert "127.0.0.1 is a loopback address" in message
+
+
+def test_encrypted_hls_is_never_handed_to_ffmpeg(stream_site, tmp_path):
+    """yt-dlp gives streams it cannot download itself to ffmpeg, which would connect
+    past the guard: here the fetch fails and no segment is asked for."""
+    message = _fails(stream_site, "/hls-encrypted.m3u8", tmp_path, LinkUnsupported)
+    assert "encrypted" in message
+    assert not any(p.startswith("/enc/") for p in stream_site.requested)
+
+
+def test_cli_hls_link_scores_like_the_file(clip, hls, model_dir, capsys, monkeypatch):
+    monkeypatch.setenv("FAKELENS_FETCH_ALLOW_PRIVATE", "1")
+    with site(clip, hls) as s:
+        url = s.url("/hls/index.m3u8")
+        assert main(["detect", url, "--json", "--frames", "8"]) == 0
+        linked = json.loads(capsys.readouterr().out)
+    assert main(["detect", str(clip), "--json", "--frames", "8"]) == 0
+    local = json.loads(capsys.readouterr().out)
+    assert linked["score"] == local["score"] and linked["verdict"] == local["verdict"]
+    assert linked["provenance"]["source"]["url"] == url and linked["warnings"] == []
+
+
+def test_streams_for_external_programs_are_refused(web, tmp_path):
+    """An rtmp:// video would be fetched by rtmpdump, past the guard: refused."""
+    message = _fails(web, "/rtmp.html", tmp_path, LinkRefused)
+    assert "served over rtmp, which the server does not download" in message

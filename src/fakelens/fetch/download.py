@@ -1,12 +1,15 @@
 """Fetch the media behind a link into a folder, with yt-dlp.
 
 yt-dlp knows the video platforms (and changes with them: keep it updated with
-``pip install -U yt-dlp``); its generic extractor takes direct media links and pages with
-a ``<video>`` tag. One stream is downloaded, the best that carries both picture and
-sound (else the best there is), never merged or re-encoded (no ffmpeg run), under the
-size, duration and time caps of the settings. Every connection goes through
-``transport.GuardedRH``. A fetch that fails raises a ``LinkError`` in plain words and
-leaves nothing in the folder.
+``pip install -U yt-dlp``); its generic extractor takes direct media links, pages with
+a ``<video>`` tag and HLS playlists (``.m3u8``: the segments are downloaded one by one,
+joined and put into an MP4 file by ``remux``; a live playlist is refused). One stream is
+downloaded, the best that carries both picture and sound (else the best there is), never
+merged or re-encoded (no ffmpeg run), under the size, duration and time caps of the
+settings. Every connection goes through ``transport.GuardedRH``: only yt-dlp's own
+downloaders run (plain HTTP, HLS, DASH), never an external program (ffmpeg, rtmpdump),
+which would connect past the guard. A fetch that fails raises a ``LinkError`` in plain
+words and leaves nothing in the folder.
 """
 
 from __future__ import annotations
@@ -29,13 +32,15 @@ from fakelens.errors import (
     LinkUnsupported,
 )
 from fakelens.fetch.guard import check_link
-from fakelens.fetch.transport import Policy, handler_factory
+from fakelens.fetch.transport import FetchStopped, Policy, handler_factory
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[str, float], None]
 PAGE_BYTES = 16 * 1024 * 1024  # what the pages of a link may add to the media's budget
 FORMAT = "best/bestvideo/bestaudio"  # one stream: picture and sound if one has both
+PLAYLIST_BYTES = 2 * 1024 * 1024  # an HLS playlist is read this far for its end tag
+NO_FFMPEG = "/nonexistent/fakelens-fetch-runs-no-ffmpeg"  # yt-dlp finds no ffmpeg to run
 
 
 @dataclass
@@ -94,6 +99,8 @@ def fetch_link(url: str, folder: Path, settings: Settings, *, item: int = 1,
             return
         total = d.get("total_bytes") or d.get("total_bytes_estimate") or 0
         done = d.get("downloaded_bytes") or 0
+        if done > max_bytes:  # the media alone (a stream's segments too), pages aside
+            raise policy.stop(over="bytes")
         report("download", min(1.0, done / total) if total else 0.0)
 
     params = {
@@ -113,15 +120,16 @@ def fetch_link(url: str, folder: Path, settings: Settings, *, item: int = 1,
         "postprocessors": [], "cachedir": False, "restrictfilenames": True,
         "writesubtitles": False, "writethumbnail": False, "noplaylist": False,
         "concurrent_fragment_downloads": 1, "overwrites": True, "check_formats": False,
+        "ffmpeg_location": NO_FFMPEG,  # HLS with encryption would be handed to ffmpeg
     }
     folder.mkdir(parents=True, exist_ok=True)
     policy.arm()
     try:
-        with _Downloader(params, policy) as ydl:
+        with _Downloader(params, policy, skipped) as ydl:
             info = ydl.extract_info(url, download=True)
     except Exception as exc:  # noqa: BLE001 - yt-dlp's errors become plain LinkErrors
         _empty(folder)
-        raise _link_error(url, exc, policy, messages.lines, settings) from None
+        raise _link_error(url, exc, policy, skipped, messages.lines, settings) from None
     finally:
         policy.disarm()
     try:
@@ -132,16 +140,55 @@ def fetch_link(url: str, folder: Path, settings: Settings, *, item: int = 1,
 
 
 class _Downloader:
-    """``yt_dlp.YoutubeDL`` whose only request handler is the guarded one."""
+    """``yt_dlp.YoutubeDL`` whose only request handler is the guarded one and whose only
+    downloaders are yt-dlp's own, which use it (an external program, such as ffmpeg for a
+    live stream or rtmpdump, would open its own connections)."""
 
-    def __new__(cls, params: dict, policy: Policy):
+    def __new__(cls, params: dict, policy: Policy, skipped: list[str]):
         import yt_dlp
+        from yt_dlp.downloader import get_suitable_downloader
+        from yt_dlp.downloader.dash import DashSegmentsFD
+        from yt_dlp.downloader.hls import HlsFD
+        from yt_dlp.downloader.http import HttpFD
 
         class Guarded(yt_dlp.YoutubeDL):
             def build_request_director(self, handlers, preferences=None):
                 return super().build_request_director([handler_factory(policy)], None)
 
+            def dl(self, name, info, subtitle=False, test=False):
+                chosen = get_suitable_downloader(dict(info), self.params,
+                                                 to_stdout=name == "-")
+                if chosen not in (HttpFD, HlsFD, DashSegmentsFD):
+                    protocol = info.get("protocol") or "unknown"
+                    raise policy.stop(refused=f"{info.get('webpage_url') or 'the link'}: "
+                                      f"the video is served over {protocol}, which the "
+                                      "server does not download")
+                if chosen is HlsFD and _is_live_playlist(self, info):
+                    skipped.append("live")
+                    raise FetchStopped("live")
+                if chosen is HttpFD:
+                    return super().dl(name, info, subtitle=subtitle, test=test)
+                # a stream's segments: the progress hook counts them against the cap
+                # (yt-dlp would fail the first segment over max_filesize, without a word)
+                limit = self.params.pop("max_filesize", None)
+                try:
+                    return super().dl(name, info, subtitle=subtitle, test=test)
+                finally:
+                    self.params["max_filesize"] = limit
+
         return Guarded(params)
+
+
+def _is_live_playlist(ydl, info: dict) -> bool:
+    """Whether an HLS media playlist is a live one (no ``#EXT-X-ENDLIST``: segments keep
+    coming). yt-dlp sees it for a direct playlist link, not for one in a page's
+    ``<video>`` tag, whose download would then be a moment of the stream."""
+    text = info.get("hls_media_playlist_data")
+    if not text:
+        with ydl.urlopen(info["url"]) as response:
+            text = response.read(PLAYLIST_BYTES).decode("utf-8", "replace")
+    return text.lstrip().startswith("#EXTM3U") and "#EXT-X-STREAM-INF" not in text \
+        and "#EXT-X-ENDLIST" not in text
 
 
 def _result(url: str, info: dict | None, folder: Path, policy: Policy, skipped: list[str],
@@ -167,7 +214,8 @@ def _result(url: str, info: dict | None, folder: Path, policy: Policy, skipped: 
         raise LinkUnsupported(f"{url}: the site sent an empty file")
     if size > settings.fetch_max_mb * 1024 * 1024:
         raise _too_large(url, settings)
-    _check_duration(url, path, settings)
+    path = _checked(url, path, settings)
+    size = path.stat().st_size
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -177,18 +225,27 @@ def _result(url: str, info: dict | None, folder: Path, policy: Policy, skipped: 
     return Fetched(path, digest.hexdigest(), size, info, items, item)
 
 
-def _check_duration(url: str, path: Path, settings: Settings) -> None:
-    """A direct link does not say how long its video is: the file does."""
+def _checked(url: str, path: Path, settings: Settings) -> Path:
+    """The fetched file, its duration checked (a direct link does not say how long its
+    video is: the file does); a stream's joined segments (MPEG-TS, which yt-dlp names
+    .mp4) put into MP4 (``remux``), or named .ts where they do not fit."""
     from fakelens.errors import MediaError
     from fakelens.media import probe
 
     try:
-        info = probe(path)
+        info = probe(path, allow_audio=True)
     except MediaError:
-        return  # the analysis says what is wrong with the file
+        return path  # the analysis says what is wrong with the file
     if info.duration_s and info.duration_s > settings.fetch_max_minutes * 60:
         raise LinkTooLarge(f"{url}: the video lasts {info.duration_s / 60:.0f} minutes, more "
                            f"than the {settings.fetch_max_minutes:g} minutes allowed")
+    if info.format == "mpegts":
+        from fakelens.fetch.remux import ts_to_mp4
+
+        if path.suffix.lower() != ".ts":
+            path = path.rename(path.with_suffix(".ts"))
+        path = ts_to_mp4(path) or path
+    return path
 
 
 def _empty(folder: Path) -> None:
@@ -216,9 +273,14 @@ def _no_file(url: str, policy: Policy, skipped: list[str], lines: list[str],
     if "duration" in skipped:
         return LinkTooLarge(f"{url}: the video is longer than the "
                             f"{settings.fetch_max_minutes:g} minutes allowed")
-    if any("max-filesize" in line or "larger than max" in line for line in lines):
+    if _over_size(lines):
         return _too_large(url, settings)
     return LinkUnsupported(f"{url}: no video could be downloaded from this link")
+
+
+def _over_size(lines: list[str]) -> bool:
+    """yt-dlp said the file (or a stream's segment) is over ``max_filesize``."""
+    return any("max-filesize" in line or "larger than max" in line for line in lines)
 
 
 def _stopped(url: str, policy: Policy, settings: Settings) -> LinkError:
@@ -253,16 +315,19 @@ _MESSAGES = (
     ("connection refused", "the site could not be reached (connection refused)"),
     ("name or service not known", "the site could not be found"),
     ("redirect loop", "the link redirects too many times"),
+    ("ffmpeg could not be found", "the stream is encrypted or uses features that the server "
+                                  "does not download"),
+    ("drm protected", "the video is protected by DRM (copy protection)"),
     ("http error 30", "it redirects to a link that is not http(s)"),
 )
 
 
-def _link_error(url: str, exc: Exception, policy: Policy, lines: list[str],
-                settings: Settings) -> LinkError:
+def _link_error(url: str, exc: Exception, policy: Policy, skipped: list[str],
+                lines: list[str], settings: Settings) -> LinkError:
     if isinstance(exc, LinkError):
         return exc
-    if policy.refused or policy.over:
-        return _stopped(url, policy, settings)
+    if policy.refused or policy.over or skipped or _over_size(lines):
+        return _no_file(url, policy, skipped, lines, settings)
     # yt-dlp's message without the link and the video's id, which may hold any word
     text = re.sub(r"\[[^]]*\] [^:]*: ", "", str(exc).replace(url, "")).lower()
     for needle, words in _MESSAGES:
