@@ -247,3 +247,27 @@ def test_batch_without_its_extra_says_how_to_install_it(tmp_path, monkeypatch, c
     err = capsys.readouterr().err
     assert "ray" in err and "fakelens[batch]" in err
     assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_batch_doc_commands_and_rayjob_parse():
+    """docs/BATCH.md: every `fakelens batch` command (the RayJob's entrypoint included)
+    parses with today's flags, and the YAML examples are YAML, the RayJob a RayJob."""
+    import re
+    import shlex
+
+    yaml = pytest.importorskip("yaml")
+    from fakelens.cli import build_parser
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "BATCH.md").read_text()
+    commands = re.findall(r"fakelens batch [^\n`#|]*", doc)
+    assert len(commands) >= 8
+    for command in commands:
+        args = build_parser().parse_args(shlex.split(command)[1:])  # SystemExit on a bad flag
+        assert args.out, command
+    blocks = re.findall(r"```yaml\n(.*?)```", doc, re.S)
+    job = yaml.safe_load(blocks[0])
+    assert job["kind"] == "RayJob" and job["spec"]["entrypoint"].startswith("fakelens batch s3://")
+    workers = job["spec"]["rayClusterSpec"]["workerGroupSpecs"]
+    assert workers[0]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"]
+    gpu = yaml.safe_load(blocks[1])[0]
+    assert gpu["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == 1

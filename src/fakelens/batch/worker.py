@@ -89,6 +89,11 @@ class Analyser:
             from fakelens.models.runtime import set_providers
 
             wanted, self.warning = gpu_providers(ort.get_available_providers())
+            if CUDA in wanted and hasattr(ort, "preload_dlls"):
+                try:  # CUDA and cuDNN from pip's nvidia-* wheels (onnxruntime-gpu[cuda,cudnn])
+                    ort.preload_dlls()
+                except Exception:  # noqa: BLE001 - the session then says where it runs
+                    pass
             set_providers(wanted)
         self._warm(gpu)
 
