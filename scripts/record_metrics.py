@@ -1,6 +1,7 @@
 """Copy the measured accuracy from docs/eval (the quality benchmark's suite.json and the
 per-set eval.json reports) into the shipped model configs
-(the `metrics` field shown by `fakelens models list` and in reports), the kinds of
+(`metrics_by_media`, per kind of media: shown by `fakelens models list`, /about and beside
+every result of that kind, on the page, in reports and by the CLI), the kinds of
 deepfakes the face-swap detector mostly misses (`missed`, shown beside verdicts) and the
 uncertain band's calibrated lower edge (`uncertain_from`).
 
@@ -16,17 +17,43 @@ ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "docs" / "eval"
 WEIGHTS = ROOT / "src" / "fakelens" / "weights"
 
-# (detector, eval folder, result block, label in the card) from the per-set reports
+# Every figure is recorded per kind of media (`metrics_by_media`: video, image): a result
+# shows the figures of the kind it analysed, never the other kind's.
+
+# (detector, media, eval folder, label in the card): AUC from the per-set reports
 ENTRIES = [
-    ("fakelens-synthetic", "gan-heldout-synthetic", "video_mean_of_frames",
+    ("fakelens-synthetic", "image", "gan-heldout-synthetic",
      "AUC, held-out StyleGAN2 vs real stills"),
+    ("fakelens-faceswap", "image", "dfdc-validation-faceswap",
+     "AUC, DFDC face crops (stills never trained or selected on)"),
 ]
-# (detector, benchmark set, label in the card) from the quality benchmark (suite.json)
+# (detector, media, eval folder, label): the fakes of a per-set report caught at the
+# shipped rule (Likely manipulated or Uncertain), with a Wilson interval
+CAUGHT_ENTRIES = [
+    ("fakelens-faceswap", "image", "dfdc-validation-faceswap",
+     "DFDC fake crops caught (Likely manipulated or Uncertain)"),
+]
+# (detector, media, eval folder, label): the real media of a per-set report called Likely
+# manipulated at the shipped rule, with a Wilson interval, and how many Uncertain
+REAL_ENTRIES = [
+    ("fakelens-faceswap", "image", "gan-heldout-faceswap",
+     "real photos never trained or calibrated on, called Likely manipulated"),
+    ("fakelens-faceswap", "image", "dfdc-validation-faceswap",
+     "real DFDC crops called Likely manipulated"),
+    ("fakelens-synthetic", "image", "gan-heldout-synthetic",
+     "held-out real photos called Likely manipulated"),
+]
+# (detector, media, benchmark set, label in the card) from the quality benchmark (suite.json)
 SUITE_ENTRIES = [
-    ("fakelens-faceswap", "live-swap-heldout",
+    ("fakelens-faceswap", "video", "live-swap-heldout",
      "video AUC, live face swaps of 5 held-out face models vs their originals"),
-    ("fakelens-faceswap", "dev-videos", "video AUC, 10 held-out dev clips (FF++ c23 + real)"),
-    ("fakelens-faceswap", "dfdc-crops", "AUC, DFDC face crops (validation, both detectors)"),
+    ("fakelens-faceswap", "video", "dev-videos",
+     "video AUC, 10 held-out dev clips (FF++ c23 + real)"),
+]
+# (detector, benchmark sets, label): real clips of the benchmark called FAKE
+SUITE_REAL_ENTRIES = [
+    ("fakelens-faceswap", ("dev-videos", "live-swap-heldout", "generated-videos"),
+     "real clips called Likely manipulated (held-out videos)"),
 ]
 
 
@@ -34,32 +61,61 @@ def _interval(auc: float, ci: list[float], n: int) -> str:
     return f"{auc:.3f} [{ci[0]:.3f}, {ci[1]:.3f}] (n={n})"
 
 
-def main() -> None:
-    cards: dict[str, dict[str, str]] = {}
-    for name, folder, block, label in ENTRIES:
-        report = json.loads((EVAL / folder / "eval.json").read_text())
-        b = report[block]
-        cards.setdefault(name, {})[label] = _interval(b["auc"], b["auc_ci95"], b["n"])
+def _share(k: int, n: int, rest: str = "") -> str:
+    from fakelens.training.metrics import proportion_ci
+
+    lo, hi = proportion_ci(k, n)
+    return f"{k} of {n} [{lo:.2f}, {hi:.2f}]{rest}"
+
+
+def _verdicts(folder: str, label: int) -> list[str]:
+    """The verdicts of one class of a per-set report (media without a face left out)."""
+    report = json.loads((EVAL / folder / "eval.json").read_text())
+    return [x["verdict"] for x in report["items"] if x["label"] == label
+            and x["fakelens_score"] is not None]
+
+
+def figures() -> dict[str, dict[str, dict[str, str]]]:
+    """detector -> media kind -> label -> figure, from docs/eval."""
+    cards: dict[str, dict[str, dict[str, str]]] = {}
+
+    def put(name: str, media: str, label: str, figure: str) -> None:
+        cards.setdefault(name, {}).setdefault(media, {})[label] = figure
+
     suite = json.loads((EVAL / "suite" / "suite.json").read_text())
-    reals_flagged = reals = 0
-    for name, set_name, label in SUITE_ENTRIES:
+    for name, media, set_name, label in SUITE_ENTRIES:
         b = suite["sets"][set_name]["versions"]["current"]
-        cards.setdefault(name, {})[label] = _interval(b["auc"], b["auc_ci95"], b["n_scored"])
-    for set_name in ("dev-videos", "live-swap-heldout", "generated-videos"):
-        b = suite["sets"][set_name]["versions"]["current"]
-        reals_flagged += b["real_flagged_fake"]
-        reals += b["n_real"]
-    cards["fakelens-faceswap"]["real clips called FAKE (held-out videos)"] = \
-        f"{reals_flagged} of {reals}"
+        put(name, media, label, _interval(b["auc"], b["auc_ci95"], b["n_scored"]))
+    for name, sets, label in SUITE_REAL_ENTRIES:
+        blocks = [suite["sets"][s]["versions"]["current"] for s in sets]
+        put(name, "video", label, _share(sum(b["real_flagged_fake"] for b in blocks),
+                                         sum(b["n_real"] for b in blocks)))
+    for name, media, folder, label in ENTRIES:
+        b = json.loads((EVAL / folder / "eval.json").read_text())["video_fakelens_score"]
+        put(name, media, label, _interval(b["auc"], b["auc_ci95"], b["n"]))
+    for name, media, folder, label in CAUGHT_ENTRIES:
+        v = _verdicts(folder, 1)
+        put(name, media, label, _share(sum(x in ("FAKE", "UNCERTAIN") for x in v), len(v),
+                                       f"; {v.count('FAKE')} called Likely manipulated"))
+    for name, media, folder, label in REAL_ENTRIES:
+        v = _verdicts(folder, 0)
+        put(name, media, label, _share(v.count("FAKE"), len(v),
+                                       f"; {v.count('UNCERTAIN')} more called Uncertain"))
+    return cards
+
+
+def main() -> None:
+    suite = json.loads((EVAL / "suite" / "suite.json").read_text())
     extra = {"fakelens-faceswap": {"missed": _missed(suite), "uncertain_from":
                                    _uncertain_from(suite)}}
-    for name, metrics in cards.items():
+    for name, by_media in figures().items():
         path = WEIGHTS / f"{name}.json"
         config = json.loads(path.read_text())
-        config["metrics"] = metrics
+        config.pop("metrics", None)  # one list of unnamed media: older cards only
+        config["metrics_by_media"] = by_media
         config.update(extra.get(name, {}))
         path.write_text(json.dumps(config, indent=1) + "\n")
-        print(name, metrics, extra.get(name, {}))
+        print(name, by_media, extra.get(name, {}))
 
 
 # (benchmark set, the kind of deepfake in words) that the face-swap detector mostly misses

@@ -62,7 +62,13 @@ def _fmt_score(score: float | None) -> str:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from fakelens.analysis.caveats import blind_spots, media_warnings, verdict_label
+    from fakelens.analysis.caveats import (
+        accuracy_line,
+        blind_spots,
+        media_warnings,
+        verdict_caveats,
+        verdict_label,
+    )
     from fakelens.analysis.pipeline import analyze_detailed
     from fakelens.models.registry import default_detector_names, get_detector
 
@@ -159,6 +165,14 @@ def cmd_detect(args: argparse.Namespace) -> int:
                 Console(stderr=True).print(f"warning: {escape(w)}")
         for r in results:
             about = "" if len(results) == 1 else f"{Path(r.media.path).name}: "
+            c = verdict_caveats(r)  # the deciding detector's accuracy on this kind of media
+            if c.deciding is not None:
+                Console().print(f"[bold]how reliable:[/bold] "
+                                f"{escape(about + accuracy_line(c.deciding))}")
+            if c.contradicting:
+                Console().print(f"note: {escape(about)}contradicted by "
+                                f"{escape(', '.join(c.contradicting))}, which scored below "
+                                "the uncertain band")
             for spot in blind_spots(r):
                 Console().print(f"[bold]blind spot:[/bold] {escape(about + spot)}")
             for note in media_warnings(r):
@@ -233,8 +247,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         for name, det in installed.items():
             c = det.config
             table.add_row(name, c.version, c.task, c.architecture, f"{c.input_size}px",
-                          f"{c.threshold:.2f}",
-                          "\n".join(f"{k}: {v}" for k, v in c.metrics.items()))
+                          f"{c.threshold:.2f}", "\n".join(
+                              line for acc in c.accuracy_by_media() for line in acc.lines()))
         console.print(table)
     else:  # one block per detector: reads at 80 columns, metrics one per line
         console.print("[bold]installed detectors[/bold]")
@@ -243,9 +257,14 @@ def cmd_models(args: argparse.Namespace) -> int:
             console.print(f"\n[bold]{escape(name)}[/bold] v{escape(c.version)}")
             console.print(f"  {escape(c.task)} · {escape(c.architecture)} · {c.input_size} px · "
                           f"threshold {c.threshold:.2f} · {', '.join(c.applies_to)}")
-            for key, value in c.metrics.items():
-                console.print(f"  {escape(key)}")
-                console.print(f"      [cyan]{escape(str(value))}[/cyan]")
+            for acc in c.accuracy_by_media():  # videos, then still photos: never mixed
+                if not acc.figures:
+                    console.print(f"  [yellow]{escape(acc.missing)}[/yellow]")
+                    continue
+                console.print(f"  [bold]{escape(acc.heading)}[/bold]")
+                for key, value in acc.figures.items():
+                    console.print(f"    {escape(key)}")
+                    console.print(f"        [cyan]{escape(str(value))}[/cyan]")
     _print_voice_detectors(console, voices)
     arch = Table(title="architectures (trainable with `fakelens train`)")
     arch.add_column("name", no_wrap=True)

@@ -6,6 +6,7 @@ undo for deletions, the installable app (manifest, service worker, share target)
 from __future__ import annotations
 
 import html
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -32,11 +33,13 @@ from fakelens.web.uploads import display_name
 SWAP, SYNTH = DEFAULT_DETECTORS
 
 
-def metrics(name: str) -> dict[str, str]:
-    return dict(get_detector(name).config.metrics)
+def metrics(name: str, media: str = "video") -> dict[str, str]:
+    """The model card's figures on one kind of media (what a result of that kind shows)."""
+    return get_detector(name).config.accuracy_on(media).figures
 
 
-def two_detector_result(swap: float, synth: float, verdict: Verdict) -> Analysis:
+def two_detector_result(swap: float, synth: float, verdict: Verdict,
+                        kind: str = "video") -> Analysis:
     """A stored result as the pipeline writes it, from the shipped detectors."""
     frames = [FrameScore(frame_index=i, timestamp_s=i * 0.5, box=Box(x=0, y=0, w=120, h=120),
                          landmarks=[], detector_confidence=0.9, score=swap)
@@ -48,8 +51,10 @@ def two_detector_result(swap: float, synth: float, verdict: Verdict) -> Analysis
     return Analysis(
         fakelens_version="0.1.0", verdict=verdict, score=max(swap, synth), threshold=0.5,
         uncertain_band=0.1, reason="numbers", tracks=[track],
-        media=MediaInfo(path="clip.mp4", kind="video", format="mp4", size_bytes=1000,
-                        sha256="ab" * 32, width=640, height=360, duration_s=2.0),
+        media=MediaInfo(path="clip.mp4" if kind == "video" else "photo.jpg", kind=kind,
+                        format="mp4" if kind == "video" else "jpeg", size_bytes=1000,
+                        sha256="ab" * 32, width=640, height=360,
+                        duration_s=2.0 if kind == "video" else None),
         models=[ModelInfo(name=n, version="1", task="t", threshold=0.5) for n in (SWAP, SYNTH)],
         face_detector="yunet", frames_sampled=4, sampling="4 evenly spaced frames",
         timings=StageTimings(total_s=3.25), created_at=datetime.now(UTC).isoformat())
@@ -78,8 +83,10 @@ def test_landing_page_is_public_and_reads_the_model_cards(client):
                   "evidence, not proof", 'href="/forum"', 'href="/register"'):
         assert words in text, words
     for name in installed_detectors():
-        for label, figure in metrics(name).items():
-            assert f"{label}: <span class=\"metric\">{figure}</span>" in text
+        for acc in get_detector(name).config.accuracy_by_media():  # videos, stills apart
+            assert (acc.heading if acc.figures else acc.missing) in text
+            for label, figure in acc.figures.items():
+                assert f"{label}: <span class=\"metric\">{figure}</span>" in text
         for kind, measured in get_detector(name).config.missed.items():
             assert f"{kind}: {measured}" in text  # what it misses, beside what it catches
     floor = get_detector(SWAP).config.uncertain_from
@@ -111,18 +118,60 @@ def test_caveats_name_the_deciding_detector_and_its_measured_accuracy():
 
 
 def test_result_page_shows_caveats_and_detector_table(alice):
-    url = stored(alice, two_detector_result(swap=0.3, synth=0.75, verdict=Verdict.UNCERTAIN))
+    url = stored(alice, two_detector_result(swap=0.3, synth=0.75, verdict=Verdict.UNCERTAIN,
+                                            kind="image"))
     text = html.unescape(alice.get(url).text)
     card = text[text.index('<section class="verdict'):text.index('<section class="why">')]
     assert "Uncertain" in card and "uncertain from\n    0.40 to 0.60" in card
     assert f"<strong>{SYNTH}</strong>" in card  # the detector that decided
-    assert all(figure in card for figure in metrics(SYNTH).values())
+    assert all(figure in card for figure in metrics(SYNTH, "image").values())
     assert "Evidence, not proof" in card and "Known failure cases" in card
     table = text[text.index('<table class="detectors cards">'):]
     table = table[:table.index("</table>")]
     assert SWAP in table and SYNTH in table and "0.30" in table and "0.75" in table
-    assert all(figure in table for name in (SWAP, SYNTH) for figure in metrics(name).values())
+    assert all(figure in table for name in (SWAP, SYNTH)
+               for figure in metrics(name, "image").values())
     assert "Processing time 3.2 s" in text or "Processing time 3.3 s" in text
+
+
+def verdict_card(alice, url: str) -> str:
+    text = html.unescape(alice.get(url).text)
+    return text[text.index('<section class="verdict'):text.index('<section class="why">')]
+
+
+def test_a_photo_and_a_video_show_their_own_measured_accuracy(alice, tmp_path, monkeypatch):
+    """The "How reliable" block shows the deciding detector's figures for the kind of media
+    analysed (model card): still-photo figures for a photo, video figures for a video, and
+    words, not the other kind's figures, when the card has none for that kind."""
+    video, still = metrics(SWAP, "video"), metrics(SWAP, "image")
+    assert video and still and not set(video.values()) & set(still.values())
+    photo = stored(alice, two_detector_result(0.3, 0.05, Verdict.UNCERTAIN, kind="image"))
+    clip = stored(alice, two_detector_result(0.3, 0.05, Verdict.UNCERTAIN))
+    for url, mine, other, words in ((photo, still, video, "still photos"),
+                                    (clip, video, still, "videos")):
+        card = verdict_card(alice, url)
+        block = card[card.index('class="accuracy"'):card.index('<p class="evidence">')]
+        assert f"Measured accuracy on {words}" in block
+        assert all(f"{k}: <span class=\"metric\">{v}</span>" in block for k, v in mine.items())
+        assert not any(v in card for v in other.values())
+        assert "No measured accuracy" not in block
+
+    # a card that records no still-photo figures: the photo's block says so in words
+    folder = tmp_path / "weights"
+    folder.mkdir()
+    for name in DEFAULT_DETECTORS:
+        det = get_detector(name)
+        doc = json.loads(det.path(f"{name}.json").read_text())
+        if name == SWAP:
+            doc["metrics_by_media"] = {"video": video}
+        (folder / f"{name}.json").write_text(json.dumps(doc))
+        (folder / doc["frame_graph"]).symlink_to(det.path(doc["frame_graph"]))
+    monkeypatch.setenv("FAKELENS_WEIGHTS_DIR", str(folder))
+    card = verdict_card(alice, photo)
+    assert '<p class="no-accuracy" data-media="image">No measured accuracy on still photos ' \
+           "for this detector.</p>" in card
+    assert not any(v in card for v in video.values())
+    assert all(v in verdict_card(alice, clip) for v in video.values())
 
 
 def test_a_heavily_compressed_video_gets_a_caveat_of_its_own(alice):

@@ -72,8 +72,8 @@ def test_first_use_landing_upload_result_delete_share(browser, server, shots, vi
         assert "/login" not in page.url
         reliability = page.locator("#reliability").inner_text()
         for name in installed_detectors():
-            for figure in get_detector(name).config.metrics.values():
-                assert figure in reliability
+            for acc in get_detector(name).config.accuracy_by_media():
+                assert all(figure in reliability for figure in acc.figures.values())
         assert page.locator("a[href='/forum']").first.is_visible()
         assert page.locator("#sample section.verdict").is_visible()
         capture(page, shots, "landing")
@@ -108,8 +108,8 @@ def test_first_use_landing_upload_result_delete_share(browser, server, shots, vi
         card = verdict.inner_text()
         assert "Evidence, not proof" in card and "uncertain from" in card
         decided = page.locator("table.detectors tr.decided strong").inner_text().split()[0]
-        for figure in get_detector(decided).config.metrics.values():
-            assert figure in card
+        for figure in get_detector(decided).config.accuracy_on("video").figures.values():
+            assert figure in card  # a video: its detector's video figures
         rows = page.locator("table.detectors tbody tr")
         assert rows.count() >= 1
         strip = page.locator("#key-frames ul.strip a.zoom")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from fakelens.errors import FakeLensError
+from fakelens.models.pretrained import MEDIA_WORDS, MeasuredAccuracy, PretrainedConfig
 from fakelens.types import Analysis, MediaInfo, ScoreBand, Track, Verdict
 
 VERDICT_LABELS = {
@@ -118,8 +119,8 @@ def blind_spots(a: Analysis) -> list[str]:
     out = []
     seen: set[str] = set()
     for m in a.models:
-        _, _, missed = _card(m.name)
-        for kind, measured in missed.items():
+        cfg = _config(m.name)
+        for kind, measured in (cfg.missed if cfg else {}).items():
             if kind not in seen:
                 seen.add(kind)
                 out.append(f"{kind}: {m.name} mostly misses these ({measured}).")
@@ -151,10 +152,19 @@ class DetectorFacts(BaseModel):
     task: str
     threshold: float
     description: str = ""
-    metrics: dict[str, str] = {}
+    metrics: dict[str, str] = {}  # measured accuracy on the kind of media analysed
+    media: str = ""  # that kind: video, image (audio: the voice detector)
+    metrics_note: str = ""  # in words: none measured on this kind, or the card names none
     score: float | None = None  # on the face that decided (None: no face)
     decided: bool = False
     contradicts: bool = False  # below the band while the verdict's score is above
+
+    @property
+    def media_words(self) -> str:
+        """The kind of media the figures are of, in words ("still photos"); empty when the
+        figures name none (audio, an older card)."""
+        return MEDIA_WORDS.get(self.media, "") if not (self.metrics and self.metrics_note) \
+            else ""
 
 
 class VoiceFacts(BaseModel):
@@ -198,8 +208,8 @@ def voice_facts(a: Analysis) -> VoiceFacts | None:
             description, metrics, missed = "", {}, {}
         detector = DetectorFacts(name=v.model.name, version=v.model.version,
                                  task=v.model.task, threshold=v.model.threshold,
-                                 description=description, metrics=metrics, score=v.score,
-                                 decided=True)
+                                 description=description, metrics=metrics, media="audio",
+                                 score=v.score, decided=True)
         if v.verdict in (Verdict.REAL, Verdict.UNCERTAIN):
             spots = [f"{kind}: {v.model.name} mostly misses these ({what})."
                      for kind, what in missed.items()]
@@ -240,21 +250,30 @@ class VerdictCaveats(BaseModel):
         return [d.name for d in self.detectors if d.contradicts]
 
 
-def model_card(name: str) -> tuple[str, dict[str, str]]:
-    """(description, measured accuracy) of an installed detector; empty when it is not
-    installed here."""
-    description, metrics, _ = _card(name)
-    return description, metrics
+def model_card(name: str, media: str) -> tuple[str, MeasuredAccuracy]:
+    """(description, measured accuracy on ``media``: video or image) of an installed
+    detector, from its model card: never the figures of the other kind of media."""
+    cfg = _config(name)
+    if cfg is None:  # not installed here: nothing to read
+        return "", MeasuredAccuracy(media=media)
+    return cfg.description, cfg.accuracy_on(media)
 
 
-def _card(name: str) -> tuple[str, dict[str, str], dict[str, str]]:
+def accuracy_note(acc: MeasuredAccuracy) -> str:
+    """What a reader must be told beside the figures: that there are none for this kind of
+    media, or that the card does not name the media they were measured on."""
+    if not acc.figures:
+        return acc.missing
+    return "" if acc.stated else acc.unstated
+
+
+def _config(name: str) -> PretrainedConfig | None:
     from fakelens.models.registry import get_detector
 
     try:
-        cfg = get_detector(name).config
+        return get_detector(name).config
     except FakeLensError:
-        return "", {}, {}
-    return cfg.description, dict(cfg.metrics), dict(cfg.missed)
+        return None
 
 
 def deciding_track(a: Analysis) -> Track | None:
@@ -288,11 +307,12 @@ def verdict_caveats(a: Analysis) -> VerdictCaveats:
     above = a.score is not None and a.score >= a.threshold
     detectors = []
     for m in a.models:
-        description, metrics = model_card(m.name)
+        description, accuracy = model_card(m.name, a.media.kind)
         score = scores.get(m.name)
         detectors.append(DetectorFacts(
             name=m.name, version=m.version, task=m.task, threshold=m.threshold,
-            description=description, metrics=metrics, score=score, decided=m.name == deciding,
+            description=description, metrics=accuracy.figures, media=accuracy.media,
+            metrics_note=accuracy_note(accuracy), score=score, decided=m.name == deciding,
             contradicts=above and score is not None and score < a.threshold - a.uncertain_band))
     return VerdictCaveats(
         verdict=a.verdict, label=verdict_label(a.verdict), meaning=VERDICT_MEANING[a.verdict],
@@ -301,6 +321,18 @@ def verdict_caveats(a: Analysis) -> VerdictCaveats:
         deciding_detector=deciding, deciding_face=track.track_id if track else None,
         detectors=detectors, known_failures=list(KNOWN_FAILURES),
         blind_spots=blind_spots(a), media_warnings=media_warnings(a), voice=voice)
+
+
+def accuracy_line(d: DetectorFacts) -> str:
+    """The "how reliable" sentence of a detector: its measured accuracy on the kind of
+    media analysed (model card), or in words that there is none for that kind."""
+    head = f"The verdict comes from {d.name} {d.version}"
+    if not d.metrics:
+        return f"{head}. {d.metrics_note or 'No measured accuracy is recorded for it.'}"
+    on = f" on {MEDIA_WORDS[d.media]}" if d.media in MEDIA_WORDS and not d.metrics_note else ""
+    measured = "; ".join(f"{k}: {v}" for k, v in d.metrics.items())
+    line = f"{head}; its measured accuracy{on} (model card, 95% interval): {measured}."
+    return f"{line} {d.metrics_note}" if d.metrics_note else line
 
 
 def voice_lines(a: Analysis) -> list[str]:
@@ -329,10 +361,7 @@ def caveat_lines(a: Analysis) -> list[str]:
     c = verdict_caveats(a)
     lines = []
     if c.deciding is not None:
-        d = c.deciding
-        measured = "; ".join(f"{k}: {v}" for k, v in d.metrics.items())
-        lines.append(f"The verdict comes from {d.name} {d.version}; its measured accuracy "
-                     f"(model card, 95% interval): {measured or 'not recorded'}.")
+        lines.append(accuracy_line(c.deciding))
         if len(c.detectors) > 1:
             said = ", ".join(f"{x.name} {x.score:.2f}" for x in c.detectors
                              if x.score is not None)

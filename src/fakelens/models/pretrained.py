@@ -11,7 +11,50 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MediaKind = Literal["video", "image"]
+
+# how a media kind is named in a sentence ("no measured accuracy on still photos")
+MEDIA_WORDS = {"video": "videos", "image": "still photos"}
+
+
+class MeasuredAccuracy(BaseModel):
+    """A model card's measured accuracy on one kind of media, as a reader is shown it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    media: str  # the kind of media analysed: video or image
+    figures: dict[str, str] = {}  # label -> figure with its interval; empty: none measured
+    stated: bool = True  # False: an older card that does not say which media it measured
+    scored: bool = True  # False: the detector does not score this kind of media at all
+
+    @property
+    def media_words(self) -> str:
+        return MEDIA_WORDS.get(self.media, self.media + "s")
+
+    @property
+    def missing(self) -> str:
+        """The sentence shown instead of figures when the card has none for this media."""
+        if not self.scored:
+            return (f"Not measured on {self.media_words}: this detector does not score "
+                    f"{self.media_words}.")
+        return f"No measured accuracy on {self.media_words} for this detector."
+
+    @property
+    def unstated(self) -> str:
+        return ("The model card does not say which kind of media these figures were "
+                "measured on.")
+
+    @property
+    def heading(self) -> str:
+        return f"On {self.media_words}" if self.stated else "On media the card does not name"
+
+    def lines(self) -> list[str]:
+        """The figures as plain lines under their heading (``fakelens models list``)."""
+        if not self.figures:
+            return [self.missing]
+        return [f"{self.heading}:"] + [f"  {k}: {v}" for k, v in self.figures.items()]
 
 
 class PretrainedConfig(BaseModel):
@@ -45,12 +88,54 @@ class PretrainedConfig(BaseModel):
     temporal_graph: str | None = Field(None, description="ONNX file: embeddings -> track logit")
     temporal_sha256: str | None = None
     applies_to: tuple[str, ...] = Field(("video", "image"), description="media kinds scored")
-    metrics: dict[str, str] = Field(default_factory=dict, description="from the model card")
+    metrics: dict[str, str] = Field(
+        default_factory=dict, description="from the model card, without saying which kind of "
+        "media they were measured on (older cards; a detector that scores one kind only "
+        "measured them on that kind): new cards use metrics_by_media")
+    metrics_by_media: dict[MediaKind, dict[str, str]] = Field(
+        default_factory=dict, description="from the model card: measured accuracy per kind "
+        "of media (video, image); a result shows the figures of the kind it analysed, and "
+        "says so in words where the card has none for it")
     missed: dict[str, str] = Field(
         default_factory=dict, description="from the model card: kinds of manipulation this "
         "detector mostly misses -> what was measured on them (shown beside every verdict "
         "that is not Likely manipulated)")
     training: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _figures_per_media(self) -> PretrainedConfig:
+        if self.metrics and self.metrics_by_media:
+            raise ValueError("a model card gives its measured accuracy either per kind of "
+                             "media (metrics_by_media) or as one list (metrics), not both")
+        for kind, figures in self.metrics_by_media.items():
+            if kind not in self.applies_to:
+                raise ValueError(f"metrics_by_media has figures for {MEDIA_WORDS[kind]}, "
+                                 f"which this detector does not score (applies_to: "
+                                 f"{', '.join(self.applies_to)})")
+            if not figures:
+                raise ValueError(f"metrics_by_media[{kind!r}] is empty: leave the kind out "
+                                 "when nothing was measured on it")
+        return self
+
+    def accuracy_on(self, media: str) -> MeasuredAccuracy:
+        """The measured accuracy to show beside a result of this kind of media (video or
+        image): never the figures of the other kind."""
+        if media not in self.applies_to:
+            return MeasuredAccuracy(media=media, scored=False)
+        if self.metrics_by_media:
+            return MeasuredAccuracy(media=media, figures=dict(self.metrics_by_media.get(media,
+                                                                                        {})))
+        # an older card: its figures are of the one kind it scores, or of unstated media
+        return MeasuredAccuracy(media=media, figures=dict(self.metrics),
+                                stated=len(self.applies_to) == 1 or not self.metrics)
+
+    def accuracy_by_media(self) -> list[MeasuredAccuracy]:
+        """The card's figures for each kind of media (videos, then still photos), the
+        kinds without any included (``fakelens models list``, /about); an older card whose
+        figures name no media gives them once."""
+        if self.metrics and len(self.applies_to) > 1:
+            return [self.accuracy_on(self.applies_to[0])]
+        return [self.accuracy_on(kind) for kind in MEDIA_WORDS]
 
     @property
     def heatmap_temperature(self) -> float:

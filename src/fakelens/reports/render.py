@@ -152,18 +152,17 @@ def _cautions(a: Analysis) -> list[str]:
 
 def _models(a: Analysis) -> list[dict]:
     out = []
-    for m in a.models:
-        cfg = _model_config(m.name)
-        out.append({"name": m.name, "version": m.version, "task": m.task,
-                    "threshold": f"{m.threshold:.2f}",
-                    "description": cfg.description if cfg else "",
-                    "metrics": dict(cfg.metrics) if cfg else {}})
+    c = verdict_caveats(a)
+    for d in [] if c.audio_only else c.detectors:  # figures of the kind of media analysed
+        out.append({"name": d.name, "version": d.version, "task": d.task,
+                    "threshold": f"{d.threshold:.2f}", "description": d.description,
+                    "metrics": d.metrics, "metrics_note": d.metrics_note})
     voice = voice_facts(a)
     if voice is not None and voice.detector is not None:
         d = voice.detector
         out.append({"name": d.name, "version": d.version, "task": d.task,
                     "threshold": f"{d.threshold:.2f}", "description": d.description,
-                    "metrics": d.metrics})
+                    "metrics": d.metrics, "metrics_note": d.metrics_note})
     return out
 
 

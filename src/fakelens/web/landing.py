@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from fakelens import __version__
+from fakelens.models.pretrained import MeasuredAccuracy
 from fakelens.types import (
     Analysis,
     Box,
@@ -25,7 +26,7 @@ class DetectorCard(BaseModel):
     task: str
     description: str
     applies_to: list[str]
-    metrics: dict[str, str]
+    accuracy: list[MeasuredAccuracy]  # per kind of media: videos, still photos
     missed: dict[str, str] = {}
     uncertain_from: float | None = None
 
@@ -39,7 +40,7 @@ def detector_cards() -> list[DetectorCard]:
     names += sorted(n for n in installed if n not in names)
     return [DetectorCard(name=c.name, version=c.version, task=c.task,
                          description=c.description, applies_to=list(c.applies_to),
-                         metrics=dict(c.metrics), missed=dict(c.missed),
+                         accuracy=c.accuracy_by_media(), missed=dict(c.missed),
                          uncertain_from=c.uncertain_from)
             for c in (installed[n].config for n in names)]
 
