@@ -28,10 +28,17 @@ fakelens eval "$shared/data/videos" --out $out/dev-videos-all
 fakelens eval "$shared/data/dfdc-crops" --split validation --model fakelens-faceswap \
   --out $out/dfdc-validation-faceswap
 fakelens eval "$shared/data/dfdc-crops" --split validation --out $out/dfdc-validation-defaults
+fakelens eval "$shared/data/dfdc-crops" --split validation --model fakelens-synthetic \
+  --out $out/dfdc-validation-synthetic
 # GAN stills: the 20% held out (by file) of the synthetic-face run
 fakelens eval "$shared/data/gan-faces" --holdout-fraction 0.2 --holdout-seed 0 \
   --model fakelens-synthetic --out $out/gan-heldout-synthetic
 fakelens eval "$shared/data/gan-faces" --holdout-fraction 0.2 --holdout-seed 0 \
   --out $out/gan-heldout-defaults
+# the face-swap detector alone on the same stills: its false alarms on real photos that no
+# run trained, selected or calibrated on (its still-photo figures; StyleGAN2 is not its task)
+fakelens eval "$shared/data/gan-faces" --holdout-fraction 0.2 --holdout-seed 0 \
+  --model fakelens-faceswap --out $out/gan-heldout-faceswap
 fakelens eval "$shared/data/generated-videos" --out $out/generated-videos
 python scripts/record_metrics.py
+python scripts/measure_contradiction.py   # the contradiction rule on the held-out stills
