@@ -45,6 +45,22 @@ def write_video(path: Path, frames: Sequence[np.ndarray], *, codec: str = "libx2
     return path
 
 
+def shot(colour: tuple[int, int, int], count: int, seed: int,
+         size: tuple[int, int] = (160, 120)) -> list[np.ndarray]:
+    """``count`` RGB frames of one camera shot (w, h ``size``): a textured background of
+    ``colour`` with a square moving across it, so that the shot has motion in it. Shots
+    of different colours put one after the other make a video with cuts at known frames."""
+    w, h = size
+    texture = np.random.default_rng(seed).integers(0, 60, (h, w, 3), dtype=np.uint8)
+    frames = []
+    for i in range(count):
+        frame = (np.full((h, w, 3), colour, np.uint8) // 2 + texture).astype(np.uint8)
+        x = (i * 4) % (w - 30)
+        frame[h // 3:h // 3 + 30, x:x + 30] = 255 - np.array(colour, np.uint8)
+        frames.append(frame)
+    return frames
+
+
 def clip_frames(clip: Path, count: int, size: tuple[int, int],
                 box: tuple[int, int, int, int] | None = None) -> list[np.ndarray]:
     """The first ``count`` frames of a real clip as RGB, cropped to ``box`` (x, y, w, h)

@@ -29,6 +29,7 @@ from fakelens.errors import CorruptMedia, ModelError
 from fakelens.faces import load_face_detector, track_faces
 from fakelens.fetch.guard import is_link
 from fakelens.media import iter_frames, probe
+from fakelens.media.scenes import SceneFrames, scene_frames
 from fakelens.models.runtime import Detector
 from fakelens.provenance import inspect_provenance, reason_note
 from fakelens.types import (
@@ -73,6 +74,8 @@ class TrackEvidence:
 class DetailedAnalysis:
     analysis: Analysis
     evidence: dict[int, TrackEvidence]  # by track_id
+    # the scene-change key frames (reverse image search); None when not asked for
+    key_frames: SceneFrames | None = None
 
 
 def analyze(
@@ -116,9 +119,12 @@ def analyze_detailed(
     settings: Settings | None = None,
     progress: ProgressFn | None = None,
     check_voice: bool = True,
+    key_frames: bool = False,
 ) -> DetailedAnalysis:
-    """``analyze`` plus the face crops and activation maps behind each track (reports).
-    A link (``https://...``) is fetched first (``fakelens.fetch``), then analysed the same."""
+    """``analyze`` plus the face crops and activation maps behind each track, and (with
+    ``key_frames``) the scene-change key frames of a video or the still itself, for the
+    reports and the web page. A link (``https://...``) is fetched first
+    (``fakelens.fetch``), then analysed the same."""
     if frames < 1:
         raise ValueError("frames must be at least 1")
     settings = settings or get_settings()
@@ -128,7 +134,8 @@ def analyze_detailed(
         return analyze_link(path, settings=settings, progress=progress, frames=frames,
                             frames_per_second=frames_per_second,
                             keyframes_only=keyframes_only, model=model, threshold=threshold,
-                            uncertain_band=uncertain_band, check_voice=check_voice)
+                            uncertain_band=uncertain_band, check_voice=check_voice,
+                            key_frames=key_frames)
     report = progress or (lambda stage, fraction: None)
     timer = _Timer()
     t_start = time.perf_counter()
@@ -162,6 +169,10 @@ def analyze_detailed(
                                      work.crop(frame.rgb, faces)))
         t = timer.add("crop", t)
         report("decode", min(1.0, len(sampled) / expected))
+
+    t = time.perf_counter()
+    scenes = _key_frames(path, info) if key_frames and not audio_only else None
+    timer.add("decode", t)  # a decode of its own, at low resolution
 
     t = time.perf_counter()
     voice, voice_failure = (_voice(path, info, settings, uncertain_band)
@@ -253,7 +264,17 @@ def analyze_detailed(
         created_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     analysis.caveats = caveat_lines(analysis)
-    return DetailedAnalysis(analysis, evidence)
+    return DetailedAnalysis(analysis, evidence, scenes)
+
+
+def _key_frames(path: str | Path, info) -> SceneFrames | None:
+    """The key frames, or None: they are an aid beside the verdict, so nothing in them
+    (damaged data past what the sampling read, a bug) may cost the analysis."""
+    try:
+        return scene_frames(path, info)
+    except Exception:  # noqa: BLE001
+        log.exception("key frames of %s could not be found", path)
+        return None
 
 
 def _provenance(path: str | Path, settings: Settings) -> tuple[Provenance | None, str | None]:

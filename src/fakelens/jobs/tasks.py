@@ -29,7 +29,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from fakelens.db.engine import session_scope
 from fakelens.db.tables import AnalysisRow, Status, utcnow
 from fakelens.errors import FakeLensError, StorageFull, error_code, user_message
-from fakelens.jobs.files import blob_path, remove_report_files, report_path, write_face_images
+from fakelens.jobs.files import (
+    blob_path,
+    remove_report_files,
+    report_path,
+    write_face_images,
+    write_key_frames,
+)
 from fakelens.jobs.retry import is_disk_full, is_outage, is_transient, with_retry
 from fakelens.jobs.settings import JobSettings
 from fakelens.jobs.space import SpaceReserve, free_bytes, reserve_bytes
@@ -236,7 +242,9 @@ class AnalysisJob:
             thread.join()
 
     def _analyze(self, row: AnalysisRow):
-        from fakelens.analysis.pipeline import DetailedAnalysis, analyze_detailed
+        from dataclasses import replace
+
+        from fakelens.analysis.pipeline import analyze_detailed
         from fakelens.reports import render_html
 
         last = {"percent": -1, "at": 0.0}
@@ -265,7 +273,8 @@ class AnalysisJob:
         source = self._fetch(row, progress) if row.source_url else None
         detailed = analyze_detailed(blob_path(self.settings, row.media_sha256),
                                     frames=row.frames, model=row.model,
-                                    settings=self.settings, progress=progress)
+                                    settings=self.settings, progress=progress,
+                                    key_frames=True)
         # the stored file's path means nothing to the owner: show the name they uploaded
         result = detailed.analysis
         media = result.media.model_copy(update={"path": row.filename})
@@ -277,11 +286,13 @@ class AnalysisJob:
         # the report needs the face crops and heatmaps, which only exist now: keep its HTML
         target = report_path(self.settings, row.public_id)
         target.parent.mkdir(parents=True, exist_ok=True)
-        final = DetailedAnalysis(result, detailed.evidence)
+        final = replace(detailed, analysis=result)
         partial = target.with_name(f".{target.name}.partial")
         partial.write_text(render_html(final), encoding="utf-8")
         os.replace(partial, target)  # a reader never sees half a report
         write_face_images(self.settings, row.public_id, final)
+        if final.key_frames is not None:
+            write_key_frames(self.settings, row.public_id, final.key_frames)
         return result
 
     def _fetch(self, row: AnalysisRow, progress):

@@ -19,6 +19,7 @@ from fakelens.analysis.verdict import clock
 from fakelens.errors import FakeLensError, ReportError
 from fakelens.models.pretrained import PretrainedConfig
 from fakelens.reports import explain, plots
+from fakelens.reports.keyframes import key_frames_context
 from fakelens.reports.provenance import provenance_view
 from fakelens.types import Analysis, ScoreBand, Track, Verdict
 
@@ -279,6 +280,7 @@ def build_context(detailed: DetailedAnalysis) -> dict:
         "models": _models(a),
         "figures": figures,
         "tracks": [_track_context(detailed, tr) for tr in a.tracks],
+        "key_frames": key_frames_context(detailed),
         "timings": [("Decoding", a.timings.decode_s), ("Face detection", a.timings.detect_s),
                     ("Face crops", a.timings.crop_s), ("Detectors", a.timings.model_s),
                     ("Provenance", a.timings.provenance_s), ("Voice check", a.timings.audio_s),

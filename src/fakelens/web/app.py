@@ -21,7 +21,7 @@ from fakelens.jobs.queue import (
 )
 from fakelens.jobs.tasks import StaleSweeper, open_backend, recover
 from fakelens.web.errors import install_error_handlers
-from fakelens.web.routes import api, auth, health, live, pages, pwa, trash
+from fakelens.web.routes import api, auth, health, keyframes, live, pages, pwa, trash
 from fakelens.web.routes.docs import install_docs
 from fakelens.web.security import RateLimiter, SecurityHeadersMiddleware
 from fakelens.web.sessions import ServerSessionMiddleware, purge_expired_sessions
@@ -103,6 +103,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(keyframes.router)
     app.include_router(trash.router)
     app.include_router(pwa.router)
     app.include_router(live.router)

@@ -10,9 +10,17 @@ log = logging.getLogger(__name__)
 
 
 def _settings(args: argparse.Namespace):
+    from pydantic import ValidationError
+
+    from fakelens.errors import ConfigError
     from fakelens.web.settings import WebSettings
 
-    settings = WebSettings()
+    try:
+        settings = WebSettings()
+    except ValidationError as exc:  # one line per bad FAKELENS_* setting, no traceback
+        lines = [f"FAKELENS_{'_'.join(map(str, e['loc'])).upper()}: "
+                 f"{e['msg'].removeprefix('Value error, ')}" for e in exc.errors()]
+        raise ConfigError("invalid setting: " + "; ".join(lines)) from None
     if getattr(args, "threads", None) is not None:
         settings = settings.model_copy(update={"workers": args.threads})
     return settings

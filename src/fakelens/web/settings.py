@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from fakelens.config import Settings
 
@@ -85,7 +86,33 @@ class WebSettings(Settings):
                                  "reverse proxies whose X-Forwarded-Proto and "
                                  "X-Forwarded-For headers are believed")
     session_days: float = Field(14, gt=0, description="a login lasts this long")
+    public_url: str | None = Field(None, description="the address people and search "
+                                   "engines reach this server at (https://fakelens."
+                                   "example.org, a path allowed): result pages then offer "
+                                   "one-click reverse image searches of the key frames, "
+                                   "through public links made at the click (valid an "
+                                   "hour); unset, the page says to download a key frame "
+                                   "and upload it to the search engine")
     immediate: bool = Field(False, description="run jobs inside the request (debugging)")
+
+    @field_validator("public_url")
+    @classmethod
+    def _plain_address(cls, value: str | None) -> str | None:
+        value = (value or "").strip()
+        if not value:
+            return None
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname
+        except ValueError:
+            host = None
+        if parts.scheme not in ("http", "https") or not host:
+            raise ValueError("must be an http:// or https:// address "
+                             "with a host name, such as https://fakelens.example.org")
+        if parts.username or parts.password or parts.query or parts.fragment:
+            raise ValueError("must be a plain address: no user name, "
+                             "password, ?query or #fragment")
+        return value.rstrip("/")
 
     @property
     def max_upload_bytes(self) -> int:

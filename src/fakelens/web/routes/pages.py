@@ -24,6 +24,7 @@ from fakelens.web.deps import (
     live_analyses_of,
 )
 from fakelens.web.errors import ApiError, page_error
+from fakelens.web.keyframes import key_frames_view
 from fakelens.web.landing import detector_cards, sample_analysis
 from fakelens.web.links import MAX_URL, LinkRequest, accept_link
 from fakelens.web.params import PageNumber, PathIndex
@@ -149,7 +150,8 @@ def analysis_page(request: Request, row: PageAnalysis, user: PageUser,
                   track_colour=track_colour, shared=shared_topic(db, row),
                   provenance=provenance_view(result.provenance)
                   if result and result.provenance else None,
-                  strips=_key_frames(settings, row.public_id, result) if result else [])
+                  strips=_key_frames(settings, row.public_id, result) if result else [],
+                  scenes=key_frames_view(settings, row.public_id) if result else None)
 
 
 class KeyFrame(BaseModel):

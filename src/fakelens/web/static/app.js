@@ -99,28 +99,127 @@ function revealErrors() {
   banner.focus({ preventScroll: true });
 }
 
-// Key frames and key faces open enlarged in a dialog (without script: the image itself).
+// A magnifier: over a thumbnail (key frames, faces, heatmaps) or an enlarged image, a
+// round lens shows the picture under the pointer at its own resolution (2.5 to 4 times).
+// The mouse moves it; in the enlarged view a finger drags it and the arrow keys move it
+// (the image has the focus); a tap that does not drag closes the enlarged view.
+const LENS_PX = 180;
+
+function makeLens(parent) {
+  const lens = document.createElement("div");
+  lens.className = "lens";
+  lens.hidden = true;
+  lens.setAttribute("aria-hidden", "true");
+  parent.appendChild(lens);
+  return lens;
+}
+
+// Show ``lens`` over ``img`` centred on (x, y), in CSS pixels within the image's box.
+function showLens(lens, img, x, y) {
+  const box = img.getBoundingClientRect();
+  if (!box.width || !img.naturalWidth) return [x, y];
+  const zoom = Math.min(4, Math.max(2.5, img.naturalWidth / box.width));
+  x = Math.min(Math.max(x, 0), box.width);
+  y = Math.min(Math.max(y, 0), box.height);
+  lens.style.backgroundImage = `url("${img.currentSrc || img.src}")`;
+  lens.style.backgroundSize = `${box.width * zoom}px ${box.height * zoom}px`;
+  lens.style.backgroundPosition = `${LENS_PX / 2 - x * zoom}px ${LENS_PX / 2 - y * zoom}px`;
+  lens.style.left = `${box.left + x - LENS_PX / 2}px`;
+  lens.style.top = `${box.top + y - LENS_PX / 2}px`;
+  lens.hidden = false;
+  return [x, y];
+}
+
+function magnifyOnHover(img, lens) {
+  img.addEventListener("pointermove", (event) => {
+    if (event.pointerType !== "mouse") return;  // a tap opens the enlarged view instead
+    const box = img.getBoundingClientRect();
+    showLens(lens, img, event.clientX - box.left, event.clientY - box.top);
+  });
+  img.addEventListener("pointerleave", () => { lens.hidden = true; });
+}
+
+const LENS_KEYS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+
+function magnifyEnlarged(img, lens, dialog) {
+  img.tabIndex = 0;
+  let at = null;
+  let down = null;
+  let dragged = false;
+  const place = (x, y) => { at = showLens(lens, img, x, y); };
+  const centre = () => {
+    const box = img.getBoundingClientRect();
+    return at || [box.width / 2, box.height / 2];
+  };
+  img.addEventListener("pointerdown", (event) => {
+    down = [event.clientX, event.clientY];
+    dragged = false;
+    if (event.pointerType !== "mouse") img.setPointerCapture(event.pointerId);
+  });
+  img.addEventListener("pointermove", (event) => {
+    if (down && Math.hypot(event.clientX - down[0], event.clientY - down[1]) > 8) dragged = true;
+    if (event.pointerType !== "mouse" && !dragged) return;
+    const box = img.getBoundingClientRect();
+    place(event.clientX - box.left, event.clientY - box.top);
+  });
+  img.addEventListener("pointerup", (event) => {
+    const tap = down && !dragged && event.pointerType !== "mouse";
+    down = null;
+    if (event.pointerType !== "mouse") lens.hidden = true;
+    if (tap) dialog.close();
+  });
+  img.addEventListener("pointerleave", (event) => {
+    if (event.pointerType === "mouse") lens.hidden = true;
+  });
+  img.addEventListener("keydown", (event) => {
+    const step = LENS_KEYS[event.key];
+    if (!step) return;
+    event.preventDefault();
+    const box = img.getBoundingClientRect();
+    const [x, y] = centre();
+    place(x + step[0] * box.width / 10, y + step[1] * box.height / 10);
+  });
+  img.addEventListener("focus", () => {
+    if (img.matches(":focus-visible")) place(...centre());
+  });
+  img.addEventListener("blur", () => { lens.hidden = true; });
+}
+
+// Key frames, key faces and heatmaps open enlarged in a dialog (without script: the image
+// itself), and magnify under the mouse.
 function zoomImages(dialog) {
   const body = dialog.querySelector(".zoom-body");
-  document.querySelectorAll("a.zoom").forEach((link) => link.addEventListener("click", (event) => {
-    event.preventDefault();
-    body.replaceChildren();
+  const pageLens = makeLens(document.body);
+  const dialogLens = makeLens(dialog);  // a modal dialog covers everything outside it
+  window.addEventListener("scroll", () => { pageLens.hidden = true; }, { passive: true });
+  dialog.addEventListener("close", () => { dialogLens.hidden = true; });
+  document.querySelectorAll("a.zoom").forEach((link) => {
     const img = link.querySelector("img");
-    const sources = link.dataset.face ? [link.dataset.face, link.href] : [link.href];
-    sources.forEach((src, i) => {
-      const big = document.createElement("img");
-      big.src = src;
-      big.alt = i === 1 ? "heatmap: red pushed the score towards fake, blue towards real"
-        : (img ? img.alt.replace(" (enlarge)", "") : "");
-      body.appendChild(big);
-    });
-    if (img) {
+    if (img) magnifyOnHover(img, pageLens);
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      pageLens.hidden = true;
+      body.replaceChildren();
+      const sources = link.dataset.face ? [link.dataset.face, link.href] : [link.href];
+      body.classList.toggle("single", sources.length === 1);
+      const shown = sources.map((src, i) => {
+        const big = document.createElement("img");
+        big.src = src;
+        big.alt = i === 1 ? "heatmap: red pushed the score towards fake, blue towards real"
+          : (img ? img.alt.replace(" (enlarge)", "") : "");
+        magnifyEnlarged(big, dialogLens, dialog);
+        body.appendChild(big);
+        return big;
+      });
       const caption = document.createElement("p");
-      caption.textContent = img.alt.replace(" (enlarge)", "");
+      caption.className = "help";
+      caption.textContent = (img ? img.alt.replace(" (enlarge)", "") + ". " : "")
+        + "Magnifier: hover, drag a finger, or the arrow keys on a focused image.";
       body.appendChild(caption);
-    }
-    dialog.showModal();
-  }));
+      dialog.showModal();
+      if (event.detail === 0) shown[0].focus();  // opened with the keyboard: magnify at once
+    });
+  });
   dialog.addEventListener("click", (event) => {
     if (event.target === dialog) dialog.close();
   });
