@@ -162,3 +162,15 @@ def test_analysis_and_reports_carry_the_key_frames(three_shots, tmp_path, model_
 
     pdf = write_report(detailed, tmp_path / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+
+
+@pytest.mark.slow
+def test_detect_report_shows_the_key_frames(three_shots, tmp_path, model_dir, tiny_detector):
+    from fakelens.cli import main
+
+    report = tmp_path / "clip.html"
+    assert main(["detect", str(three_shots), "--frames", "4", "--model", tiny_detector, "-q",
+                 "--report", str(report)]) == 0
+    html = report.read_text()
+    assert re.findall(r'alt="key frame \d+ at ([\d:.]+)"', html) == ["0:00.0", "0:01.0",
+                                                                    "0:02.4"]

@@ -113,7 +113,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
 
             options = dict(frames=args.frames, frames_per_second=args.fps,
                            keyframes_only=args.keyframes, model=args.model,
-                           threshold=args.threshold, settings=settings, progress=progress)
+                           threshold=args.threshold, settings=settings, progress=progress,
+                           # the HTML and PDF reports show the key frames; nothing else does
+                           key_frames=bool(args.report) and report_format(args.report) != "json")
             try:
                 if link:
                     from fakelens.fetch.analyze import analyze_link
