@@ -1,7 +1,9 @@
 """The "Check a link" box in a real browser (Debian's chromium driven by Playwright)
 against the real server (``fakelens serve`` in a subprocess): paste a link served by the
-local link site, watch the download and the analysis, read where the video came from.
-Captured at desktop and phone width (375 px) into ``FAKELENS_SCREENSHOTS``."""
+local link site, watch the download and the analysis, read where the video came from;
+then ask for the second video of a page holding two copies of it: the earlier analysis
+is reused, and the page says so and which video it is. Captured at desktop and phone
+width (375 px) into ``FAKELENS_SCREENSHOTS``."""
 
 from __future__ import annotations
 
@@ -42,6 +44,7 @@ def test_paste_a_link_and_reach_the_result(browser, server, shots, videos, tiny_
         page.click("button:has-text('Create account')")
         log_in_after_sign_up(page, server.url, PASSWORD)
         assert page.locator("#link-box h2").inner_text() == "Check a link"
+        assert page.input_value("#link-item") == "1"
         capture(page, shots, "link-upload-page")
 
         with site(videos / VIDEO) as s:
@@ -60,7 +63,24 @@ def test_paste_a_link_and_reach_the_result(browser, server, shots, videos, tiny_
         assert "Fetched from a link" in source and url in source and "re-encode" in source
         assert page.locator("section.verdict h2").inner_text() in (
             "Likely manipulated", "No sign found by these detectors", "Uncertain")
+        assert page.locator("#reused").count() == 0
         capture(page, shots, "link-result")
+        first = page.url
+
+        with site(videos / VIDEO) as s:  # the same video, as the 2nd of two on a page
+            page.goto(server.url + "/")
+            page.fill("#link-url", s.url("/two.html"))
+            page.fill("#link-item", "2")
+            page.select_option("#model", tiny_detector)
+            page.click("button:has-text('Check the link')")
+            page.wait_for_url("**/analyses/*")
+            page.wait_for_selector("section.verdict, .alert", timeout=240_000)
+        assert page.locator(".alert").count() == 0, page.locator(".alert").inner_text()
+        notice = page.locator("#reused").inner_text()
+        assert "This file was analysed before" in notice and "the result is reused" in notice
+        assert page.locator("#link-item-note").inner_text() == "Video 2 of 2 behind this link."
+        assert page.get_attribute("#reused a", "href") == first.removeprefix(server.url)
+        capture(page, shots, "link-reused")
     finally:
         context.close()
     assert problems == [], problems

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from linkserver import HOST, public_loopback, site
 from sqlalchemy import event
-from webhelpers import analysis_rows, csrf_from, login_token, upload, wait_for
+from webhelpers import analysis_rows, csrf_from, login_token, png_bytes, upload, wait_for
 
 from fakelens.types import Analysis
 
@@ -67,19 +67,23 @@ def test_link_is_fetched_stored_by_content_and_analysed(app_factory, videos, mod
         assert accepted.headers["location"] == accepted.json()["status_url"]
         body = wait_for(client, accepted.json()["status_url"], headers)
         assert body["status"] == "done", body["error"]
-        # the same video behind another link: stored once (by its sha256)
+        # the same video behind another link: stored once (by its sha256), analysed once
         again = send_link(client, headers, s.url("/clip.mp4"), frames=4, model=tiny_detector)
         second = wait_for(client, again.json()["status_url"], headers)
         assert second["status"] == "done", second["error"]
 
-    # each run: downloading, then the analysis' stages, the progress only growing
+    # each run: downloading, then the analysis' stages (the second: its download only,
+    # then the first's result), the progress only growing
     starts = [i for i, (stage, _) in enumerate(written)
               if stage == "downloading" and (i == 0 or written[i - 1][0] != "downloading")]
     assert len(starts) == 2 and starts[0] == 0
     for run in (written[:starts[1]], written[starts[1]:]):
-        assert [stage for stage, _ in run][-1] == "model" and "decode" in dict(run)
         assert [p for _, p in run] == sorted(p for _, p in run)
         assert all(0 <= p < 100 for _, p in run)
+    assert [stage for stage, _ in written[:starts[1]]][-1] == "model"
+    assert "decode" in dict(written[:starts[1]])
+    assert {stage for stage, _ in written[starts[1]:]} == {"downloading"}
+    assert body["reused_from"] is None and second["reused_from"] == body["id"]
     assert body["sha256"] == digest and body["size_bytes"] == clip.stat().st_size
     assert body["media_kind"] == "video" and body["frames"] == 4
     # named by the page's title, not the storage name
@@ -181,24 +185,62 @@ def test_link_limits_per_hour_and_per_day(app_factory):
     response = send_link(client, headers, link)
     error = assert_error(response, 429, "fetch_limit")
     assert "2 links this hour" in error["message"]
+    assert error["message"].endswith("Try again in 60 minutes.")
     assert 0 < int(response.headers["retry-after"]) <= 3601
     assert upload(client, headers).status_code == 202  # files are not links
 
     # the hour is over: one more link, then the day's quota holds
+    from datetime import timedelta
+
     from sqlalchemy import update
 
     from fakelens.db.auth_tables import AuthThrottle
     from fakelens.db.tables import utcnow
 
-    with client.app.state.sessions() as db:
-        db.execute(update(AuthThrottle).where(AuthThrottle.key.like("fetch-hour:%"))
-                   .values(window_start=utcnow().replace(year=2000)))
-        db.commit()
+    def hour_started(ago: timedelta) -> None:
+        with client.app.state.sessions() as db:
+            db.execute(update(AuthThrottle).where(AuthThrottle.key.like("fetch-hour:%"))
+                       .values(window_start=utcnow() - ago))
+            db.commit()
+
+    # half a minute of the hour left: one minute, not "1 minutes"
+    hour_started(timedelta(minutes=59, seconds=30))
+    response = send_link(client, headers, link)
+    assert assert_error(response, 429, "fetch_limit")["message"].endswith(
+        "Try again in 1 minute.")
+    assert int(response.headers["retry-after"]) <= 31
+    hour_started(timedelta(days=1))
     assert send_link(client, headers, link).status_code == 202
     response = send_link(client, headers, link)
-    assert "3 links this day" in assert_error(response, 429, "fetch_limit")["message"]
+    message = assert_error(response, 429, "fetch_limit")["message"]
+    assert "3 links this day" in message and re.search(r"Try again in 2[34] hours\.$", message)
     assert 3600 < int(response.headers["retry-after"]) <= 86401
     assert len(analysis_rows(client)) == 4  # three links and the upload
+
+
+@pytest.mark.parametrize(("seconds", "words"), [
+    (0.5, "1 minute"), (60, "1 minute"), (61, "2 minutes"), (45 * 60, "45 minutes"),
+    (89 * 60, "89 minutes"), (90 * 60, "2 hours"), (23.2 * 3600, "24 hours")])
+def test_waits_in_words(seconds, words):
+    from fakelens.web.links import wait_words
+
+    assert wait_words(seconds) == words
+
+
+def test_upload_page_limit_in_words(app_factory):
+    """The upload form's rate limit says its wait like the link limits (not "1 minutes")."""
+    client = app_factory(uploads_per_hour=1)
+    login_token(client)
+    token = csrf_from(client.get("/").text)
+
+    def send():
+        return client.post("/analyses", data={"csrf_token": token},
+                           files={"file": ("a.png", png_bytes(), "image/png")})
+
+    assert send().status_code == 200  # accepted: the browser follows to its page
+    refused = send()
+    assert refused.status_code == 429
+    assert re.search(r"Too many uploads\. Try again in (60|59) minutes\.", refused.text)
 
 
 def test_check_a_link_box(app_factory):
@@ -219,12 +261,23 @@ def test_check_a_link_box(app_factory):
     bad = client.post("/links", data={"url": "http://127.0.0.1:9/a.mp4", "frames": "0",
                                       "csrf_token": token})
     assert bad.status_code == 422 and "Frames must be" in bad.text
+    assert 'id="link-item"' in page and 'name="item"' in page and 'value="1"' in page
+    for item in ("0", "1001", "two", "1.5"):
+        bad = client.post("/links", data={"url": "http://127.0.0.1:9/a.mp4", "item": item,
+                                          "csrf_token": token})
+        assert bad.status_code == 422 and "Which video must be a whole number" in bad.text
+        assert 'id="link-item" name="item"' in bad.text and f'value="{item}"' in bad.text
     # the upload form's options come along (the file field, empty, is ignored)
     sent = client.post("/links", follow_redirects=False,
                        data={"url": "http://127.0.0.1:9/a.mp4", "csrf_token": token,
-                             "frames": "6", "model": "", "file": ""})
+                             "frames": "6", "model": "", "file": "", "item": "3"})
     assert sent.status_code == 303 and sent.headers["location"].startswith("/analyses/")
     job = client.get(sent.headers["location"]).text
     assert 'id="job-progress"' in job and "127.0.0.1/a.mp4" in job
-    assert [(r.source_url, r.frames) for r in analysis_rows(client)] == [
-        ("http://127.0.0.1:9/a.mp4", 6)]
+    assert "Video 3 behind this link." in job  # how many: once the link is fetched
+    # an empty box is the first video
+    client.post("/links", data={"url": "http://127.0.0.1:9/b.mp4", "csrf_token": token,
+                                "item": ""})
+    assert [(r.source_url, r.frames, r.source_item) for r in analysis_rows(client)] == [
+        ("http://127.0.0.1:9/a.mp4", 6, 3),
+        ("http://127.0.0.1:9/b.mp4", client.app.state.settings.default_frames, 1)]

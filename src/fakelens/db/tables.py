@@ -117,6 +117,9 @@ class AnalysisRow(Base):
     source_url: Mapped[str | None] = mapped_column(Text, default=None)
     source_item: Mapped[int | None] = mapped_column(default=None)
     source_json: Mapped[str | None] = mapped_column(Text, default=None)
+    # the result is that of an earlier analysis of the same user, same file (sha256) and
+    # options, reused rather than run again (``fakelens.jobs.reuse``): its public id
+    reused_from: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 # the sessions' and throttles' tables share this metadata

@@ -69,18 +69,45 @@ def display_name(source: LinkSource, suffix: str) -> str:
     return name if name.lower().endswith(suffix.lower()) else name + suffix
 
 
-def with_source(analysis: Analysis, source: LinkSource, media_path: str) -> Analysis:
+CHOOSE_CLI = "--item N"
+
+
+def several_warning(source: LinkSource, choose: str = CHOOSE_CLI) -> str | None:
+    """The warning of a link holding several videos: which one was analysed."""
+    if not source.items or source.items <= 1:
+        return None
+    which = "the first" if source.item == 1 else f"video {source.item}"
+    return (f"this link holds {source.items} videos: {which} was analysed (choose another "
+            f"with {choose})")
+
+
+def with_source(analysis: Analysis, source: LinkSource, media_path: str,
+                choose: str = CHOOSE_CLI) -> Analysis:
     """The result of a fetched file, naming its link: ``provenance.source``, the media's
     path (the link, or the name shown for it), a caveat on re-encoding and, when the link
-    holds several videos, a warning saying which was analysed."""
+    holds several videos, a warning saying which was analysed (and how to choose another:
+    ``choose``)."""
     media = analysis.media.model_copy(update={"path": media_path})
     provenance = (analysis.provenance.model_copy(update={"source": source})
                   if analysis.provenance else None)
     warnings = list(analysis.warnings)
-    if source.items and source.items > 1:
-        which = "the first" if source.item == 1 else f"video {source.item}"
-        warnings.append(f"this link holds {source.items} videos: {which} was analysed "
-                        "(choose another with --item N)")
+    several = several_warning(source, choose)
+    if several:
+        warnings.append(several)
     return analysis.model_copy(update={"media": media, "provenance": provenance,
                                        "warnings": warnings,
                                        "caveats": [*analysis.caveats, source.note]})
+
+
+def without_source(analysis: Analysis) -> Analysis:
+    """The result as the file's own, undoing ``with_source`` (a result reused for the same
+    file fetched from another link, or uploaded, must not keep the first link's words)."""
+    source = analysis.provenance.source if analysis.provenance else None
+    if source is None:
+        return analysis
+    provenance = analysis.provenance.model_copy(update={"source": None})
+    prefix = f"this link holds {source.items} videos: "
+    return analysis.model_copy(update={
+        "provenance": provenance,
+        "warnings": [w for w in analysis.warnings if not w.startswith(prefix)],
+        "caveats": [c for c in analysis.caveats if c != source.note]})

@@ -175,7 +175,7 @@ class AnalysisJob:
             return
         self._finish(public_id, row.attempts, status=Status.DONE, stage="done", progress=100,
                      verdict=str(result.verdict), score=result.score,
-                     result_json=result.to_json())
+                     result_json=result.to_json(), reused_from=row.reused_from)
 
     def _check_space(self) -> None:
         """Not started on a disk with less room than uploads need (``min_free_mb``): it
@@ -271,6 +271,11 @@ class AnalysisJob:
                             row.public_id)
 
         source = self._fetch(row, progress) if row.source_url else None
+        from fakelens.jobs.reuse import find_reusable, reuse
+
+        earlier = find_reusable(self.sessions, self.settings, row)  # same file, analysed
+        if earlier is not None:
+            return reuse(self.settings, row, *earlier, source)
         detailed = analyze_detailed(blob_path(self.settings, row.media_sha256),
                                     frames=row.frames, model=row.model,
                                     settings=self.settings, progress=progress,
@@ -281,8 +286,9 @@ class AnalysisJob:
         result = result.model_copy(update={"media": media})
         if source is not None:  # as `fakelens detect URL` says it: provenance.source...
             from fakelens.fetch.context import with_source
+            from fakelens.jobs.reuse import CHOOSE_WEB
 
-            result = with_source(result, source, source.url)
+            result = with_source(result, source, source.url, CHOOSE_WEB)
         # the report needs the face crops and heatmaps, which only exist now: keep its HTML
         target = report_path(self.settings, row.public_id)
         target.parent.mkdir(parents=True, exist_ok=True)

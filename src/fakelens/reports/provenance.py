@@ -76,6 +76,16 @@ def provenance_view(p: Provenance) -> dict:
     }
 
 
+def item_words(item: int, items: int | None) -> str | None:
+    """Which video of a link was analysed: "video 2 of 4 behind this link"; None for the
+    only one."""
+    if items and items > 1:
+        return f"video {item} of {items} behind this link"
+    if item > 1:
+        return f"video {item} behind this link"
+    return None
+
+
 def source_view(src) -> dict:
     """The link a fetched file came from and what its site says about it."""
     rows = [("Site", src.site if src.platform == "generic" else f"{src.platform} ({src.site})")]
@@ -91,8 +101,9 @@ def source_view(src) -> dict:
                          ("Description", src.description)):
         if value:
             rows.append((label, value))
-    if src.items and src.items > 1:
-        rows.append(("Video", f"{src.item} of {src.items} behind this link"))
+    which = item_words(src.item, src.items)
+    if which:
+        rows.append(("Which video", which))
     rows.append(("Downloaded file", f"sha256 {src.sha256}, {src.size_bytes:,} bytes, "
                  f"fetched {src.fetched_at}"))
     return {"url": src.url, "rows": rows, "note": src.note}

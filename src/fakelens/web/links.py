@@ -2,25 +2,29 @@
 (the fetch guard: http(s) only, no private, loopback, link-local or metadata address),
 counted against the user's fetch limits, and queued as an analysis that names it; the job
 worker fetches it (``fakelens.jobs.tasks``), stores the file under its sha256 like an
-upload, and runs the usual analysis."""
+upload, and runs the usual analysis (or reuses the user's earlier analysis of the same
+file: ``fakelens.jobs.reuse``). Also what the result page says of both."""
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from fakelens.db.tables import AnalysisRow
 from fakelens.errors import LinkError, error_code, user_message
+from fakelens.types import Analysis, LinkSource
 from fakelens.web.errors import ApiError
 from fakelens.web.settings import WebSettings
 from fakelens.web.throttle import link_fetch_refused_for
-from fakelens.web.uploads import MAX_NAME, _options
+from fakelens.web.uploads import MAX_NAME, _options, _whole_number
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +96,19 @@ def check_quota(db: Session, settings: WebSettings, user_id: int) -> None:
         return
     seconds, which = refused
     limit = settings.fetch_per_hour if which == "hour" else settings.fetch_per_day
-    wait = f"{int(seconds) // 60 + 1} minutes" if seconds < 5400 else \
-        f"{seconds / 3600:.0f} hours"
     raise ApiError(429, "fetch_limit", f"You have checked {limit} links this {which}, the "
-                   f"most allowed. Try again in {wait}.",
+                   f"most allowed. Try again in {wait_words(seconds)}.",
                    headers={"Retry-After": str(int(seconds) + 1)})
+
+
+def wait_words(seconds: float) -> str:
+    """A wait of minutes to a day in words, rounded up (never "0 minutes", never sooner
+    than the limit allows): "1 minute", "45 minutes", "2 hours"."""
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes < 90:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours = math.ceil(seconds / 3600)
+    return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
 async def accept_link(request: Request, db: Session, user_id: int, link: LinkRequest,
@@ -125,3 +137,52 @@ async def accept_link(request: Request, db: Session, user_id: int, link: LinkReq
     except Exception:  # the row is queued: the sweeper enqueues it again
         log.exception("analysis %s: the job queue is unavailable", row.public_id)
     return row
+
+
+def form_item(raw: str) -> int:
+    """The link box's "which video" number (empty: the first), else 422."""
+    raw = raw.strip()
+    item = _whole_number(raw) if raw else 1
+    if item is None or not 1 <= item <= MAX_ITEM:
+        raise ApiError(422, "invalid_request", "Which video must be a whole number from 1 "
+                       f"to {MAX_ITEM}.")
+    return item
+
+
+def item_note(row: AnalysisRow) -> str | None:
+    """Which video of the link the analysis is of ("video 2 of 4 behind this link"), once
+    the link said how many it holds; None for a file or a link's only video."""
+    from fakelens.reports.provenance import item_words
+
+    if not row.source_url:
+        return None
+    items = None
+    if row.source_json:
+        try:
+            items = LinkSource.model_validate_json(row.source_json).items
+        except ValueError:
+            items = None
+    return item_words(row.source_item or 1, items)
+
+
+class ReusedView(BaseModel):
+    """An analysis whose result is an earlier one's (``fakelens.jobs.reuse``)."""
+
+    analysed_at: str  # when the result was made, e.g. "2026-12-06 14:05 UTC"
+    url: str | None  # the earlier analysis' page, while it exists
+
+
+def reused_view(db: Session, row: AnalysisRow, result: Analysis | None) -> ReusedView | None:
+    from datetime import UTC, datetime
+
+    if not row.reused_from or result is None:
+        return None
+    try:
+        made = datetime.fromisoformat(result.created_at).astimezone(UTC)
+        when = made.strftime("%Y-%m-%d %H:%M UTC")
+    except ValueError:
+        when = result.created_at
+    earlier = db.scalar(select(AnalysisRow.public_id).where(
+        AnalysisRow.public_id == row.reused_from, AnalysisRow.user_id == row.user_id,
+        AnalysisRow.deleted_at.is_(None)))
+    return ReusedView(analysed_at=when, url=f"/analyses/{earlier}" if earlier else None)

@@ -47,6 +47,10 @@ class AnalysisPublic(BaseModel):
     finished_at: datetime | None
     status_url: str
     result: Analysis | None = Field(None, description="the analysis, once status is done")
+    reused_from: str | None = Field(None, description="the id of the caller's earlier "
+                                    "analysis of the same file (sha256) with the same "
+                                    "options, whose result this one reuses instead of "
+                                    "running again; null when it was run")
 
     @classmethod
     def from_row(cls, row: AnalysisRow, status_url: str, with_result: bool = False
@@ -63,7 +67,7 @@ class AnalysisPublic(BaseModel):
                    frames=row.frames if row.media_kind == "video" else None, model=row.model,
                    verdict=row.verdict, score=row.score, error=error,
                    created_at=_utc(row.created_at), finished_at=_utc(row.finished_at),
-                   status_url=status_url, result=result)
+                   status_url=status_url, result=result, reused_from=row.reused_from)
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -26,7 +26,15 @@ from fakelens.web.deps import (
 from fakelens.web.errors import ApiError, page_error
 from fakelens.web.keyframes import key_frames_view
 from fakelens.web.landing import detector_cards, sample_analysis
-from fakelens.web.links import MAX_URL, LinkRequest, accept_link
+from fakelens.web.links import (
+    MAX_URL,
+    LinkRequest,
+    accept_link,
+    form_item,
+    item_note,
+    reused_view,
+    wait_words,
+)
 from fakelens.web.params import PageNumber, PathIndex
 from fakelens.web.security import CSRF_FIELD, csrf_ok
 from fakelens.web.settings import WebSettings
@@ -73,7 +81,7 @@ async def _upload(request: Request, user: User, db, settings,
         retry = request.app.state.upload_limiter.hit(f"user:{user.id}")
         if retry is not None:
             raise ApiError(429, "rate_limited", f"Too many uploads. Try again in "
-                           f"{int(retry) // 60 + 1} minutes.")
+                           f"{wait_words(retry)}.")
         row = await accept_upload(request, db, user.id, check_fields)
     except (ApiError, FakeLensError) as exc:
         status, code, message = page_error(exc)
@@ -100,10 +108,11 @@ async def check_link_form(request: Request, user: PageUser, db: DbSession,
     """The upload form's "Check a link" button: the link (with the form's options) is
     checked and queued like the API's, and the browser goes to its analysis page (which
     shows the download, then the analysis)."""
-    url = ""
+    url, item = "", ""
     try:
         form = await request.form(max_files=0, max_fields=16, max_part_size=MAX_URL * 2)
         url = str(form.get("url") or "").strip()
+        item = str(form.get("item") or "").strip()[:10]
         if not csrf_ok(request, str(form.get(CSRF_FIELD) or "")):
             raise ApiError(403, "csrf_failed", "The form expired. Reload the page and try "
                            "again.")
@@ -112,13 +121,14 @@ async def check_link_form(request: Request, user: PageUser, db: DbSession,
         if len(url) > MAX_URL:
             raise ApiError(422, "invalid_request", f"The link is longer than {MAX_URL} "
                            "characters.")
-        row = await accept_link(request, db, user.id, LinkRequest(url=url), {
+        link = LinkRequest(url=url, item=form_item(item))
+        row = await accept_link(request, db, user.id, link, {
             k: str(form.get(k) or "") for k in ("frames", "model")})
     except (ApiError, FakeLensError) as exc:
         status, code, message = page_error(exc)
         return render(request, "upload.html", status=status, user=user,
                       models=detector_cards(), settings=settings, errors=[message],
-                      error_code=code, link=url[:MAX_URL])
+                      error_code=code, link=url[:MAX_URL], link_item=item)
     return RedirectResponse(request.url_for("analysis_page", analysis_id=row.public_id)
                             .path, status_code=303)
 
@@ -148,6 +158,7 @@ def analysis_page(request: Request, row: PageAnalysis, user: PageUser,
                   timeline=timeline_svg(result) if result else None,
                   speech_timeline=speech_timeline_svg(result) if result else None,
                   track_colour=track_colour, shared=shared_topic(db, row),
+                  reused=reused_view(db, row, result), link_item=item_note(row),
                   provenance=provenance_view(result.provenance)
                   if result and result.provenance else None,
                   strips=_key_frames(settings, row.public_id, result) if result else [],
