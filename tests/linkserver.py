@@ -47,6 +47,10 @@ def _segments(playlist: str) -> list[tuple[str, str]]:
             if line.startswith("#EXTINF")]
 
 
+_REFUSALS = {"/private.mp4": 403, "/login.mp4": 401, "/gone.mp4": 410, "/busy.mp4": 429,
+             "/broken.mp4": 500}
+
+
 def _page(body: str, title: str = "A clip") -> bytes:
     return (f"<!doctype html><html><head><title>{title}</title>"
             f'<meta property="og:title" content="{title}"></head>'
@@ -104,6 +108,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, _page("<p>Only words here.</p>", "No video"), "text/html")
             elif path == "/missing.mp4":
                 self._send(404, b"not found", "text/plain")
+            elif path in _REFUSALS:  # private, login-walled, deleted videos; busy sites
+                self._send(_REFUSALS[path], b"no", "text/plain")
             elif path == "/redirect":
                 self._redirect("/clip.mp4")
             elif path == "/redirect-loopback":
@@ -182,18 +188,19 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class LinkSite:
-    def __init__(self, clip: Path, hls: Path | None = None):
+    def __init__(self, clip: Path, hls: Path | None = None, host: str = HOST):
         self.requested: list[str] = []
+        self.host = host
         handler = type("Handler", (_Handler,), {"clip": clip.read_bytes(), "hls": hls,
                                                 "requested": self.requested})
-        self.server = ThreadingHTTPServer((HOST, 0), handler)
+        self.server = ThreadingHTTPServer((host, 0), handler)
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
         handler.port = self.port
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def url(self, path: str) -> str:
-        return f"http://{HOST}:{self.port}{path}"
+        return f"http://{self.host}:{self.port}{path}"
 
     def __enter__(self) -> LinkSite:
         self.thread.start()
@@ -205,8 +212,8 @@ class LinkSite:
 
 
 @contextlib.contextmanager
-def site(clip: Path, hls: Path | None = None) -> Iterator[LinkSite]:
-    with LinkSite(clip, hls) as s:
+def site(clip: Path, hls: Path | None = None, host: str = HOST) -> Iterator[LinkSite]:
+    with LinkSite(clip, hls, host) as s:
         yield s
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from linkserver import HOST, make_hls, public_loopback, site
+from linkserver import make_hls, public_loopback, site
 
 from fakelens.cli import main
 from fakelens.config import get_settings
@@ -132,6 +132,19 @@ def test_page_without_video_and_missing_video(web, tmp_path):
     assert "404" in _fails(web, "/missing.mp4", tmp_path, LinkUnsupported)
 
 
+@pytest.mark.parametrize(("path", "words"), [
+    ("/private.mp4", "refused access (403): the video may be private, blocked in the "
+                     "server's country or behind a login"),
+    ("/login.mp4", "refused access (401): a login is needed"),
+    ("/gone.mp4", "the video was deleted (410 Gone)"),
+    ("/busy.mp4", "limiting requests (429): try again later"),
+    ("/broken.mp4", "the site had an error: try again later")])
+def test_refusing_sites_are_told_in_plain_words(web, tmp_path, path, words):
+    message = _fails(web, path, tmp_path, LinkUnsupported)
+    assert message.startswith(f"{web.url(path)}: ") and message.endswith(words)
+    assert "Traceback" not in message and "ERROR" not in message
+
+
 def test_oversized_and_endless_responses_are_cut(web, tmp_path):
     assert "larger than the 1 MB" in _fails(web, "/big.mp4", tmp_path, LinkTooLarge,
                                             fetch_max_mb=1)
@@ -164,7 +177,7 @@ def test_cli_link_scores_like_the_file_and_keeps_the_link(clip, model_dir, capsy
                                                           monkeypatch, tmp_path):
     monkeypatch.setenv("FAKELENS_FETCH_ALLOW_PRIVATE", "1")
     report = tmp_path / "r.html"
-    with site(clip) as s:
+    with site(clip, host="127.0.0.1") as s:  # the words: 127.0.0.1 itself
         url = s.url("/clip.mp4")
         assert main(["detect", url, "--json", "--frames", "8", "--report", str(report)]) == 0
         linked = json.loads(capsys.readouterr().out)
@@ -174,7 +187,7 @@ def test_cli_link_scores_like_the_file_and_keeps_the_link(clip, model_dir, capsy
     local = json.loads(capsys.readouterr().out)
     assert linked["score"] == local["score"] and linked["verdict"] == local["verdict"]
     source = linked["provenance"]["source"]
-    assert source["url"] == url and source["site"] == HOST
+    assert source["url"] == url and source["site"] == "127.0.0.1"
     assert source["sha256"] == local["media"]["sha256"]
     assert linked["media"]["path"] == url
     assert linked["schema_version"] == "1.6"
