@@ -14,6 +14,7 @@ from fakelens.config import get_settings
 from fakelens.errors import LinkRefused, LinkTimeout, LinkTooLarge, LinkUnsupported
 from fakelens.fetch.download import fetch_link
 from fakelens.fetch.guard import check_link, is_link, refusal
+from fakelens.types import SCHEMA_VERSION
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +93,18 @@ def test_page_with_a_video_tag_and_a_redirect(web, clip, tmp_path):
 def test_several_videos_behind_one_link_say_how_many(web, tmp_path):
     got = fetch_link(web.url("/two.html"), tmp_path / "a", _settings(), item=2)
     assert got.items == 2 and got.item == 2
+    assert got.entries == ["A clip (1)", "A clip (2)"]  # listed, the page's order
+    assert "/copy.mp4" in web.requested and "/clip.mp4" not in web.requested  # the 2nd
+    from fakelens.fetch.context import link_source
+    from fakelens.reports.provenance import source_view
+
+    source = link_source(web.url("/two.html"), got.info, got.sha256, got.size_bytes, 2,
+                         got.items, got.entries)
+    rows = dict(source_view(source)["rows"])
+    assert rows["Which video"] == "video 2 of 2 behind this link"
+    assert rows["Videos behind this link"] == "1. A clip (1) · 2. A clip (2)"
+    one = fetch_link(web.url("/page.html"), tmp_path / "b", _settings())
+    assert one.entries == [] and one.items is None  # one video: nothing to list
 
 
 def _fails(web, path, tmp_path, cls, **kw):
@@ -190,7 +203,7 @@ def test_cli_link_scores_like_the_file_and_keeps_the_link(clip, model_dir, capsy
     assert source["url"] == url and source["site"] == "127.0.0.1"
     assert source["sha256"] == local["media"]["sha256"]
     assert linked["media"]["path"] == url
-    assert linked["schema_version"] == "1.6"
+    assert linked["schema_version"] == SCHEMA_VERSION == "1.7"
     assert any("re-encode" in c for c in linked["caveats"])
 
 

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 # 1.1: provenance; 1.2: caveats; 1.3: media.bits_per_pixel; 1.4: uncertain_from; 1.5: audio
 # (the voice check), media kind "audio", verdict NO_SPEECH (each absent from older results);
 # 1.6: provenance.source (media fetched from a link); media.live, and null media.size_bytes
-# and media.sha256 for a live session (no file)
-SCHEMA_VERSION = "1.6"
+# and media.sha256 for a live session (no file); 1.7: provenance.source.entries (the
+# videos a link holds, listed)
+SCHEMA_VERSION = "1.7"
 PROVENANCE_VERSION = "1.0"
 
 
@@ -245,6 +246,9 @@ class LinkSource(_Frozen):
     item: int = Field(1, description="which of the link's videos was analysed (1-based)")
     items: int | None = Field(None, description="how many videos the link holds, when "
                               "known (a playlist, a post with several clips)")
+    entries: list[str] = Field(default_factory=list, description="the videos the link "
+                               "holds, in order, by title (else their link), when the site "
+                               "lists them; the first 50 (schema 1.7)")
     sha256: str = Field(description="of the downloaded file")
     size_bytes: int
     fetched_at: str

@@ -22,7 +22,7 @@ def analyze_link(url: str, *, item: int = 1, settings: Settings | None = None,
     with tempfile.TemporaryDirectory(prefix="fakelens-link-") as tmp:
         fetched = fetch_link(url, Path(tmp), settings, item=item, progress=progress)
         source = link_source(url.strip(), fetched.info, fetched.sha256, fetched.size_bytes,
-                             item, fetched.items)
+                             item, fetched.items, fetched.entries)
         detailed = analyze_detailed(fetched.path, settings=settings, progress=progress,
                                     **analysis_options)
     return DetailedAnalysis(with_source(detailed.analysis, source, source.url),

@@ -43,7 +43,7 @@ def platform_of(info: dict) -> str:
 
 
 def link_source(url: str, info: dict, sha256: str, size_bytes: int, item: int = 1,
-                items: int | None = None) -> LinkSource:
+                items: int | None = None, entries: list[str] | None = None) -> LinkSource:
     platform = platform_of(info)
     site = urlsplit(url).hostname or ""
     duration = info.get("duration")
@@ -56,6 +56,7 @@ def link_source(url: str, info: dict, sha256: str, size_bytes: int, item: int = 
         duration_s=float(duration) if isinstance(duration, int | float) else None,
         view_count=_count(info.get("view_count")), like_count=_count(info.get("like_count")),
         comment_count=_count(info.get("comment_count")), item=item, items=items,
+        entries=list(entries or []),
         sha256=sha256, size_bytes=size_bytes,
         fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
         note=REENCODED.format(where=site if platform == "generic" else f"{platform} ({site})"))

@@ -20,7 +20,7 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fakelens.config import Settings
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[[str, float], None]
 PAGE_BYTES = 16 * 1024 * 1024  # what the pages of a link may add to the media's budget
 FORMAT = "best/bestvideo/bestaudio"  # one stream: picture and sound if one has both
+MAX_ENTRIES = 50  # the videos of a link listed in the result
 PLAYLIST_BYTES = 2 * 1024 * 1024  # an HLS playlist is read this far for its end tag
 NO_FFMPEG = "/nonexistent/fakelens-fetch-runs-no-ffmpeg"  # yt-dlp finds no ffmpeg to run
 
@@ -51,6 +52,7 @@ class Fetched:
     info: dict  # yt-dlp's description of the video (see ``context.link_source``)
     items: int | None  # videos behind the link, when known
     item: int
+    entries: list[str] = field(default_factory=list)  # their titles, when listed
 
 
 class _Log:
@@ -81,6 +83,7 @@ def fetch_link(url: str, folder: Path, settings: Settings, *, item: int = 1,
                     max_bytes=max_bytes + PAGE_BYTES,
                     deadline=time.monotonic() + settings.fetch_timeout_s)
     skipped: list[str] = []
+    entries: list[str] = []
     messages = _Log()
     report = progress or (lambda stage, fraction: None)
 
@@ -125,7 +128,7 @@ def fetch_link(url: str, folder: Path, settings: Settings, *, item: int = 1,
     folder.mkdir(parents=True, exist_ok=True)
     policy.arm()
     try:
-        with _Downloader(params, policy, skipped) as ydl:
+        with _Downloader(params, policy, skipped, entries) as ydl:
             info = ydl.extract_info(url, download=True)
     except Exception as exc:  # noqa: BLE001 - yt-dlp's errors become plain LinkErrors
         _empty(folder)
@@ -133,7 +136,9 @@ def fetch_link(url: str, folder: Path, settings: Settings, *, item: int = 1,
     finally:
         policy.disarm()
     try:
-        return _result(url, info, folder, policy, skipped, messages.lines, settings, item)
+        fetched = _result(url, info, folder, policy, skipped, messages.lines, settings, item)
+        fetched.entries = entries if len(entries) > 1 else []
+        return fetched
     except BaseException:
         _empty(folder)
         raise
@@ -144,7 +149,7 @@ class _Downloader:
     downloaders are yt-dlp's own, which use it (an external program, such as ffmpeg for a
     live stream or rtmpdump, would open its own connections)."""
 
-    def __new__(cls, params: dict, policy: Policy, skipped: list[str]):
+    def __new__(cls, params: dict, policy: Policy, skipped: list[str], entries: list[str]):
         import yt_dlp
         from yt_dlp.downloader import get_suitable_downloader
         from yt_dlp.downloader.dash import DashSegmentsFD
@@ -154,6 +159,14 @@ class _Downloader:
         class Guarded(yt_dlp.YoutubeDL):
             def build_request_director(self, handlers, preferences=None):
                 return super().build_request_director([handler_factory(policy)], None)
+
+            def process_ie_result(self, ie_result, download=True, extra_info=None):
+                listed = ie_result.get("entries")  # all of them, before the one is picked
+                if not entries and ie_result.get("_type") in ("playlist", "multi_video") \
+                        and isinstance(listed, list):
+                    entries.extend(_entry_name(e, i) for i, e in
+                                   enumerate(listed[:MAX_ENTRIES], 1))
+                return super().process_ie_result(ie_result, download, extra_info)
 
             def dl(self, name, info, subtitle=False, test=False):
                 chosen = get_suitable_downloader(dict(info), self.params,
@@ -177,6 +190,14 @@ class _Downloader:
                     self.params["max_filesize"] = limit
 
         return Guarded(params)
+
+
+def _entry_name(entry, number: int) -> str:
+    """One video of a link, as listed: its title, else its link."""
+    entry = entry if isinstance(entry, dict) else {}
+    name = entry.get("title") or entry.get("url") or entry.get("id") or f"video {number}"
+    name = " ".join(str(name).split())
+    return name if len(name) <= 200 else name[:199] + "…"
 
 
 def _is_live_playlist(ydl, info: dict) -> bool:

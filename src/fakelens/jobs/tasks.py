@@ -342,7 +342,7 @@ class AnalysisJob:
                 raise
             progress("downloading", 1.0)
             source = link_source(url, fetched.info, fetched.sha256, fetched.size_bytes,
-                                 item, fetched.items)
+                                 item, fetched.items, fetched.entries)
             name = display_name(source, fetched.path.suffix)[:255]
             try:
                 info = probe(fetched.path, allow_audio=True)

@@ -104,6 +104,11 @@ def source_view(src) -> dict:
     which = item_words(src.item, src.items)
     if which:
         rows.append(("Which video", which))
+    if len(src.entries) > 1:
+        listed = " · ".join(f"{i}. {name}" for i, name in enumerate(src.entries, 1))
+        more = (src.items or 0) - len(src.entries)
+        rows.append(("Videos behind this link", listed + (f" · and {more} more" if more > 0
+                                                             else "")))
     rows.append(("Downloaded file", f"sha256 {src.sha256}, {src.size_bytes:,} bytes, "
                  f"fetched {src.fetched_at}"))
     return {"url": src.url, "rows": rows, "note": src.note}
