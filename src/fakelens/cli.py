@@ -227,6 +227,7 @@ def _report_path(target: str, media: Path | str, n_files: int) -> Path:
 
 def cmd_models(args: argparse.Namespace) -> int:
     from fakelens.audio.model import installed_voice_detectors
+    from fakelens.faces.regions import REGION_WORDS
     from fakelens.models.registry import ARCHITECTURE_SUMMARIES, installed_detectors
 
     installed = installed_detectors()
@@ -257,8 +258,10 @@ def cmd_models(args: argparse.Namespace) -> int:
         for name, det in installed.items():
             c = det.config
             console.print(f"\n[bold]{escape(name)}[/bold] v{escape(c.version)}")
-            console.print(f"  {escape(c.task)} · {escape(c.architecture)} · {c.input_size} px · "
-                          f"threshold {c.threshold:.2f} · {', '.join(c.applies_to)}")
+            looks_at = "" if c.region == "face" else f" of {REGION_WORDS[c.region]}"
+            console.print(f"  {escape(c.task)} · {escape(c.architecture)} · {c.input_size} px"
+                          f"{looks_at} · threshold {c.threshold:.2f} · "
+                          f"{', '.join(c.applies_to)}")
             for acc in c.accuracy_by_media():  # videos, then still photos: never mixed
                 if not acc.figures:
                     console.print(f"  [yellow]{escape(acc.missing)}[/yellow]")
@@ -433,7 +436,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dense mode: analyse this many frames per second instead")
     p.add_argument("--keyframes", action="store_true",
                    help="snap sampled frames to key frames and decode only those (fast)")
-    p.add_argument("--model", default=None, help="one installed detector instead of defaults")
+    p.add_argument("--model", default=None, help="one installed detector, or several separated "
+                   "by commas, instead of the defaults")
     p.add_argument("--threshold", type=float, default=None, help="score at which FAKE starts")
     p.add_argument("--report", default=None, help="write a report file: .html, .pdf or .json "
                    "(<name>-<report> per file when several are analysed)")
@@ -478,7 +482,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="end when no frame arrives for this long (default 10)")
     p.add_argument("--duration", type=float, default=None, metavar="SECONDS",
                    help="stop after this many seconds")
-    p.add_argument("--model", default=None, help="one installed detector instead of defaults")
+    p.add_argument("--model", default=None, help="one installed detector, or several separated "
+                   "by commas, instead of the defaults")
     p.add_argument("--threshold", type=float, default=None, help="score at which FAKE starts")
     p.add_argument("--report", default=None, help="write a report at the end: .html, .pdf "
                    "or .json")

@@ -6,6 +6,7 @@ so a frame is treated the same whichever way it arrives."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -13,10 +14,20 @@ from fakelens.analysis import verdict as vd
 from fakelens.config import Settings
 from fakelens.faces import crop_face
 from fakelens.faces.detector import FaceDetection, FaceDetector
+from fakelens.faces.regions import cut_region
 from fakelens.models.registry import default_detector_names
 from fakelens.models.runtime import Detector, FrameOutputs, load_detector
 
-Geometry = tuple[float, int]  # (crop scale, input size)
+
+class Geometry(NamedTuple):
+    """What a detector is given of a face: the aligned face crop of ``scale`` times the
+    box, cut at ``source`` pixels, and of it ``region`` (faces/regions.py) at ``size``
+    pixels. A whole-face detector's crop is made at its input size directly."""
+
+    scale: float
+    size: int
+    region: str = "face"
+    source: int = 0  # side of the face crop a region is cut from (0: the whole face)
 
 
 @dataclass
@@ -30,8 +41,10 @@ class PreparedFrame:
 
 
 def load_detectors(kind: str, model: str | None, settings: Settings) -> list[Detector]:
-    """``model``, or the shipped defaults for this kind of media ('video' or 'image')."""
-    names = [model] if model else default_detector_names(kind)
+    """``model`` (one installed detector, or several separated by commas), or the shipped
+    defaults for this kind of media ('video' or 'image')."""
+    names = [n.strip() for n in model.split(",") if n.strip()] if model else \
+        default_detector_names(kind)
     detectors = [load_detector(n, settings.intra_op_threads) for n in names]
     return [d for d in detectors if kind in d.config.applies_to] or detectors
 
@@ -44,7 +57,27 @@ def uncertain_floor(detectors: list[Detector]) -> float | None:
 
 
 def geometry(det: Detector) -> Geometry:
-    return (det.config.crop_scale, det.config.input_size)
+    c = det.config
+    if c.region == "face":
+        return Geometry(c.crop_scale, c.input_size)
+    return Geometry(c.crop_scale, c.input_size, c.region, c.region_source_size)
+
+
+def crop_geometries(rgb: np.ndarray, face: FaceDetection, geometries
+                    ) -> dict[Geometry, np.ndarray]:
+    """One face's crop in each geometry; a region is cut from the face crop of its source
+    size (made once, shared by the regions and a whole-face detector of that size) by the
+    function training cuts it with (``faces.regions.cut_region``)."""
+    faces: dict[tuple[float, int], np.ndarray] = {}
+
+    def face_crop(scale: float, size: int) -> np.ndarray:
+        if (scale, size) not in faces:
+            faces[scale, size] = crop_face(rgb, face.box, face.landmarks, scale=scale,
+                                           size=size)
+        return faces[scale, size]
+
+    return {g: face_crop(g.scale, g.size) if g.region == "face" else
+            cut_region(face_crop(g.scale, g.source), g.region, g.size) for g in geometries}
 
 
 class FrameWork:
@@ -61,8 +94,7 @@ class FrameWork:
         return self.face_detector.detect(rgb)
 
     def crop(self, rgb: np.ndarray, faces: list[FaceDetection]) -> list[dict[Geometry, np.ndarray]]:
-        return [{(s, n): crop_face(rgb, f.box, f.landmarks, scale=s, size=n)
-                 for s, n in self.geometries} for f in faces]
+        return [crop_geometries(rgb, f, self.geometries) for f in faces]
 
     def prepare(self, index: int, timestamp_s: float, rgb: np.ndarray) -> PreparedFrame:
         faces = self.detect(rgb)

@@ -13,6 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fakelens.faces.regions import Region
+
 MediaKind = Literal["video", "image"]
 
 # how a media kind is named in a sentence ("no measured accuracy on still photos")
@@ -63,10 +65,17 @@ class PretrainedConfig(BaseModel):
     name: str
     version: str
     architecture: str
-    task: Literal["face-swap", "synthetic-face"]
+    task: Literal["face-swap", "synthetic-face", "lip-sync"]
     description: str
     input_size: int
     crop_scale: float = Field(description="crop side = crop_scale * longer side of the face box")
+    region: Region = Field("face", description="the part of the face crop the detector looks "
+                           "at (faces/regions.py): the whole face, or the mouth and lower "
+                           "face of a lip-sync / talking-head detector")
+    region_source_size: int | None = Field(
+        None, ge=32, description="side of the face crop the region is cut from (the size of "
+        "the face caches it was trained on), then resized to input_size; only with a region "
+        "other than the whole face")
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     colour_order: Literal["RGB", "BGR"] = "RGB"
@@ -101,6 +110,16 @@ class PretrainedConfig(BaseModel):
         "detector mostly misses -> what was measured on them (shown beside every verdict "
         "that is not Likely manipulated)")
     training: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _region_geometry(self) -> PretrainedConfig:
+        if self.region == "face" and self.region_source_size is not None:
+            raise ValueError("region_source_size is for a detector of a face region; this "
+                             "one looks at the whole face (region: face)")
+        if self.region != "face" and self.region_source_size is None:
+            raise ValueError(f"region {self.region!r} needs region_source_size: the side of "
+                             "the face crop the region is cut from (its training caches' size)")
+        return self
 
     @model_validator(mode="after")
     def _figures_per_media(self) -> PretrainedConfig:

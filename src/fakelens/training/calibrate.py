@@ -21,7 +21,7 @@ from fakelens.analysis.verdict import DEFAULT_BAND, robust_mean
 from fakelens.training import metrics
 from fakelens.training.combine import load_trained
 from fakelens.training.config import TrainConfig
-from fakelens.training.data import to_tensor
+from fakelens.training.data import model_input
 from fakelens.training.datasets import split_by_group
 from fakelens.training.loop import video_validation
 from fakelens.training.preprocess import load_face_cache
@@ -79,7 +79,8 @@ def checkpoint_logits(checkpoint: Path, cfg: TrainConfig, crops: np.ndarray,
     out = []
     with torch.no_grad():
         for i in range(0, len(crops), batch):
-            x = torch.stack([to_tensor(c, cfg.input_size) for c in crops[i:i + batch]])
+            x = torch.stack([model_input(c, cfg.region, cfg.input_size)
+                             for c in crops[i:i + batch]])
             z = model(x.unsqueeze(1))["frame_logits"][:, 0]
             if cfg.flip_average:  # the exported graph's score (training/export.py)
                 z = (z + model(x.flip(-1).unsqueeze(1))["frame_logits"][:, 0]) / 2

@@ -32,7 +32,8 @@ def cmd_suite(args: argparse.Namespace) -> int:
         run_audio_suite(data, out, aasist=args.aasist, limit=args.limit, cache=args.cache)
         print((out / "suite.md").read_text())
         return 0
-    run_suite(data, out, suite=args.suite, baseline=args.baseline, frames=args.frames)
+    run_suite(data, out, suite=args.suite, baseline=args.baseline, frames=args.frames,
+              model=args.model)
     print((out / "suite.md").read_text())
     return 0
 
@@ -167,7 +168,8 @@ def add_training_commands(sub) -> None:
     p.add_argument("--config", type=Path, required=True)
     p.add_argument("--temporal-run", type=Path, default=None)
     p.add_argument("--temporal-config", type=Path, default=None)
-    p.add_argument("--task", choices=["face-swap", "synthetic-face"], required=True)
+    p.add_argument("--task", choices=["face-swap", "synthetic-face", "lip-sync"],
+                   required=True)
     p.add_argument("--description", required=True)
     p.add_argument("--applies-to", default="video,image")
     p.add_argument("--calibration-cache", type=Path, default=None,
@@ -214,7 +216,9 @@ def add_training_commands(sub) -> None:
                    "re-encoded clips (default: OUT/media)")
     p.add_argument("--limit", type=int, default=None, help="--suite audio: score only about "
                    "this many clips (a quick check)")
-    p.add_argument("--model", default=None, help="installed detector (default: shipped ones)")
+    p.add_argument("--model", default=None, help="installed detector, or several separated "
+                   "by commas (default: the shipped ones; with --suite, the current version's "
+                   "detectors: --baseline scores its shipped defaults)")
     p.add_argument("--out", default="eval-out", help="folder for eval.json, eval.md, roc.png")
     p.add_argument("--frames", type=int, default=32)
     p.add_argument("--threshold", type=float, default=None)

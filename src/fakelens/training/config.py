@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from fakelens.errors import ConfigError
+from fakelens.faces.regions import Region
 
 
 class _Strict(BaseModel):
@@ -85,6 +86,14 @@ class TrainConfig(_Strict):
     init_from: Path | None = Field(None, description="checkpoint to start from (temporal stage)")
     input_size: int = Field(160, ge=32)
     crop_scale: float = Field(1.0, gt=0.5, le=3.0)
+    region: Region = Field("face", description="the part of each face crop the model sees "
+                           "(faces/regions.py), cut after the pseudo-fakes are made and "
+                           "before augmentation; the exported config carries it, so analysis "
+                           "cuts the same pixels")
+    region_source_size: int | None = Field(None, ge=32, description="side of the face "
+                                           "caches' crops (every cache of a region run must "
+                                           "have it): analysis cuts the region from a face "
+                                           "crop of this size")
     batch_size: int = Field(32, ge=1, description="pairs (sbi) or items per step")
     lr: float = Field(2e-4, gt=0)
     backbone_lr_scale: float = Field(1.0, gt=0, le=1, description="the pretrained trunk "
@@ -114,6 +123,20 @@ class TrainConfig(_Strict):
     workers: int = Field(1, ge=0)
     threads: int = Field(2, ge=1)
     version: str = "1"
+
+    @model_validator(mode="after")
+    def _region(self) -> TrainConfig:
+        if self.region == "face":
+            if self.region_source_size is not None:
+                raise ValueError("region_source_size is for a face region; region is face")
+            return self
+        if self.region_source_size is None:
+            raise ValueError(f"region {self.region!r} needs region_source_size (the side of "
+                             "the face caches' crops, e.g. 224)")
+        if self.data.kind == "temporal":
+            raise ValueError("a face region is for frame models (mixed, sbi or images data), "
+                             "not the temporal stage")
+        return self
 
 
 def _merged(base: dict, override: dict) -> dict:

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import torch
 
+from fakelens.faces.regions import cut_region
 from fakelens.training import synth
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -21,6 +22,13 @@ def to_tensor(rgb: np.ndarray, size: int, mean=IMAGENET_MEAN, std=IMAGENET_STD) 
         rgb = cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA)
     x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1).float().div_(255.0)
     return (x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
+
+
+def model_input(crop: np.ndarray, region: str, size: int) -> torch.Tensor:
+    """An unaugmented face crop as the model sees it: its region (``faces.regions``: the
+    cut analysis makes) as a normalised tensor. Validation, calibration and the pixel
+    parity test go through here."""
+    return to_tensor(cut_region(crop, region, size), size)
 
 
 def jitter_params(rng: np.random.Generator, n: int, min_frac: float = 0.9
@@ -45,12 +53,16 @@ def jitter_crop(img: np.ndarray, rng: np.random.Generator, size: int,
 
 class SBIPairs(torch.utils.data.Dataset):
     """Each item: a real face and a pseudo-fake made from it (SBI, cross-blend, or, for
-    faces with other frames of the same video, a lower-face self-reenactment)."""
+    faces with other frames of the same video, a lower-face self-reenactment). With a
+    ``region`` other than the whole face, both are cut to it after the pseudo-fake is made
+    on the whole face and before augmentation."""
 
     def __init__(self, crops, meshes, indices, weights, *, size: int, seed: int,
                  cross_blend_prob: float, length: int, augment: bool = True,
-                 degradation: str = "heavy", groups=None, reenact_prob: float = 0.0):
+                 degradation: str = "heavy", groups=None, reenact_prob: float = 0.0,
+                 region: str = "face"):
         self.crops, self.meshes = crops, meshes
+        self.region = region
         self.degradation = degradation
         self.indices = np.asarray(indices)
         w = np.asarray(weights, dtype=np.float64)
@@ -104,6 +116,8 @@ class SBIPairs(torch.utils.data.Dataset):
     def make_pair(self, key: int) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng([self.seed, key])
         real, fake, _ = self.synthesise(rng)
+        real = cut_region(real, self.region, self.size)
+        fake = cut_region(fake, self.region, self.size)
         if self.augment:
             real = synth.degrade(jitter_crop(real, rng, self.size),
                                  synth.random_degradation(rng, self.degradation), rng)
@@ -135,6 +149,8 @@ class MixedPairs(torch.utils.data.Dataset):
       so its map is -1 everywhere: the map loss leaves it out.
 
     Items: ``(crops [2,3,S,S], labels [2], maps [2,m,m])``; the real face's map is zero.
+    The region of ``sbi`` (a mouth detector's lower face) is cut from both faces and the
+    map once the pair is chosen, before any augmentation.
     """
 
     def __init__(self, sbi: SBIPairs, pair_real, pair_fake, pair_indices, *, size: int,
@@ -161,23 +177,25 @@ class MixedPairs(torch.utils.data.Dataset):
     def __getitem__(self, key: int):
         rng = np.random.default_rng([self.seed, key])
         unpaired = bool(self.fake_share) and rng.random() < self.fake_share
+        aligned = False
         if unpaired:  # no draw when off, so that runs without it keep their random stream
             real = self.sbi.crops[int(self.sbi.indices[rng.choice(len(self.sbi.indices),
                                                                    p=self.sbi.p)])]
             fake = self.fake_faces[int(rng.integers(len(self.fake_faces)))]
             mask = np.full(real.shape[:2], -1.0, np.float32)
-            params = jitter_params(rng, real.shape[0]) if self.augment else None
-            fake_params = jitter_params(rng, fake.shape[0]) if self.augment else None
-        elif rng.random() < self.pair_share:
+        elif aligned := rng.random() < self.pair_share:
             i = int(rng.choice(self.pair_indices))
             real, fake = self.pair_real[i], self.pair_fake[i]
             mask = synth.pair_mask(real, fake)
-            params = jitter_params(rng, real.shape[0]) if self.augment else None
-            fake_params = params
         else:
             real, fake, mask = self.sbi.synthesise(rng)
-            params = jitter_params(rng, real.shape[0]) if self.augment else None
-            fake_params = jitter_params(rng, real.shape[0]) if self.augment else None
+        if self.sbi is not None and self.sbi.region != "face":
+            real, fake, mask = (cut_region(x, self.sbi.region, self.size)
+                                for x in (real, fake, mask))
+        params = jitter_params(rng, real.shape[0]) if self.augment else None
+        # an aligned pair shares its crop; a pseudo-fake or an unpaired fake gets its own
+        fake_params = params if aligned else \
+            jitter_params(rng, fake.shape[0]) if self.augment else None
         if self.augment and rng.random() < self.smooth_prob:  # the same filter on both
             strength = rng.uniform(0.2, 1.0)
             real, fake = synth.smooth_skin(real, strength), synth.smooth_skin(fake, strength)
@@ -200,14 +218,15 @@ class VideoFrames(torch.utils.data.Dataset):
     """Unaugmented face crops of whole clips, for video-level validation: items are
     ``(crop [1,3,S,S], label [1])`` and ``clips`` names the clip of each item."""
 
-    def __init__(self, crops, labels, clips, *, size: int):
+    def __init__(self, crops, labels, clips, *, size: int, region: str = "face"):
         self.crops, self.labels, self.clips, self.size = crops, labels, np.asarray(clips), size
+        self.region = region
 
     def __len__(self) -> int:
         return len(self.crops)
 
     def __getitem__(self, i: int):
-        return to_tensor(self.crops[i], self.size).unsqueeze(0), \
+        return model_input(self.crops[i], self.region, self.size).unsqueeze(0), \
             torch.tensor([float(self.labels[i])])
 
 
@@ -215,8 +234,9 @@ class LabelledFaces(torch.utils.data.Dataset):
     """Labelled face crops (e.g. real photos vs GAN faces), augmented by key."""
 
     def __init__(self, crops, labels, indices, *, size: int, seed: int, length: int,
-                 augment: bool = True):
+                 augment: bool = True, region: str = "face"):
         self.crops, self.labels = crops, labels
+        self.region = region
         self.indices = np.asarray(indices)
         self.size, self.seed, self.length, self.augment = size, seed, length, augment
 
@@ -227,7 +247,7 @@ class LabelledFaces(torch.utils.data.Dataset):
         rng = np.random.default_rng([self.seed, key])
         i = int(self.indices[key % len(self.indices)] if not self.augment
                 else rng.choice(self.indices))
-        img = self.crops[i]
+        img = cut_region(self.crops[i], self.region, self.size)
         if self.augment:
             img = synth.degrade(jitter_crop(img, rng, self.size, 0.85),
                                 synth.random_degradation(rng), rng)

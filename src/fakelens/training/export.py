@@ -124,6 +124,7 @@ def export_detector(checkpoint: Path, cfg: TrainConfig, out_dir: Path, *, task: 
     config = PretrainedConfig(
         name=cfg.name, version=cfg.version, architecture=cfg.architecture, task=task,
         description=description, input_size=size, crop_scale=cfg.crop_scale,
+        region=cfg.region, region_source_size=cfg.region_source_size,
         mean=IMAGENET_MEAN, std=IMAGENET_STD, colour_order="RGB", temperature=temperature,
         logit_offset=logit_offset,
         heatmap="blend-map" if frame.members[0].blend_head is not None else "class-activation",

@@ -17,6 +17,7 @@ import torch
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from safetensors.torch import load_file, save_file
 
+from fakelens.errors import ConfigError
 from fakelens.models.architectures import build_model
 from fakelens.training import metrics
 from fakelens.training.config import TrainConfig
@@ -63,9 +64,10 @@ def _even(n: int, k: int) -> np.ndarray:
     return np.unique(np.linspace(0, n - 1, min(n, k)).round().astype(int))
 
 
-def video_validation(data, size: int) -> VideoFrames:
+def video_validation(data, size: int, region: str = "face") -> VideoFrames:
     """Held-out real clips and real fakes, ``val_frames_per_clip`` evenly spaced frames
-    of each: checkpoint selection looks at what the benchmark measures (real media)."""
+    of each: checkpoint selection looks at what the benchmark measures (real media).
+    ``crops`` are the cached face crops; items are their ``region`` at ``size``."""
     crops, labels, clips = [], [], []
 
     def add(frames, label, name):
@@ -91,18 +93,43 @@ def video_validation(data, size: int) -> VideoFrames:
                 sel = (c["group"] == g) & (c["label"] == label)
                 if sel.any():
                     add(c["crops"][sel], label, f"{p.name}:{g}/{kind}")
-    return VideoFrames(np.stack(crops), np.array(labels), clips, size=size)
+    return VideoFrames(np.stack(crops), np.array(labels), clips, size=size, region=region)
+
+
+def _cache_paths(data) -> list[Path]:
+    return [Path(p) for key in ("face_caches", "pair_caches", "fake_caches",
+                                "val_pair_caches", "val_real_caches", "val_caches",
+                                "still_caches")
+            for p in getattr(data, key, ())]
+
+
+def check_region_caches(cfg: TrainConfig) -> None:
+    """A region run's caches must all hold face crops of ``region_source_size`` (analysis
+    cuts the region from a face crop of that size: the same pixels only then)."""
+    if cfg.region == "face":
+        return
+    for path in _cache_paths(cfg.data):
+        manifest = path / "manifest.json"
+        if not manifest.is_file():
+            continue  # load_face_cache says what is missing
+        size = json.loads(manifest.read_text()).get("size")
+        if size != cfg.region_source_size:
+            raise ConfigError(f"{path}: face crops of {size} px, but region_source_size is "
+                              f"{cfg.region_source_size}: a region is cut from crops of one "
+                              "size (rebuild the cache with fakelens preprocess --size "
+                              f"{cfg.region_source_size})")
 
 
 def build_datasets(cfg: TrainConfig, length: int):
     data = cfg.data
+    check_region_caches(cfg)
     if data.kind == "mixed":
         faces, weights = _concat_caches(data.face_caches, data.cache_weights)
         n = len(faces["crops"])
         sbi = SBIPairs(faces["crops"], faces["mesh"], np.arange(n), weights,
                        size=cfg.input_size, seed=cfg.seed, cross_blend_prob=data.cross_blend_prob,
                        length=length, degradation=data.degradation, groups=faces["group"],
-                       reenact_prob=data.reenact_prob)
+                       reenact_prob=data.reenact_prob, region=cfg.region)
         pairs = [load_face_cache(p) for p in data.pair_caches]
         real = np.concatenate([c["crops"] for c in pairs]) if pairs else faces["crops"][:0]
         fake = np.concatenate([c["fake_crops"] for c in pairs]) if pairs else real
@@ -111,7 +138,7 @@ def build_datasets(cfg: TrainConfig, length: int):
                            map_size=-(-cfg.input_size // 32), degradation=data.degradation,
                            smooth_prob=data.smooth_prob, real_soften_prob=data.real_soften_prob,
                            fake_faces=_fake_faces(data.fake_caches), fake_share=data.fake_share)
-        return train, video_validation(data, cfg.input_size)
+        return train, video_validation(data, cfg.input_size, cfg.region)
     if data.kind == "sbi":
         caches = [load_face_cache(p) for p in data.face_caches]
         crops = np.concatenate([c["crops"] for c in caches])
@@ -123,10 +150,11 @@ def build_datasets(cfg: TrainConfig, length: int):
         train_idx, val_idx = split_by_group(groups, data.val_fraction, cfg.seed)
         train = SBIPairs(crops, meshes, train_idx, weights[train_idx], size=cfg.input_size,
                          seed=cfg.seed, cross_blend_prob=data.cross_blend_prob, length=length,
-                         degradation=data.degradation)
+                         degradation=data.degradation, region=cfg.region)
         val = SBIPairs(crops, meshes, val_idx, np.ones(len(val_idx)), size=cfg.input_size,
                        seed=cfg.seed + 1, cross_blend_prob=data.cross_blend_prob,
-                       length=min(400, len(val_idx)), degradation=data.degradation)
+                       length=min(400, len(val_idx)), degradation=data.degradation,
+                       region=cfg.region)
         return train, val
     if data.kind == "images":
         caches = [load_face_cache(p) for p in data.face_caches]
@@ -135,9 +163,9 @@ def build_datasets(cfg: TrainConfig, length: int):
         groups = np.concatenate([c["group"] for c in caches])
         train_idx, val_idx = split_by_group(groups, data.val_fraction, cfg.seed)
         train = LabelledFaces(crops, labels, train_idx, size=cfg.input_size, seed=cfg.seed,
-                              length=length)
+                              length=length, region=cfg.region)
         val = LabelledFaces(crops, labels, val_idx, size=cfg.input_size, seed=cfg.seed + 1,
-                            length=len(val_idx), augment=False)
+                            length=len(val_idx), augment=False, region=cfg.region)
         return train, val
     tracks, meshes = [], []
     for p in data.face_caches:

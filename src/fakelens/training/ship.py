@@ -33,7 +33,7 @@ def validation_logits(run_dir: Path, config_path: Path, checkpoint: str = "best"
         val = SBIPairs(cache["crops"], cache["mesh"], np.arange(n), np.ones(n),
                        size=cfg.input_size, seed=cfg.seed + 2,
                        cross_blend_prob=cfg.data.cross_blend_prob, length=n,
-                       degradation=cfg.data.degradation)
+                       degradation=cfg.data.degradation, region=cfg.region)
     else:
         _, val = build_datasets(cfg, 1)
     ev = trainer.evaluate(val)

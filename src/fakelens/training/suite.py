@@ -105,16 +105,19 @@ def weights_from(folder: Path | None) -> Iterator[None]:
             os.environ["FAKELENS_WEIGHTS_DIR"] = before
 
 
-def _scored_weights(folder: Path | None) -> dict[str, dict[str, str]]:
-    """Version and frame-graph sha256 of each default detector a version scores with: ties
-    a recorded table to the exact files (tests check the shipped ones against it)."""
+def _scored_weights(folder: Path | None, model: str | None = None
+                    ) -> dict[str, dict[str, str]]:
+    """Version and frame-graph sha256 of each detector a version scores with (the default
+    ones, or those ``model`` names): ties a recorded table to the exact files (tests check
+    the shipped ones against it)."""
     from fakelens.models.registry import DEFAULT_DETECTORS, installed_detectors
 
+    names = [n.strip() for n in model.split(",")] if model else DEFAULT_DETECTORS
     with weights_from(folder):
         installed = installed_detectors()
     return {name: {"version": installed[name].config.version,
                    "frame_sha256": installed[name].config.frame_sha256}
-            for name in DEFAULT_DETECTORS if name in installed}
+            for name in names if name in installed}
 
 
 def _pairs_ranked(scored: list[Scored]) -> tuple[int, int]:
@@ -259,20 +262,26 @@ def compare_pooled(reports: list[dict], current: str, previous: str,
 def run_suite(data_dir: Path, out_dir: Path, *, suite: str = "default",
               baseline: Path | None = None, frames: int = 32,
               current_label: str = "current", baseline_label: str = "previous",
-              progress=None) -> dict:
+              progress=None, model: str | None = None) -> dict:
+    """``model`` (installed detectors, comma-separated) scores the current version with
+    those detectors instead of the shipped defaults (a detector alone, or the defaults
+    with a candidate beside them); the baseline always scores with its shipped defaults."""
     if suite not in SUITES:
         raise FakeLensError(f"unknown suite {suite!r} (known: {', '.join(SUITES)})")
-    versions = [(current_label, None)] + ([(baseline_label, Path(baseline))] if baseline
-                                          else [])
+    versions = [(current_label, None, model)] + (
+        [(baseline_label, Path(baseline), None)] if baseline else [])
     report: dict = {"suite": suite, "frames": frames, "data": data_dir.name, "sets": {},
-                    "weights": {label: _scored_weights(folder) for label, folder in versions}}
+                    "weights": {label: _scored_weights(folder, names)
+                                for label, folder, names in versions}}
+    if model:
+        report["detectors"] = model
     for entry in SUITES[suite]:
         items = suite_items(data_dir, entry)
         report["sets"][entry.name] = {"description": entry.description, "versions": {}}
-        for label, folder in versions:
+        for label, folder, names in versions:
             t0 = time.perf_counter()
             with weights_from(folder):
-                scored = score_items(items, model=None, frames=frames, progress=progress)
+                scored = score_items(items, model=names, frames=frames, progress=progress)
             block = summarise_set(scored, entry.paired)
             block["seconds"] = round(time.perf_counter() - t0, 1)
             report["sets"][entry.name]["versions"][label] = block
@@ -303,8 +312,10 @@ def _caught(b: dict) -> str:
 
 
 def to_markdown(report: dict) -> str:
+    detectors = (f"detectors {report['detectors']}" if report.get("detectors")
+                 else "shipped defaults")
     lines = [f"# Quality benchmark: suite `{report['suite']}` ({report['frames']} frames, "
-             "shipped defaults, through `analyze()`)", "",
+             f"{detectors}, through `analyze()`)", "",
              "AUC of the media score (95% bootstrap interval); in brackets after it, the AUC "
              "of the mean of per-frame probabilities. Verdicts at the shipped threshold."
              + (f" Media from `{report['data']}`." if report.get("data") else ""), "",
