@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 
 from huey import Huey
@@ -36,6 +35,7 @@ from fakelens.jobs.files import (
     write_face_images,
     write_key_frames,
 )
+from fakelens.jobs.linkjob import LinkFetching
 from fakelens.jobs.retry import is_disk_full, is_outage, is_transient, with_retry
 from fakelens.jobs.settings import JobSettings
 from fakelens.jobs.space import SpaceReserve, free_bytes, reserve_bytes
@@ -48,7 +48,6 @@ TASK_NAME = "fakelens.analyze"
 _STAGES = {"decode": (5, 80), "model": (80, 99)}
 # an analysis of a link: its download first (stage "downloading")
 _LINK_STAGES = {"downloading": (1, 30), "decode": (32, 85), "model": (85, 99)}
-LINK_TEMP_PREFIX = "link-"  # a link's download folder in the data dir's tmp/
 _MIN_WRITE_INTERVAL_S = 0.5
 HAND_BACK_RETRY_S = 5.0  # a stopping worker does not wait long for the database
 
@@ -64,9 +63,10 @@ class HandedBack(Exception):
     """The worker is stopping: the analysis goes back to the queue."""
 
 
-class AnalysisJob:
-    """The analysis task. ``stopping`` set (the worker stops): each run of this process
-    hands its job back to the queue at its next progress report (``hand_back``)."""
+class AnalysisJob(LinkFetching):
+    """The analysis task (a link's fetch: ``LinkFetching``). ``stopping`` set (the worker
+    stops): each run of this process hands its job back to the queue at its next progress
+    report (``hand_back``)."""
 
     def __init__(self, settings: JobSettings, sessions: sessionmaker[Session],
                  enqueue: Enqueue | None = None):
@@ -300,93 +300,6 @@ class AnalysisJob:
         if final.key_frames is not None:
             write_key_frames(self.settings, row.public_id, final.key_frames)
         return result
-
-    def _fetch(self, row: AnalysisRow, progress):
-        """An analysis of a link: fetch it into a folder of the data dir's tmp/, check the
-        file is media (``probe``, read to the end, as uploads are at upload time), then
-        store it under its sha256 as uploads are, and name it on the row (and on ``row``).
-        Returns its ``LinkSource``. A fetch that fails raises its ``LinkError`` (plain
-        words) and leaves nothing: the folder goes whatever happens. A job run again
-        (interrupted after the fetch) uses the stored file."""
-        import shutil
-        import tempfile
-
-        from fakelens.fetch.context import display_name, link_source
-        from fakelens.fetch.download import fetch_link
-        from fakelens.media import probe
-        from fakelens.media.integrity import check_whole
-        from fakelens.types import LinkSource
-
-        if row.source_json and row.media_sha256 and \
-                blob_path(self.settings, row.media_sha256).is_file():
-            return LinkSource.model_validate_json(row.source_json)
-        interrupted: list[BaseException] = []
-
-        def download(stage: str, fraction: float) -> None:
-            try:
-                progress("downloading", fraction)
-            except (Cancelled, HandedBack) as exc:  # yt-dlp would make it a failed fetch
-                interrupted.append(exc)
-                raise
-
-        progress("downloading", 0.0)
-        self.settings.tmp_dir.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix=LINK_TEMP_PREFIX, dir=self.settings.tmp_dir))
-        try:
-            url, item = row.source_url or "", row.source_item or 1
-            try:
-                fetched = fetch_link(url, folder, self.settings, item=item, progress=download)
-            except FakeLensError:
-                if interrupted:
-                    raise interrupted[0] from None
-                raise
-            progress("downloading", 1.0)
-            source = link_source(url, fetched.info, fetched.sha256, fetched.size_bytes,
-                                 item, fetched.items, fetched.entries)
-            name = display_name(source, fetched.path.suffix)[:255]
-            try:
-                info = probe(fetched.path, allow_audio=True)
-                check_whole(fetched.path, info)
-            except FakeLensError as exc:
-                row.filename = name
-                message = str(exc).replace(str(fetched.path), name)
-                raise type(exc)(message.replace(fetched.path.name, name)) from None
-            # the row names the file first, then the file is put in place: a delete of
-            # another analysis of the same content in between sees this one and keeps it
-            self._name_fetched(row, fetched.sha256, fetched.size_bytes, info.kind, name,
-                               source.model_dump_json())
-            target = blob_path(self.settings, fetched.sha256)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(fetched.path, target)  # same content if already there
-            try:
-                self._write_progress(row.public_id, "downloading", 30, row.attempts)
-            except Cancelled:  # deleted meanwhile: its file goes unless another uses it
-                self._drop_unused_blob(fetched.sha256)
-                raise
-            return source
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    def _name_fetched(self, row: AnalysisRow, sha256: str, size: int, kind: str, name: str,
-                      source_json: str) -> None:
-        with session_scope(self.sessions) as s:
-            written = s.execute(
-                update(AnalysisRow).where(*self._mine(row.public_id, row.attempts))
-                .values(media_sha256=sha256, media_size=size, media_kind=kind, filename=name,
-                        source_json=source_json, updated_at=utcnow()))
-            if written.rowcount != 1:
-                raise Cancelled(row.public_id)
-        row.media_sha256, row.media_size, row.media_kind = sha256, size, kind
-        row.filename, row.source_json = name, source_json
-
-    def _drop_unused_blob(self, sha256: str) -> None:
-        from sqlalchemy import func
-
-        with session_scope(self.sessions) as s:
-            users = s.scalar(select(func.count()).select_from(AnalysisRow)
-                             .where(AnalysisRow.media_sha256 == sha256))
-        if not users:
-            blob_path(self.settings, sha256).unlink(missing_ok=True)
 
     def _write_progress(self, public_id: str, stage: str, percent: int,
                         attempt: int | None = None) -> None:

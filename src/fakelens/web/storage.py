@@ -33,7 +33,7 @@ def check_space(settings: WebSettings, incoming: int = 0) -> None:
 def remove_stale_temp_files(settings: WebSettings, older_than_s: float = 3600) -> int:
     """Upload temp files and link download folders not touched for ``older_than_s`` (an
     upload or a fetch cut off by a crash); returns how many were removed."""
-    from fakelens.jobs.tasks import LINK_TEMP_PREFIX
+    from fakelens.jobs.linkjob import LINK_TEMP_PREFIX
 
     cutoff = time.time() - older_than_s
     removed = 0
