@@ -196,6 +196,7 @@ def test_cli_link_scores_like_the_file_and_keeps_the_link(clip, model_dir, capsy
         linked = json.loads(capsys.readouterr().out)
     html = report.read_text()
     assert "Fetched from a link" in html and url in html and "re-encode" in html
+    assert "Key frames for reverse image search" in html  # a link's report has them too
     assert main(["detect", str(clip), "--json", "--frames", "8"]) == 0
     local = json.loads(capsys.readouterr().out)
     assert linked["score"] == local["score"] and linked["verdict"] == local["verdict"]

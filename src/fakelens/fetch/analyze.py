@@ -3,6 +3,7 @@ on the file, the result made to name its link (``context.with_source``), folder 
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -14,7 +15,7 @@ def analyze_link(url: str, *, item: int = 1, settings: Settings | None = None,
     """``analyze_detailed`` for the media behind ``url`` (see ``fetch_link``); progress
     reports the stage ``download`` first. Raises ``LinkError`` for a link that cannot be
     fetched, like any ``FakeLensError`` for the media."""
-    from fakelens.analysis.pipeline import DetailedAnalysis, analyze_detailed
+    from fakelens.analysis.pipeline import analyze_detailed
     from fakelens.fetch.context import link_source, with_source
     from fakelens.fetch.download import fetch_link
 
@@ -25,5 +26,6 @@ def analyze_link(url: str, *, item: int = 1, settings: Settings | None = None,
                              item, fetched.items, fetched.entries)
         detailed = analyze_detailed(fetched.path, settings=settings, progress=progress,
                                     **analysis_options)
-    return DetailedAnalysis(with_source(detailed.analysis, source, source.url),
-                            detailed.evidence)
+    # replace, not rebuild: the evidence and key frames of the analysis stay with it
+    return dataclasses.replace(detailed,
+                               analysis=with_source(detailed.analysis, source, source.url))
