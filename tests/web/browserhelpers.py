@@ -27,6 +27,19 @@ def assert_no_sideways_scroll(page, name: str) -> None:
     assert overflow <= 0, f"{name}: the page is {overflow}px wider than the screen"
 
 
+def assert_images_loaded(page, selector: str) -> int:
+    """Every ``<img>`` under ``selector`` has loaded once the page has (naturalWidth > 0),
+    without scrolling to it: what a full-page capture or a print shows. A lazy image
+    below the fold, a 404 or a wrong content type leave it at 0 (a grey box). Returns how
+    many images there are."""
+    page.wait_for_load_state("load")
+    images = page.evaluate("""(selector) => [...document.querySelectorAll(selector + ' img')]
+        .map((img) => [img.getAttribute('src'), img.complete, img.naturalWidth])""", selector)
+    broken = [(src, complete) for src, complete, width in images if width == 0]
+    assert not broken, f"{selector}: images not loaded (src, complete): {broken}"
+    return len(images)
+
+
 def log_in_after_sign_up(page, base_url: str, password: str) -> None:
     """Sign-up leads to the login form with the address filled in (it never logs in, so
     that its answer does not tell whether an address is registered): log in there."""

@@ -9,7 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browserhelpers import DESKTOP, PHONE, capture, log_in_after_sign_up
+from browserhelpers import (
+    DESKTOP,
+    PHONE,
+    assert_images_loaded,
+    capture,
+    log_in_after_sign_up,
+)
 from servers import Service, service_env
 from synthetic_media import clip_frames, write_video
 from webhelpers import PASSWORD
@@ -65,6 +71,9 @@ def test_key_frames_and_the_magnifier(browser, server, shots, two_shots, tiny_de
         page.wait_for_selector("section.verdict, .alert", timeout=240_000)
         assert page.locator(".alert").count() == 0, page.locator(".alert").inner_text()
         analysis_url = page.url
+        # the key frames load with the page, not only once scrolled to (a full-page
+        # capture or a print showed grey boxes for lazy ones below the fold)
+        assert assert_images_loaded(page, "#reverse-search") == 2
 
         section = page.locator("#reverse-search")
         assert "Key frames for reverse image search" in section.inner_text()
@@ -125,6 +134,7 @@ def test_key_frames_and_the_magnifier(browser, server, shots, two_shots, tiny_de
         page.click("form button:has-text('Log in')")
         page.wait_for_url(server.url + "/")
         page.goto(analysis_url)
+        assert assert_images_loaded(page, "#reverse-search") == 2
         frame = page.locator("#reverse-search ul.keyframes a.zoom").first
         frame.scroll_into_view_if_needed()
         capture(page, shots, "key-frames-touch")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browserhelpers import DESKTOP, capture, log_in_after_sign_up
+from browserhelpers import DESKTOP, assert_images_loaded, capture, log_in_after_sign_up
 from linkserver import site
 from servers import Service, service_env
 from webhelpers import PASSWORD
@@ -64,6 +64,7 @@ def test_paste_a_link_and_reach_the_result(browser, server, shots, videos, tiny_
         assert page.locator("section.verdict h2").inner_text() in (
             "Likely manipulated", "No sign found by these detectors", "Uncertain")
         assert page.locator("#reused").count() == 0
+        assert assert_images_loaded(page, "#reverse-search") >= 1  # the key frames
         capture(page, shots, "link-result")
         first = page.url
 
@@ -80,6 +81,7 @@ def test_paste_a_link_and_reach_the_result(browser, server, shots, videos, tiny_
         assert "This file was analysed before" in notice and "the result is reused" in notice
         assert page.locator("#link-item-note").inner_text() == "Video 2 of 2 behind this link."
         assert page.get_attribute("#reused a", "href") == first.removeprefix(server.url)
+        assert assert_images_loaded(page, "#reverse-search") >= 1  # copied key frames
         capture(page, shots, "link-reused")
     finally:
         context.close()
