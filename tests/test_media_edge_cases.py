@@ -1,11 +1,14 @@
 """Media edge cases: AVIF and HEIC stills are images (recognised by content, both still
 detectors run), intact 1-frame and 0.1 s videos get no "truncated" warning, a file with
 several video streams is read from the default (or largest) one and the result says so,
-and symlink loops and named pipes get clear messages (a FIFO never blocks)."""
+MPEG-TS (whose seeking is rough) is sampled at the same instants as the MP4 it was
+copied from, and symlink loops and named pipes get clear messages (a FIFO never blocks)."""
 
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import threading
 from pathlib import Path
 
@@ -17,8 +20,10 @@ from synthetic_media import write_video
 
 import fakelens
 from fakelens.errors import MediaNotFound, UnsupportedMedia
+from fakelens.media import seeking
 from fakelens.media.images import register_plugins
 from fakelens.media.load import iter_frames, probe
+from fakelens.media.sampling import even_timestamps
 from fakelens.models.registry import default_detector_names
 
 
@@ -59,6 +64,75 @@ def test_short_intact_videos_get_no_warning(tmp_path, model_dir, count):
     result = fakelens.analyze(path, frames=32)
     assert result.media.kind == "video"
     assert result.frames_sampled == count
+    assert result.warnings == []
+
+
+def _to_mpegts(clip: Path, out: Path) -> Path:
+    """``clip``'s packets copied into MPEG-TS by ffmpeg (its clock starts at 1.4 s)."""
+    ffmpeg = shutil.which("ffmpeg")
+    if ffmpeg is None:
+        pytest.skip("ffmpeg is not installed (apt-get install ffmpeg)")
+    subprocess.run([ffmpeg, "-v", "error", "-nostdin", "-y", "-i", str(clip), "-c", "copy",
+                    "-f", "mpegts", str(out)], check=True, timeout=120)
+    return out
+
+
+def _sampled_like_the_mp4(clip: Path, ts: Path, count: int) -> None:
+    mp4_info, ts_info = probe(clip), probe(ts)
+    one_frame = 1.0 / mp4_info.fps
+    assert ts_info.format == "mpegts" and ts_info.fps == mp4_info.fps
+    assert ts_info.duration_s == pytest.approx(mp4_info.duration_s, abs=one_frame)
+    assert ts_info.frame_count == mp4_info.frame_count
+    want = list(iter_frames(clip, mp4_info, frames=count))
+    got = list(iter_frames(ts, ts_info, frames=count))
+    assert len(got) == len(want) == count
+    targets = even_timestamps(ts_info.duration_s, count)
+    for g, w, target in zip(got, want, targets, strict=True):
+        assert abs(g.timestamp_s - target) <= one_frame
+        assert abs(g.timestamp_s - w.timestamp_s) <= 2 * one_frame
+        if abs(g.timestamp_s - w.timestamp_s) < 1e-3:  # the same frame, decoded alike
+            assert np.array_equal(g.rgb, w.rgb)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", ["ffpp_original_004.mp4",  # 12 s, a key frame at 10 s
+                                  "talking_head_d6.mp4"])   # 34 s at 30 fps, seeks
+def test_mpeg_ts_is_sampled_at_the_instants_of_its_mp4(videos, tmp_path, name, caplog):
+    clip = videos / name
+    ts = _to_mpegts(clip, tmp_path / f"{clip.stem}.ts")
+    with caplog.at_level("WARNING", logger="fakelens"):
+        _sampled_like_the_mp4(clip, ts, 16)
+    assert caplog.records == []
+
+
+@pytest.mark.realdata
+def test_a_seek_that_lands_past_its_instant_is_caught(videos, tmp_path, monkeypatch):
+    """MPEG-TS sought by time (a binary search on its clock) lands after the key frame
+    wanted, where the decoder gives nothing until the next key frame: the reader notices,
+    decodes from the start instead and still gets every instant."""
+    ts = _to_mpegts(videos / "ffpp_original_004.mp4", tmp_path / "clip.ts")
+    sought, rewound = [], []
+
+    def by_time(plan, container, stream, target):
+        sought.append(target)
+        container.seek(int(target / stream.time_base), stream=stream, backward=True)
+
+    rewind = seeking.SeekPlan.rewind
+    monkeypatch.setattr(seeking.SeekPlan, "seek", by_time)
+    monkeypatch.setattr(seeking.SeekPlan, "rewind",
+                        lambda plan, *args: rewound.append(1) or rewind(plan, *args))
+    _sampled_like_the_mp4(videos / "ffpp_original_004.mp4", ts, 16)
+    assert sought and rewound == [1]  # the MP4's seek (also by time) lands right
+
+
+@pytest.mark.realdata
+def test_an_uploaded_mpeg_ts_is_analysed_to_its_end(videos, tmp_path, model_dir):
+    ts = _to_mpegts(videos / "ffpp_original_004.mp4", tmp_path / "upload.ts")
+    result = fakelens.analyze(ts, frames=8)
+    assert result.media.format == "mpegts" and result.frames_sampled == 8
+    times = sorted({f.timestamp_s for t in result.tracks for f in t.frames})
+    assert times[-1] == pytest.approx(even_timestamps(result.media.duration_s, 8)[-1],
+                                      abs=1 / result.media.fps)
     assert result.warnings == []
 
 

@@ -38,14 +38,12 @@ from fakelens.media.images import (
     open_image,
 )
 from fakelens.media.sampling import dense_timestamps, even_timestamps
+from fakelens.media.seeking import KeyFrame, SeekPlan, read_keyframes
 from fakelens.media.signatures import known_signature
 from fakelens.types import MediaInfo
 
 log = logging.getLogger(__name__)
 
-# Without a key-frame index, a sampled instant further away than this from the current
-# decode position is reached by seeking (to the key frame before it).
-SEEK_GAP_S = 3.0
 # Formats whose multi-frame files are animations (read as videos through FFmpeg).
 ANIMATED_FORMATS = {"GIF", "PNG", "WEBP", "AVIF"}
 
@@ -449,33 +447,14 @@ def _iter_keyframes(path: Path, info: MediaInfo, wanted: list[float]) -> Iterato
         raise CorruptMedia(f"{path.name}: no decodable video frame (truncated or damaged)")
 
 
+def _keyframe_index(path: Path) -> list[KeyFrame]:
+    with open_container(path) as container:
+        return read_keyframes(container, video_stream(container))
+
+
 def _keyframe_times(path: Path) -> list[float]:
     """Presentation times of the video's key frames, from packets (no decoding)."""
-    keys = []
-    with open_container(path) as container:
-        stream = video_stream(container)
-        time_base = stream.time_base or Fraction(1, 1000)
-        try:
-            for packet in container.demux(stream):
-                if packet.is_keyframe and packet.pts is not None:
-                    keys.append(float(packet.pts * time_base))
-        except av.FFmpegError:
-            pass  # damaged tail: the key frames before it still help
-    return sorted(keys)
-
-
-class _SeekPlan:
-    """Decide when seeking beats decoding on: when the key frame at or before the next
-    sampled instant lies ahead of the decoder, every frame up to it would be wasted work."""
-
-    def __init__(self, keys: list[float], half_frame: float):
-        self.keys, self.half_frame = keys, half_frame
-
-    def should_seek(self, target: float, position: float) -> bool:
-        if len(self.keys) < 2:  # no usable index: seek only across long gaps
-            return target - position > SEEK_GAP_S
-        i = bisect.bisect_right(self.keys, target + self.half_frame) - 1
-        return i >= 0 and self.keys[i] > position + self.half_frame
+    return [k.time_s for k in _keyframe_index(path)]
 
 
 def _iter_video_frames(
@@ -484,7 +463,7 @@ def _iter_video_frames(
     targets = _targets(info, frames, frames_per_second)
     fps = info.fps or 25.0
     half_frame = 0.5 / fps
-    plan = _SeekPlan(_keyframe_times(path), half_frame)
+    plan = SeekPlan(_keyframe_index(path), half_frame)
     emitted = 0
     with open_container(path) as container:
         stream = video_stream(container)
@@ -496,12 +475,18 @@ def _iter_video_frames(
         try:
             while target_i < len(targets):
                 target = start + targets[target_i]
-                if plan.should_seek(target, position):
-                    container.seek(int(target / time_base), stream=stream, backward=True)
+                sought = plan.should_seek(target, position)
+                if sought:
+                    plan.seek(container, stream, target)
+                late = False
                 for frame in container.decode(stream):
                     if frame.pts is None:
                         continue
                     t = float(frame.pts * time_base)
+                    if sought:  # where did the seek land?
+                        sought, late = False, plan.landed_late(t, target)
+                        if late:
+                            break
                     position = t
                     if t + half_frame < target:
                         continue
@@ -518,10 +503,15 @@ def _iter_video_frames(
                     if plan.should_seek(target, position):
                         break
                 else:
-                    # End of the stream: the remaining instants lie beyond the last frame
-                    # (truncated file, or a duration in the header longer than the data).
-                    # Seeking again would land on the same key frame: stop here.
-                    break
+                    late = sought  # a seek that gave no frame at all
+                    if not late:
+                        # End of the stream: the remaining instants lie beyond the last
+                        # frame (truncated file, or a duration in the header longer than
+                        # the data). Seeking again would land on the same key frame.
+                        break
+                if late:  # a rough seek, past the instant: from the start, no more seeks
+                    plan.rewind(container, stream)
+                    position = start
         except av.FFmpegError as exc:
             if emitted == 0:
                 raise CorruptMedia(
