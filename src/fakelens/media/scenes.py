@@ -12,6 +12,10 @@ frame that differs from the key frame before by ``CUT_CHANGE`` starts a scene, f
 the key frame at a fraction of the cost. Frames of one flat colour (black between scenes,
 a fade) are never key frames. At most ``MAX_KEY_FRAMES``, the strongest cuts, always with
 the first (non-flat) frame. A still is its own, only key frame.
+
+The face tracker (``faces/tracking.py``) finds the cuts between sampled frames with the
+same measure and rule (``small_hsv``, ``change``, ``is_cut``), so that no face track
+continues across one.
 """
 
 from __future__ import annotations
@@ -110,6 +114,21 @@ def _kept_size(width: int, height: int) -> tuple[int, int]:
     return max(2, round(width * f / 2) * 2), max(2, round(height * f / 2) * 2)
 
 
+def small_hsv(rgb: np.ndarray) -> np.ndarray:
+    """An RGB frame as the scan compares it: shrunk to ``SMALL`` pixels, in HSV."""
+    small = cv2.resize(rgb, SMALL, interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(np.ascontiguousarray(small), cv2.COLOR_RGB2HSV)
+
+
+def is_cut(c: float, recent, ratio: float = CUT_RATIO) -> bool:
+    """Whether a change ``c`` between two consecutive frames is a cut: at least
+    ``CUT_CHANGE``, and ``ratio`` times the median of the ``recent`` changes (those before
+    it here; the face tracker also gives those after) so that fast motion is not a cut;
+    none: the threshold alone decides."""
+    typical = float(np.median(recent)) if len(recent) else 0.0
+    return c >= CUT_CHANGE and c >= ratio * typical
+
+
 def change(a: np.ndarray, b: np.ndarray) -> float:
     """How different two small HSV frames are (0 to 1): the mean absolute difference of
     hue (on its circle), saturation and value."""
@@ -139,12 +158,10 @@ class _Cuts:
             self.last_cut_s, self.previous = t, small
             return
         c = change(self.previous, small)
-        typical = float(np.median(self.recent)) if self.recent else 0.0
         self.previous = small
-        is_cut = (c >= CUT_CHANGE and c >= self.ratio * typical
-                  and t - self.last_cut_s >= MIN_SCENE_S)
+        cut = is_cut(c, self.recent, self.ratio) and t - self.last_cut_s >= MIN_SCENE_S
         self.recent.append(c)
-        if not is_cut or flat:  # a cut to black is no picture to search for
+        if not cut or flat:  # a cut to black is no picture to search for
             return
         self.last_cut_s = t
         self.found += 1
