@@ -61,6 +61,20 @@ def shot(colour: tuple[int, int, int], count: int, seed: int,
     return frames
 
 
+def face_shot(colour: tuple[int, int, int], count: int, seed: int, face: np.ndarray,
+              size: tuple[int, int] = (320, 240), at: tuple[int, int] = (105, 65)
+              ) -> list[np.ndarray]:
+    """``shot`` with a face picture (RGB) pasted at ``at`` (x, y), drifting right a pixel
+    every other frame: one person sitting in that shot. Two shots with different faces at
+    the same ``at`` are a cut between two people at the same place."""
+    h, w = face.shape[:2]
+    frames = shot(colour, count, seed, size)
+    for i, frame in enumerate(frames):
+        x, y = at[0] + i // 2, at[1]
+        frame[y:y + h, x:x + w] = face
+    return frames
+
+
 def clip_frames(clip: Path, count: int, size: tuple[int, int],
                 box: tuple[int, int, int, int] | None = None) -> list[np.ndarray]:
     """The first ``count`` frames of a real clip as RGB, cropped to ``box`` (x, y, w, h)

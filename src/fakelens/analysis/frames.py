@@ -15,6 +15,7 @@ from fakelens.config import Settings
 from fakelens.faces import crop_face
 from fakelens.faces.detector import FaceDetection, FaceDetector
 from fakelens.faces.regions import cut_region
+from fakelens.faces.tracking import FrameLook, frame_look
 from fakelens.models.registry import default_detector_names
 from fakelens.models.runtime import Detector, FrameOutputs, load_detector
 
@@ -32,12 +33,14 @@ class Geometry(NamedTuple):
 
 @dataclass
 class PreparedFrame:
-    """One frame's faces and their crops (per face: geometry -> RGB crop)."""
+    """One frame's faces and their crops (per face: geometry -> RGB crop), and what the
+    tracker compares of it (``faces.tracking.frame_look``)."""
 
     index: int
     timestamp_s: float
     faces: list[FaceDetection]
     crops: list[dict[Geometry, np.ndarray]]
+    look: FrameLook
 
 
 def load_detectors(kind: str, model: str | None, settings: Settings) -> list[Detector]:
@@ -96,9 +99,14 @@ class FrameWork:
     def crop(self, rgb: np.ndarray, faces: list[FaceDetection]) -> list[dict[Geometry, np.ndarray]]:
         return [crop_geometries(rgb, f, self.geometries) for f in faces]
 
+    def look(self, rgb: np.ndarray, faces: list[FaceDetection]) -> FrameLook:
+        """What the tracker compares of the frame: the same for files and live frames."""
+        return frame_look(rgb, faces)
+
     def prepare(self, index: int, timestamp_s: float, rgb: np.ndarray) -> PreparedFrame:
         faces = self.detect(rgb)
-        return PreparedFrame(index, timestamp_s, faces, self.crop(rgb, faces))
+        return PreparedFrame(index, timestamp_s, faces, self.crop(rgb, faces),
+                             self.look(rgb, faces))
 
     def score(self, crops: list[dict[Geometry, np.ndarray]]) -> dict[str, FrameOutputs]:
         """Every detector's outputs for these faces' crops (detector name -> outputs)."""

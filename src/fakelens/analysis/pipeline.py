@@ -166,7 +166,7 @@ def analyze_detailed(
         faces = work.detect(frame.rgb)
         t = timer.add("detect", t)
         sampled.append(PreparedFrame(frame.index, frame.timestamp_s, faces,
-                                     work.crop(frame.rgb, faces)))
+                                     work.crop(frame.rgb, faces), work.look(frame.rgb, faces)))
         t = timer.add("crop", t)
         report("decode", min(1.0, len(sampled) / expected))
 
@@ -179,7 +179,7 @@ def analyze_detailed(
                             if check_voice and info.kind != "image" else (None, None))
     timer.add("audio", t)
 
-    raw_tracks = track_faces([s.faces for s in sampled])
+    raw_tracks = track_faces([s.faces for s in sampled], looks=[s.look for s in sampled])
     report("model", 0.0)
     t = time.perf_counter()
     tracks, evidence = _score_tracks(raw_tracks, sampled, detectors)

@@ -83,7 +83,7 @@ class LiveAnalyser:
         self.busy_s["detect"] += t1 - t0
         self.busy_s["crop"] += t2 - t1
         self.busy_s["model"] += t3 - t2
-        tracks = self.tracker.assign(pos, faces)
+        tracks = self.tracker.assign(pos, faces, self.work.look(frame.rgb, faces))
         states = []
         for i, (face, track) in enumerate(zip(faces, tracks, strict=True)):
             names = [d.config.name for d in self.detectors]

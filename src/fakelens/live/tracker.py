@@ -1,7 +1,9 @@
 """Faces followed across live frames: the association of ``fakelens.faces.tracking``
-applied one frame at a time; each face keeps a rolling window (its recent scores and
-embeddings, for the rolling score) and a bounded, evenly thinned history (what the saved
-analysis keeps: boxes, scores, a few crops and activation maps)."""
+applied one frame at a time, with its rule against joining faces across a scene cut (the
+cuts found from the frames before alone: a live frame cannot wait for the next); each face
+keeps a rolling window (its recent scores and embeddings, for the rolling score) and a
+bounded, evenly thinned history (what the saved analysis keeps: boxes, scores, a few crops
+and activation maps)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fakelens.faces.detector import FaceDetection
-from fakelens.faces.tracking import associate
+from fakelens.faces.tracking import FrameLook, LiveShots, associate, link_level
 
 MAX_GAP = 4  # frames a face may be missed and still keep its track (as for files)
 
@@ -40,6 +42,9 @@ class LiveTrack:
     history_cap: int
     last: FaceDetection
     last_pos: int
+    last_look: FrameLook | None = None  # the frame of ``last`` as the tracker compares it
+    last_face: int = 0  # ``last``'s position among that frame's faces
+    last_shot: int = 0
     seen: int = 0
     above_since: float | None = None  # stream time since the rolling score is above
     alerted: bool = False
@@ -72,15 +77,27 @@ class LiveTracker:
         self.max_tracks = max_tracks
         self.tracks: list[LiveTrack] = []
         self._next_id = 0
+        self._shots = LiveShots()
 
     def active(self, pos: int) -> list[LiveTrack]:
         return [t for t in self.tracks if pos - t.last_pos <= MAX_GAP]
 
-    def assign(self, pos: int, detections: list[FaceDetection]) -> list[LiveTrack]:
-        """The track of each detection of frame ``pos`` (new tracks for new faces)."""
+    def assign(self, pos: int, detections: list[FaceDetection],
+               look: FrameLook | None = None) -> list[LiveTrack]:
+        """The track of each detection of frame ``pos`` (new tracks for new faces). With
+        ``look`` (``faces.tracking.frame_look`` of the frame), no track continues across a
+        scene cut or to a face that looks different after a large change of picture."""
         live = self.active(pos)
+        link = None
+        if look is not None:
+            shot = self._shots.add(look)
+
+            def link(ti: int, di: int) -> int:
+                t = live[ti]
+                return 2 if t.last_look is None else link_level(
+                    t.last_look, t.last_face, look, di, t.last_shot != shot)
         out: list[LiveTrack | None] = [None] * len(detections)
-        for ti, di in associate([t.last for t in live], detections):
+        for ti, di in associate([t.last for t in live], detections, link=link):
             out[di] = live[ti]
         for di, det in enumerate(detections):
             if out[di] is None:
@@ -88,6 +105,9 @@ class LiveTracker:
                 self._next_id += 1
                 self.tracks.append(track)
                 out[di] = track
+        if look is not None:
+            for di, track in enumerate(out):
+                track.last_look, track.last_face, track.last_shot = look, di, shot
         self._forget(pos)
         return out  # type: ignore[return-value]
 
