@@ -40,6 +40,27 @@ def assert_images_loaded(page, selector: str) -> int:
     return len(images)
 
 
+def watch_problems(page) -> list[str]:
+    """The page's script errors, console errors and failed (>= 400) responses, as they
+    happen: a test ends with ``assert not problems, problems``."""
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+    return problems
+
+
+def sign_up(page, base_url: str, password: str, username: str = "alice",
+            email: str = "alice@example.org") -> None:
+    """Create an account in the browser and log in with it."""
+    page.goto(base_url + "/register")
+    page.fill("#email", email)
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("button:has-text('Create account')")
+    log_in_after_sign_up(page, base_url, password)
+
+
 def log_in_after_sign_up(page, base_url: str, password: str) -> None:
     """Sign-up leads to the login form with the address filled in (it never logs in, so
     that its answer does not tell whether an address is registered): log in there."""

@@ -14,7 +14,8 @@ from browserhelpers import (
     PHONE,
     assert_images_loaded,
     capture,
-    log_in_after_sign_up,
+    sign_up,
+    watch_problems,
 )
 from servers import Service, service_env
 from synthetic_media import clip_frames, write_video
@@ -52,17 +53,9 @@ def lens_shown(page, inside: str = "body > .lens") -> str | None:
 def test_key_frames_and_the_magnifier(browser, server, shots, two_shots, tiny_detector):
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
     page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+    problems = watch_problems(page)
     try:
-        page.goto(server.url + "/register")
-        page.fill("#email", "alice@example.org")
-        page.fill("#username", "alice")
-        page.fill("#password", PASSWORD)
-        page.click("button:has-text('Create account')")
-        log_in_after_sign_up(page, server.url, PASSWORD)
+        sign_up(page, server.url, PASSWORD)
         page.set_input_files("#file", str(two_shots))
         page.fill("#frames", "6")
         page.select_option("#model", tiny_detector)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browserhelpers import DESKTOP, assert_images_loaded, capture, log_in_after_sign_up
+from browserhelpers import DESKTOP, assert_images_loaded, capture, sign_up, watch_problems
 from linkserver import site
 from servers import Service, service_env
 from webhelpers import PASSWORD
@@ -32,17 +32,9 @@ def server(tmp_path: Path, model_dir, tiny_detector):
 def test_paste_a_link_and_reach_the_result(browser, server, shots, videos, tiny_detector):
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.on("console", lambda msg: msg.type == "error" and problems.append(msg.text))
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+    problems = watch_problems(page)
     try:
-        page.goto(server.url + "/register")
-        page.fill("#email", "alice@example.org")
-        page.fill("#username", "alice")
-        page.fill("#password", PASSWORD)
-        page.click("button:has-text('Create account')")
-        log_in_after_sign_up(page, server.url, PASSWORD)
+        sign_up(page, server.url, PASSWORD)
         assert page.locator("#link-box h2").inner_text() == "Check a link"
         assert page.input_value("#link-item") == "1"
         capture(page, shots, "link-upload-page")
