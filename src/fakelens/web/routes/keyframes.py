@@ -5,10 +5,11 @@ engine with a fresh public link, only with ``FAKELENS_PUBLIC_URL``) and that pub
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 
@@ -30,8 +31,9 @@ from fakelens.web.params import PathIndex
 router = APIRouter(include_in_schema=False)
 
 EngineKey = Literal["google", "bing", "tineye", "yandex"]
-Expiry = Annotated[int, Path(ge=0, le=2**40)]
-Signature = Annotated[str, Path(pattern="^[0-9a-fA-F]{32}$")]
+# a public link that is malformed names nothing: 404 like a wrong one, never 422
+MAX_EXPIRY = 2**40
+SIGNATURE = re.compile("[0-9a-fA-F]{32}")
 
 
 def _no_frame() -> ApiError:
@@ -78,12 +80,13 @@ def key_frame_search(request: Request, row: PageAnalysis, settings: AppSettings,
 
 @router.get("/public/key-frames/{analysis_id}/{number}/{expires}/{signature}.jpg",
             name="public_key_frame")
-def public_key_frame(analysis_id: str, number: PathIndex, expires: Expiry,
-                     signature: Signature, settings: AppSettings,
+def public_key_frame(analysis_id: str, number: PathIndex, expires: int,
+                     signature: str, settings: AppSettings,
                      db: DbSession) -> Response:
     """One key frame for the search engine its owner sent it to: no login, a signed link
     that expires; nothing once the analysis is deleted or in the trash."""
-    if len(analysis_id) > 32 or settings.public_url is None:
+    if (len(analysis_id) > 32 or settings.public_url is None
+            or not 0 <= expires <= MAX_EXPIRY or not SIGNATURE.fullmatch(signature)):
         raise _no_frame()
     live = db.scalar(select(AnalysisRow.id).where(AnalysisRow.public_id == analysis_id,
                                                   AnalysisRow.deleted_at.is_(None)))
