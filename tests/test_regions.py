@@ -72,7 +72,8 @@ input_size: 112
 @pytest.mark.parametrize("extra,kind,message", [
     ("region: lower_face\n", "mixed", "needs region_source_size"),
     ("region_source_size: 224\n", "mixed", "region is face"),
-    ("region: lower_face\nregion_source_size: 224\n", "temporal", "not the temporal stage"),
+    ("region: lower_face\nregion_source_size: 224\n", "temporal",
+     "cuts the region from clip tracks"),
     ("region: lips\nregion_source_size: 224\n", "mixed", "region"),
 ])
 def test_training_configs_validate_the_region(tmp_path, extra, kind, message):

@@ -84,6 +84,9 @@ class PretrainedConfig(BaseModel):
     logit_offset: float = Field(0.0, description="subtracted from frame logits before the "
                                 "temperature: probability = sigmoid((logit - offset) / T)")
     temporal_temperature: float = Field(1.0, gt=0, description="same, for the track logit")
+    temporal_offset: float = Field(0.0, description="subtracted from the track logit before "
+                                   "its temperature (calibrated on real clips like the frame "
+                                   "head's offset)")
     threshold: float = Field(0.5, gt=0, lt=1)
     uncertain_from: float | None = Field(
         None, gt=0, lt=1, description="lower edge of the uncertain band when it reaches "

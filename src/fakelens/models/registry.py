@@ -23,6 +23,8 @@ ARCHITECTURE_SUMMARIES = {
     "mobilenet_gru": "MobileNetV2 frame encoder + bidirectional GRU over the face track",
     "mobilenet_frame": "MobileNetV2 frame/image classifier (stills)",
     "mobilenet_xray": "MobileNetV2 frame classifier + where-blended map (heatmaps)",
+    "mobilenet_xray_gru": "MobileNetV2 frame classifier + where-blended map + bidirectional "
+                          "GRU over the face track",
     "lite0_xray": "EfficientNet-Lite0 frame classifier + where-blended map (heatmaps)",
     "lite1_xray": "EfficientNet-Lite1 frame classifier + where-blended map (heatmaps)",
 }

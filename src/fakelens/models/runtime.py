@@ -109,8 +109,8 @@ class Detector:
             return None
         (z,) = self._temporal.run(["track_logit"],
                                   {"embeddings": embeddings[None].astype(np.float32)})
-        t = self.config.temporal_temperature
-        return float(1.0 / (1.0 + np.exp(-float(z.ravel()[0]) / t)))
+        t, b = self.config.temporal_temperature, self.config.temporal_offset
+        return float(1.0 / (1.0 + np.exp(-(float(z.ravel()[0]) - b) / t)))
 
 
 _loaded: dict[tuple[str, str, int], Detector] = {}

@@ -130,7 +130,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 task=args.task, description=args.description,
                 applies_to=tuple(args.applies_to.split(",")), temporal_run=args.temporal_run,
                 temporal_config=args.temporal_config, calibration_cache=args.calibration_cache,
-                checkpoint=args.checkpoint)
+                checkpoint=args.checkpoint, temporal_checkpoint=args.temporal_checkpoint)
     print(json.dumps(info, indent=1))
     return 0
 
@@ -168,6 +168,8 @@ def add_training_commands(sub) -> None:
     p.add_argument("--config", type=Path, required=True)
     p.add_argument("--temporal-run", type=Path, default=None)
     p.add_argument("--temporal-config", type=Path, default=None)
+    p.add_argument("--temporal-checkpoint", default="last", help="checkpoint of the temporal "
+                   "run to ship beside a mixed frame run's --checkpoint (last or step-NNNNN)")
     p.add_argument("--task", choices=["face-swap", "synthetic-face", "lip-sync"],
                    required=True)
     p.add_argument("--description", required=True)

@@ -71,11 +71,62 @@ class ImageFolderData(_Strict):
 
 
 class TemporalData(_Strict):
+    """The temporal head over a frozen frame encoder, on windows of face tracks.
+
+    Without clip-level validation caches: tracks of ``face_caches`` (each group one track)
+    and stills, against temporally consistent self-blends (the first temporal stage).
+    With them (``val_real_caches`` / ``val_caches``): each clip of a cache (a preprocess
+    shard of ``--shard-size 1``) is a track; the real side is the REAL tracks of
+    ``face_caches``, the fake side the FAKE tracks of ``fake_caches`` (real generated clips,
+    beside a real window with the same degradation), lip-sync-like reenactments of the real
+    tracks (``reenact_prob``: each frame's lower face from a time-shifted or shuffled frame
+    of its own track) and temporal self-blends; validation scores each held-out clip whole.
+    """
+
     kind: Literal["temporal"] = "temporal"
     face_caches: list[Path] = Field(description="caches whose groups are face tracks in order")
     still_caches: list[Path] = Field(default_factory=list,
                                      description="stills turned into jittered pseudo-tracks")
     sequence_length: int = Field(8, ge=2)
+    cache_weights: list[float] | None = Field(None, description="sampling weight per "
+                                              "cache of face_caches (clip tracks)")
+    fake_caches: list[Path] = Field(default_factory=list, description="labelled caches "
+                                    "(training role) whose FAKE clips are tracks of real "
+                                    "generated clips")
+    fake_share: float = Field(0.0, ge=0, le=1, description="share of items whose fake is a "
+                              "window of a generated clip of fake_caches")
+    reenact_prob: float = Field(0.0, ge=0, le=1, description="share of the other items whose "
+                                "fake is a lip-sync-like reenactment of the real window "
+                                "(the rest: temporal self-blends)")
+    clip_frames: int | None = Field(None, ge=2, description="frames analysis samples over a "
+                                    "clip: a window steps through a track of n cached frames "
+                                    "every round(n / clip_frames) frames, so its spacing is "
+                                    "the one the temporal head meets at analysis (None: "
+                                    "consecutive cached frames)")
+    degradation: DegradationRecipe = Field("heavy", description="one compression/resize per "
+                                           "window, the same for every frame of both sides")
+    val_real_caches: list[Path] = Field(default_factory=list,
+                                        description="real clips of the validation role")
+    val_caches: list[Path] = Field(default_factory=list, description="labelled caches of "
+                                   "the validation role (real and fake clips)")
+
+    @property
+    def clip_level(self) -> bool:
+        return bool(self.val_real_caches or self.val_caches)
+
+    @model_validator(mode="after")
+    def _clip_level_options(self) -> TemporalData:
+        if not self.clip_level and (self.fake_caches or self.reenact_prob or
+                                    self.clip_frames or self.fake_share):
+            raise ValueError("fake_caches, fake_share, reenact_prob and clip_frames are for "
+                             "clip tracks: give the validation role's clips (val_real_caches "
+                             "or val_caches)")
+        if self.cache_weights is not None and (
+                not self.clip_level or len(self.cache_weights) != len(self.face_caches)):
+            raise ValueError("cache_weights: one weight per face cache, for clip tracks")
+        if self.fake_share and not self.fake_caches:
+            raise ValueError("fake_share needs fake_caches")
+        return self
 
 
 class TrainConfig(_Strict):
@@ -133,9 +184,10 @@ class TrainConfig(_Strict):
         if self.region_source_size is None:
             raise ValueError(f"region {self.region!r} needs region_source_size (the side of "
                              "the face caches' crops, e.g. 224)")
-        if self.data.kind == "temporal":
-            raise ValueError("a face region is for frame models (mixed, sbi or images data), "
-                             "not the temporal stage")
+        if self.data.kind == "temporal" and not self.data.clip_level:
+            raise ValueError("a face region's temporal stage cuts the region from clip "
+                             "tracks: give the validation role's clips (val_real_caches or "
+                             "val_caches)")
         return self
 
 

@@ -93,7 +93,8 @@ def _parity(module: nn.Module, path: Path, inputs: torch.Tensor, input_name: str
 
 def export_detector(checkpoint: Path, cfg: TrainConfig, out_dir: Path, *, task: str,
                     description: str, temperature: float = 1.0,
-                    temporal_temperature: float = 1.0, threshold: float = 0.5,
+                    temporal_temperature: float = 1.0, temporal_offset: float = 0.0,
+                    threshold: float = 0.5,
                     logit_offset: float = 0.0,
                     applies_to: tuple[str, ...] = ("video", "image"),
                     metrics: dict[str, str] | None = None,
@@ -128,7 +129,8 @@ def export_detector(checkpoint: Path, cfg: TrainConfig, out_dir: Path, *, task: 
         mean=IMAGENET_MEAN, std=IMAGENET_STD, colour_order="RGB", temperature=temperature,
         logit_offset=logit_offset,
         heatmap="blend-map" if frame.members[0].blend_head is not None else "class-activation",
-        temporal_temperature=temporal_temperature, threshold=threshold,
+        temporal_temperature=temporal_temperature, temporal_offset=temporal_offset,
+        threshold=threshold,
         frame_graph=frame_path.name, frame_sha256=file_sha256(frame_path),
         temporal_graph=temporal_name, temporal_sha256=temporal_sha, applies_to=applies_to,
         metrics=metrics or {}, training=training or {})

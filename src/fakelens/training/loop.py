@@ -24,6 +24,7 @@ from fakelens.training.config import TrainConfig
 from fakelens.training.data import LabelledFaces, MixedPairs, PseudoTracks, SBIPairs, VideoFrames
 from fakelens.training.datasets import split_by_group
 from fakelens.training.preprocess import load_face_cache
+from fakelens.training.tracks import ClipTracks, track_datasets
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,8 @@ def build_datasets(cfg: TrainConfig, length: int):
         val = LabelledFaces(crops, labels, val_idx, size=cfg.input_size, seed=cfg.seed + 1,
                             length=len(val_idx), augment=False, region=cfg.region)
         return train, val
+    if data.clip_level:
+        return track_datasets(cfg, length)
     tracks, meshes = [], []
     for p in data.face_caches:
         c = load_face_cache(p)
@@ -287,14 +290,17 @@ class Trainer:
         if self.temporal_only:
             b, t = clips.shape[:2]
             with torch.no_grad():
-                emb = model.embed(clips.flatten(0, 1))
+                emb = model.embed(clips.flatten(0, 1).contiguous(
+                    memory_format=torch.channels_last))
             return model.temporal(emb.view(b, t, -1))
         return model(clips)["frame_logits"][:, 0]
 
     def evaluate(self, val) -> dict:
         model = self.scored_model
         model.eval()
-        loader = torch.utils.data.DataLoader(val, batch_size=16, num_workers=0)
+        # whole clips differ in length: one a batch
+        loader = torch.utils.data.DataLoader(val, batch_size=1 if isinstance(val, ClipTracks)
+                                             else 16, num_workers=0)
         ys, zs = [], []
         with torch.no_grad():
             for x, y, *_ in loader:
@@ -316,6 +322,9 @@ class Trainer:
             out.update(frame_auc=out["auc"], video_auc=metrics.roc_auc(vy, vp),
                        real_clips_above_half=float((vp[vy == 0] >= 0.5).mean()))
             out["auc"] = (out["video_auc"] + out["frame_auc"]) / 2
+        elif isinstance(val, ClipTracks):  # an item is a whole clip: the AUC is the clip AUC
+            out.update(video_auc=out["auc"], real_clips_above_half=float((p[y == 0] >= 0.5)
+                                                                         .mean()))
         return out
 
     def fit(self) -> dict:
@@ -381,7 +390,7 @@ class Trainer:
                                                      if k in ev}})
                     log.info("step %d val %s", step, {k: round(float(v), 4) for k, v in
                                                        self.state["history"][-1].items()})
-                    if isinstance(val, VideoFrames):  # every evaluated step can be chosen
+                    if isinstance(val, VideoFrames | ClipTracks):  # each can be chosen
                         self._save(f"step-{step:05d}")
                     if ev["auc"] > self.state["best_auc"]:
                         self.state["best_auc"], self.state["stale"] = ev["auc"], 0

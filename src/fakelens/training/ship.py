@@ -7,8 +7,11 @@ import logging
 from pathlib import Path
 
 import numpy as np
+import torch
 from safetensors import safe_open
+from safetensors.torch import load_file
 
+from fakelens.errors import FakeLensError
 from fakelens.training import metrics
 from fakelens.training.combine import ENSEMBLE_KEY
 from fakelens.training.config import load_config
@@ -40,16 +43,48 @@ def validation_logits(run_dir: Path, config_path: Path, checkpoint: str = "best"
     return ev["labels"], ev["logits"]
 
 
+def same_frame_stage(frame_weights: Path, temporal_weights: Path) -> None:
+    """A temporal run's checkpoint must carry the frame stage it was trained on unchanged
+    (the frame head's calibration is fitted on that stage's checkpoint)."""
+    frame, temporal = load_file(frame_weights), load_file(temporal_weights)
+    differ = [k for k, v in frame.items() if k not in temporal or
+              not torch.equal(v, temporal[k])]
+    if differ:
+        raise FakeLensError(f"{temporal_weights} does not hold the frame stage of "
+                            f"{frame_weights} ({len(differ)} tensors differ, e.g. {differ[0]}): "
+                            "train the temporal stage with init_from that checkpoint")
+
+
 def ship_on_real_media(*, run: Path, config: Path, out_dir: Path, task: str,
                        description: str, applies_to: tuple[str, ...], checkpoint: str,
-                       photo_cache: Path | None) -> dict:
-    """A mixed run: calibrate the chosen checkpoint on held-out real media, export."""
-    from fakelens.training.calibrate import calibrate, calibration_media
+                       photo_cache: Path | None, temporal_run: Path | None = None,
+                       temporal_config: Path | None = None,
+                       temporal_checkpoint: str = "last") -> dict:
+    """A mixed run: calibrate the chosen checkpoint on held-out real media, export. With a
+    temporal run (its frame stage that checkpoint, frozen), the temporal head is calibrated
+    on the validation role's whole clips beside it and both graphs are exported under the
+    temporal config's name."""
+    from fakelens.training.calibrate import calibrate, calibrate_track, calibration_media
 
     cfg = load_config(config)
     weights = run / f"{checkpoint}.safetensors"
     cal = calibrate(calibration_media(weights, cfg, photo_cache))
     training = {"checkpoint": checkpoint}
+    temporal = {}
+    if temporal_run is not None:
+        if temporal_config is None:
+            raise FakeLensError("--temporal-run needs --temporal-config")
+        t_weights = temporal_run / f"{temporal_checkpoint}.safetensors"
+        same_frame_stage(weights, t_weights)
+        t_cfg = load_config(temporal_config)
+        t_cal = calibrate_track(t_weights, t_cfg, cal)
+        temporal = dict(temporal_temperature=t_cal.temperature,
+                        temporal_offset=t_cal.offset)
+        training.update(temporal_checkpoint=temporal_checkpoint,
+                        **{f"calibration_{k}": str(v) for k, v in t_cal.summary().items()})
+        t_state = json.loads((temporal_run / "state.json").read_text())
+        training.update(temporal_steps_run=str(t_state["step"]),
+                        temporal_minutes=f"{t_state['elapsed_s'] / 60:.1f}")
     chosen = None
     if (run / "state.json").is_file():  # a training run (also there for a stopped one)
         state = json.loads((run / "state.json").read_text())
@@ -64,10 +99,13 @@ def ship_on_real_media(*, run: Path, config: Path, out_dir: Path, task: str,
         training.update({k: f"{chosen[k]:.4f}" for k in ("video_auc", "frame_auc")
                          if k in chosen})
     training.update({f"calibration_{k}": str(v) for k, v in cal.summary().items()})
-    export_detector(weights, cfg, out_dir, task=task, description=description,
-                    temperature=cal.temperature, logit_offset=cal.offset,
-                    applies_to=applies_to, training=training)
+    export_detector(t_weights if temporal else weights, t_cfg if temporal else cfg, out_dir,
+                    task=task, description=description, temperature=cal.temperature,
+                    logit_offset=cal.offset, applies_to=applies_to, training=training,
+                    **temporal)
     info = cal.summary()
+    if temporal:
+        info.update(t_cal.summary())
     log.info("shipped %s: %s", cfg.name, info)
     return info
 
@@ -75,12 +113,15 @@ def ship_on_real_media(*, run: Path, config: Path, out_dir: Path, task: str,
 def ship(*, frame_run: Path, frame_config: Path, out_dir: Path, task: str, description: str,
          applies_to: tuple[str, ...], temporal_run: Path | None = None,
          temporal_config: Path | None = None, metrics_card: dict[str, str] | None = None,
-         calibration_cache: Path | None = None, checkpoint: str = "best") -> dict:
+         calibration_cache: Path | None = None, checkpoint: str = "best",
+         temporal_checkpoint: str = "last") -> dict:
     """Fit temperatures (frame head; temporal head if any), export ONNX + config."""
     if load_config(frame_config).data.kind == "mixed":
         return ship_on_real_media(run=frame_run, config=frame_config, out_dir=out_dir,
                                   task=task, description=description, applies_to=applies_to,
-                                  checkpoint=checkpoint, photo_cache=calibration_cache)
+                                  checkpoint=checkpoint, photo_cache=calibration_cache,
+                                  temporal_run=temporal_run, temporal_config=temporal_config,
+                                  temporal_checkpoint=temporal_checkpoint)
     y, z = validation_logits(frame_run, frame_config, calibration_cache=calibration_cache)
     temperature = metrics.fit_temperature(y, z)
     info = {"frame_val_auc": metrics.roc_auc(y, z), "temperature": temperature,

@@ -294,6 +294,25 @@ def self_reenact(img: np.ndarray, landmarks: np.ndarray, other: np.ndarray,
     return blend(warped, img, mask), mask
 
 
+def temporal_self_reenact(frames: list[np.ndarray], landmarks: list[np.ndarray],
+                          donors: list[np.ndarray], donor_landmarks: list[np.ndarray],
+                          rng: np.random.Generator
+                          ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """A lip-sync-like pseudo-fake of a face track: the lower face of each frame replaced
+    by the lower face of its donor (another frame of the same track: a time-shifted or
+    shuffled one, chosen by the caller), so the mouth's motion no longer matches the head's.
+    ``self_reenact`` on each frame with one set of blend parameters for the whole track
+    (mask deformation, colour, sharpening, ratio), the mask following each frame's mesh."""
+    seed = int(rng.integers(0, 2**31))
+    fakes, masks = [], []
+    for img, lm, donor, donor_lm in zip(frames, landmarks, donors, donor_landmarks,
+                                        strict=True):
+        fake, mask = self_reenact(img, lm, donor, donor_lm, np.random.default_rng(seed))
+        fakes.append(fake)
+        masks.append(mask)
+    return fakes, masks
+
+
 def pair_mask(real: np.ndarray, fake: np.ndarray) -> np.ndarray:
     """Where an aligned fake differs from its own original, in [0, 1] (smoothed, with
     compression noise below the floor removed)."""

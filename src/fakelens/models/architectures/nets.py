@@ -142,6 +142,12 @@ ARCHITECTURES: dict[str, Architecture] = {
         Architecture("mobilenet_xray",
                      "MobileNetV2 frame classifier + where-blended map head (Face X-ray style)",
                      "mobilenet_v2", None, blend_map=True),
+        Architecture("mobilenet_xray_gru",
+                     "MobileNetV2 frame classifier + where-blended map head + small "
+                     "bidirectional GRU over the face track (a mobilenet_xray run's frame "
+                     "stage, then its temporal head)", "mobilenet_v2",
+                     {"proj_dim": 128, "hidden": 64, "cell": "gru", "bidirectional": True},
+                     blend_map=True),
         Architecture("lite0_xray",
                      "EfficientNet-Lite0 frame classifier + where-blended map head",
                      "efficientnet_lite0", None, blend_map=True),
