@@ -71,6 +71,27 @@ def per_generator(block: dict) -> dict:
     return out
 
 
+def frames_and_track(block: dict) -> dict:
+    """The detector's frame head alone (mean of the frames' probabilities) against its
+    media score (with a temporal head: frame and temporal heads together): the AUC of each
+    against the set's real clips, overall and per generator."""
+    items = [x for x in block["items"] if x["score"] is not None
+             and x.get("mean_of_frames") is not None]
+    reals = [x for x in items if x["label"] == 0]
+    out = {}
+    for method in [None, *sorted({x["method"] for x in items if x["label"] == 1})]:
+        fakes = [x for x in items if x["label"] == 1 and method in (None, x["method"])]
+        y = np.array([0] * len(reals) + [1] * len(fakes))
+        if not (0 < y.sum() < len(y)):
+            continue
+        out[method or "all"] = {
+            "n_fake": len(fakes),
+            "mean_of_frames_auc": metrics.roc_auc(y, [x["mean_of_frames"]
+                                                      for x in reals + fakes]),
+            "score_auc": metrics.roc_auc(y, [x["score"] for x in reals + fakes])}
+    return out
+
+
 def rule(report: dict, diff: dict) -> dict:
     th = diff["sets"].get("talking-heads")
     one = bool(th and th["ci95"][0] > 0)
@@ -141,6 +162,14 @@ def to_markdown(out: dict) -> str:
         for name, d in out["differences"][key]["sets"].items():
             lines.append(f"| {name} | {d['n']} | {d['auc_difference']:+.3f} "
                          f"[{d['ci95'][0]:+.3f}, {d['ci95'][1]:+.3f}] |")
+    lines += ["", f"{LABELS['mouth']}: its frames alone (mean of the frames' probabilities) "
+              "against its media score (with a temporal head, frame and temporal heads "
+              "together): AUC against the set's real clips.", "",
+              "| set | generator | fakes | mean of frames | media score |", "|---|---|---|---|---|"]
+    for name, gens in out["frames_and_track"].items():
+        for m, g in gens.items():
+            lines.append(f"| {name} | {m} | {g['n_fake']} | {g['mean_of_frames_auc']:.3f} | "
+                         f"{g['score_auc']:.3f} |")
     lines += ["", "Rule (docs/training-log.md, fixed before training and scoring):", ""]
     for cond, r in out["rule"].items():
         detail = {k: v for k, v in r.items() if k != "holds"}
@@ -162,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     gens = {name: {v: per_generator(b) for v, b in s["versions"].items()}
             for name, s in report["sets"].items() if name in VIDEO_SETS}
     checks = rule(report, diffs["mouth"])
+    track = {name: frames_and_track(s["versions"]["mouth"])
+             for name, s in report["sets"].items() if name in VIDEO_SETS}
     out = {"report": report, "differences": diffs, "per_generator": gens, "rule": checks,
+           "frames_and_track": track,
            "ship": all(r["holds"] for r in checks.values())}
     args.out.mkdir(parents=True, exist_ok=True)
     # the items stay in the two suite reports; the summary keeps each version's counts
