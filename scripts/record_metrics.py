@@ -2,7 +2,8 @@
 per-set eval.json reports) into the shipped model configs
 (`metrics_by_media`, per kind of media: shown by `fakelens models list`, /about and beside
 every result of that kind, on the page, in reports and by the CLI), the kinds of
-deepfakes the face-swap detector mostly misses (`missed`, shown beside verdicts) and the
+deepfakes the face-swap detector mostly misses per kind of media (`missed_by_media`, shown
+beside the verdicts of that kind) and the
 uncertain band's calibrated lower edge (`uncertain_from`).
 
     python scripts/record_metrics.py      # after scripts/evaluate_models.sh
@@ -106,12 +107,14 @@ def figures() -> dict[str, dict[str, dict[str, str]]]:
 
 def main() -> None:
     suite = json.loads((EVAL / "suite" / "suite.json").read_text())
-    extra = {"fakelens-faceswap": {"missed": _missed(suite), "uncertain_from":
-                                   _uncertain_from(suite)}}
+    extra = {"fakelens-faceswap": {"missed_by_media": missed_by_media(suite),
+                                   "uncertain_from": _uncertain_from(suite)}}
     for name, by_media in figures().items():
         path = WEIGHTS / f"{name}.json"
         config = json.loads(path.read_text())
         config.pop("metrics", None)  # one list of unnamed media: older cards only
+        if "missed_by_media" in extra.get(name, {}):
+            config.pop("missed", None)  # likewise
         config["metrics_by_media"] = by_media
         config.update(extra.get(name, {}))
         path.write_text(json.dumps(config, indent=1) + "\n")
@@ -125,6 +128,29 @@ MISSED_SETS = [
     ("swap-generators", "Face swaps of today's open swap tools (inswapper_128 behind roop, "
                         "FaceFusion and Deep-Live-Cam; faceswap-GAN)"),
 ]
+
+
+# (per-set report, the kind of deepfake in words) that the face-swap detector mostly misses
+# in still photos: measured on stills, shown beside a photo's verdict
+MISSED_STILLS = [
+    ("dfdc-validation-faceswap", "Face swaps in still photos (DFDC: a face swapped into a "
+                                 "video frame, saved as a photo)"),
+]
+
+
+def missed_by_media(suite: dict | None = None) -> dict[str, dict[str, str]]:
+    """What the face-swap detector mostly misses, per kind of media it was measured on:
+    video (the quality benchmark's sets) and still photos (the per-set still reports)."""
+    suite = suite or json.loads((EVAL / "suite" / "suite.json").read_text())
+    stills = {}
+    for folder, words in MISSED_STILLS:
+        report = json.loads((EVAL / folder / "eval.json").read_text())
+        b, v = report["video_fakelens_score"], _verdicts(folder, 1)
+        stills[words] = (f"on {len(v)} public examples AUC {b['auc']:.2f} "
+                         f"[{b['auc_ci95'][0]:.2f}, {b['auc_ci95'][1]:.2f}], "
+                         f"{v.count('FAKE')} called Likely manipulated, "
+                         f"{v.count('REAL')} called no sign")
+    return {"video": _missed(suite), "image": stills}
 
 
 def _missed(suite: dict) -> dict[str, str]:

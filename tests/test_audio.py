@@ -331,7 +331,7 @@ def test_audio_file_gets_a_voice_verdict(tmp_path, monkeypatch):
     assert all(0 <= w.start_s < w.end_s <= 6.2 for w in a.windows)
     assert result.reason.startswith("Voice: Speech found")
     doc = json.loads(result.to_json())
-    assert doc["schema_version"] == "1.7" and doc["audio"]["status"] == "analysed"
+    assert doc["schema_version"] == "1.8" and doc["audio"]["status"] == "analysed"
 
 
 def test_voice_and_faces_combine(monkeypatch):

@@ -204,7 +204,7 @@ def test_cli_link_scores_like_the_file_and_keeps_the_link(clip, model_dir, capsy
     assert source["url"] == url and source["site"] == "127.0.0.1"
     assert source["sha256"] == local["media"]["sha256"]
     assert linked["media"]["path"] == url
-    assert linked["schema_version"] == SCHEMA_VERSION == "1.7"
+    assert linked["schema_version"] == SCHEMA_VERSION == "1.8"
     assert any("re-encode" in c for c in linked["caveats"])
 
 

@@ -119,7 +119,8 @@ def test_an_older_card_with_one_list_still_loads():
     acc = both.accuracy_on("image")
     assert acc.figures == {"AUC": "0.75 [0.6, 0.9] (n=55)"} and not acc.stated
     assert len(both.accuracy_by_media()) == 1  # listed once, not under each kind
-    stills = PretrainedConfig.model_validate({**older, "applies_to": ["image"]})
+    stills = PretrainedConfig.model_validate({**older, "applies_to": ["image"],
+                                              "missed_by_media": {}})
     assert stills.accuracy_on("image").stated and not stills.accuracy_on("video").figures
     assert PretrainedConfig.model_validate(card(metrics_by_media=None)).accuracy_on(
         "video").missing == "No measured accuracy on videos for this detector."
@@ -138,6 +139,92 @@ def test_the_shipped_cards_hold_what_docs_eval_measured():
     video, still = swap.accuracy_on("video").figures, swap.accuracy_on("image").figures
     assert video and still and not set(video.values()) & set(still.values())
     assert any("real photos" in label for label in still)  # false alarms on real photos
+
+
+# the blind spots, per kind of media
+
+VIDEO_ONLY = "Measured on videos: this detector's blind spots were not measured on still photos."
+
+
+def test_a_card_gives_each_kind_of_media_its_own_blind_spots():
+    cfg = PretrainedConfig.model_validate(card(missed_by_media={
+        "video": {"Talking heads": "AUC 0.64"}, "image": {"Photo swaps": "AUC 0.75"}}))
+    assert cfg.blind_spots_on("video").spots == {"Talking heads": "AUC 0.64"}
+    assert cfg.blind_spots_on("image").spots == {"Photo swaps": "AUC 0.75"}
+    assert not cfg.blind_spots_on("image").note
+    assert [b.heading for b in cfg.blind_spots_by_media()] == ["On videos", "On still photos"]
+    video_only = PretrainedConfig.model_validate(card(missed_by_media={
+        "video": {"Talking heads": "AUC 0.64"}}))
+    on_photo = video_only.blind_spots_on("image")  # the video ones, saying so
+    assert on_photo.spots == {"Talking heads": "AUC 0.64"} and on_photo.note == VIDEO_ONLY
+
+
+def test_an_older_card_with_one_missed_list_still_loads():
+    older = card(missed_by_media=None, missed={"Talking heads": "AUC 0.64"})
+    cfg = PretrainedConfig.model_validate(older)
+    spots = cfg.blind_spots_on("image")
+    assert spots.spots == {"Talking heads": "AUC 0.64"} and spots.measured_on is None
+    assert spots.note == ("The model card does not say which kind of media this was "
+                          "measured on.")
+    assert len(cfg.blind_spots_by_media()) == 1  # listed once, not under each kind
+    one_kind = PretrainedConfig.model_validate({**older, "applies_to": ["video"],
+                                                "metrics_by_media": {}})
+    assert one_kind.blind_spots_on("video").measured_on == "video"
+    assert not one_kind.blind_spots_on("video").note
+    none = PretrainedConfig.model_validate(card(missed_by_media=None))
+    assert none.blind_spots_on("image").spots == {} and none.blind_spots_by_media() == []
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"missed_by_media": {"video": {"x": "y"}}, "missed": {"x": "y"}}, "not both"),
+    ({"missed_by_media": {"image": {}}}, "is empty"),
+    ({"missed_by_media": {"audio": {"x": "y"}}}, "missed_by_media.audio"),
+    ({"missed_by_media": {"video": {"x": "y"}}, "applies_to": ["image"],
+      "metrics_by_media": {}}, "does not score"),
+])
+def test_card_validation_refuses_bad_blind_spots(changes, words):
+    with pytest.raises(ValidationError) as caught:
+        PretrainedConfig.model_validate(card(**changes))
+    assert words in str(caught.value)
+
+
+def test_the_shipped_blind_spots_are_what_docs_eval_measured():
+    spec = importlib.util.spec_from_file_location("record_metrics",
+                                                  ROOT / "scripts" / "record_metrics.py")
+    record = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(record)
+    swap = get_detector(SWAP).config
+    assert dict(swap.missed_by_media) == record.missed_by_media() and not swap.missed
+    assert set(swap.missed_by_media) == {"video", "image"}
+
+
+def test_models_list_shows_the_blind_spots_per_kind_of_media(capsys):
+    from fakelens.cli import main
+
+    assert main(["models", "list"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    swap = get_detector(SWAP).config
+    for spots in swap.blind_spots_by_media():
+        block = out[out.index(f"{spots.heading}, mostly misses"):]
+        for kind, what in spots.spots.items():
+            assert f"blind spot: {kind} ({what})" in block[:2000]
+
+
+def test_a_photo_shows_the_blind_spots_of_photos_and_a_video_of_videos(tmp_path, monkeypatch):
+    swap = get_detector(SWAP).config
+    for kind, other in (("image", "video"), ("video", "image")):
+        lines = [x for x in caveat_lines(result(kind)) if x.startswith("Blind spot:")]
+        mine, theirs = swap.missed_by_media[kind], swap.missed_by_media[other]
+        assert all(any(f"{k}: {SWAP} mostly misses these ({v})." in x for x in lines)
+                   for k, v in mine.items()), lines
+        assert not any(k in x for k in theirs for x in lines)
+    video = dict(swap.missed_by_media["video"])  # a card without photo blind spots
+    monkeypatch.setenv("FAKELENS_WEIGHTS_DIR", str(weights_with(
+        tmp_path, {SWAP: {"missed_by_media": {"video": video}}})))
+    spots = verdict_caveats(result("image")).blind_spots
+    assert spots and all(s.endswith(VIDEO_ONLY) for s in spots if SWAP in s)
+    assert all(any(k in s for s in spots) for k in video)
+    assert not any(VIDEO_ONLY in s for s in verdict_caveats(result("video")).blind_spots)
 
 
 # the "How reliable" statement

@@ -75,7 +75,7 @@ def test_provenance_stands_beside_the_verdict(face_rgb, signing, model_dir, tiny
     schema = Analysis.model_json_schema()
     doc = json.loads(b.to_json())
     jsonschema.validate(doc, schema)
-    assert doc["schema_version"] == SCHEMA_VERSION == "1.7"
+    assert doc["schema_version"] == SCHEMA_VERSION == "1.8"
     assert doc["provenance"]["version"] == "1.0"
     assert doc["provenance"]["credentials"]["state"] == "valid_untrusted_signer"
     # a stored 1.0 result (no provenance) still validates and loads

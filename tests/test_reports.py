@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fakelens.analysis.caveats import heavily_compressed, verdict_label
+from fakelens.analysis.caveats import media_warnings, verdict_label
 from fakelens.errors import FakeLensError, ReportError
 from fakelens.reports import explain, plots, report_format, write_report
 from fakelens.types import Analysis, Verdict
@@ -87,7 +87,7 @@ def _check_reports(detailed, tmp_path: Path, name: str) -> tuple[str, list[Path]
     assert f"Page 1 of {len(pages)}" in page1
     assert f"Page {len(pages)} of {len(pages)}" in _pdf_text(pdf, len(pages))
 
-    assert ("About this file:" in html) == heavily_compressed(a.media)
+    assert ("About this file:" in html) == bool(media_warnings(a))  # compression, tiny
 
     doc = json.loads(write_report(detailed, tmp_path / f"{name}.json").read_text())
     jsonschema.validate(doc, Analysis.model_json_schema())

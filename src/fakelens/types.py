@@ -10,8 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 # (the voice check), media kind "audio", verdict NO_SPEECH (each absent from older results);
 # 1.6: provenance.source (media fetched from a link); media.live, and null media.size_bytes
 # and media.sha256 for a live session (no file); 1.7: provenance.source.entries (the
-# videos a link holds, listed)
-SCHEMA_VERSION = "1.7"
+# videos a link holds, listed); 1.8: media.jpeg_quality (a still's estimated JPEG quality)
+SCHEMA_VERSION = "1.8"
 PROVENANCE_VERSION = "1.0"
 
 
@@ -101,6 +101,11 @@ class MediaInfo(_Frozen):
     bits_per_pixel: float | None = Field(None, description="video bits per pixel and frame "
                                          "(bit rate / (width x height x fps)): how hard the "
                                          "video was compressed; null for stills or unknown")
+    jpeg_quality: int | None = Field(None, description="a JPEG still's estimated quality "
+                                     "(1-100, the IJG scale, from its luminance quantisation "
+                                     "table): how hard the photo was compressed; null for "
+                                     "videos, other image formats (PNG, WebP, HEIC, ...) and "
+                                     "results before schema 1.8")
     warnings: list[str] = Field(default_factory=list, description="what reading the file "
                                 "noticed (e.g. which of several video streams was used)")
     live: LiveSource | None = Field(None, description="set for a live check: what it watched "

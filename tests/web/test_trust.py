@@ -87,8 +87,10 @@ def test_landing_page_is_public_and_reads_the_model_cards(client):
             assert (acc.heading if acc.figures else acc.missing) in text
             for label, figure in acc.figures.items():
                 assert f"{label}: <span class=\"metric\">{figure}</span>" in text
-        for kind, measured in get_detector(name).config.missed.items():
-            assert f"{kind}: {measured}" in text  # what it misses, beside what it catches
+        for spots in get_detector(name).config.blind_spots_by_media():  # per kind measured
+            assert f"Mostly misses, {spots.heading.lower()}" in text
+            for kind, measured in spots.spots.items():
+                assert f"{kind}: {measured}" in text  # what it misses, beside what it catches
     floor = get_detector(SWAP).config.uncertain_from
     assert f"uncertain from\n    {floor:.2f} to 0.60" in text  # the sample obeys the rule
     assert client.get("/about").status_code == 200
@@ -200,13 +202,44 @@ def test_a_heavily_compressed_video_gets_a_caveat_of_its_own(alice):
     assert "About this file" not in html.unescape(alice.get(stored(alice, result)).text)
 
 
+def shared_card(alice, url: str) -> str:
+    """Share the analysis at ``url`` into the forum; the topic's share card, as text."""
+    response = form(alice, f"{url}/share", f"{url}/share", category="help-me-verify",
+                    title="Is this photo real?", body="Sent to me on a messenger.",
+                    tags="photo")
+    assert response.status_code == 303, response.text
+    page = html.unescape(alice.get(response.headers["location"]).text)
+    card = page[page.index('class="share-card"'):]
+    return " ".join(re.sub(r"<[^>]+>", "", card).split())
+
+
+def test_a_heavily_compressed_photo_gets_a_caveat_of_its_own(alice):
+    """A JPEG re-saved at low quality (media.jpeg_quality, schema 1.8) is weak evidence: the
+    result page and the forum share card (the same verdict card) say so; a PNG does not."""
+    from fakelens.analysis.caveats import HEAVY_JPEG_QUALITY
+
+    photo = two_detector_result(swap=0.1, synth=0.05, verdict=Verdict.REAL, kind="image")
+
+    def saved_at(quality: int | None, fmt: str = "jpeg") -> Analysis:
+        return photo.model_copy(update={"media": photo.media.model_copy(
+            update={"jpeg_quality": quality, "format": fmt})})
+
+    card = verdict_card(alice, stored(alice, saved_at(HEAVY_JPEG_QUALITY)))
+    assert ("About this file: This photo is heavily compressed (saved at JPEG quality about "
+            f"{HEAVY_JPEG_QUALITY}") in " ".join(re.sub(r"<[^>]+>", "", card).split())
+    for fine in (saved_at(HEAVY_JPEG_QUALITY + 1), saved_at(None, "png")):
+        assert "About this file" not in verdict_card(alice, stored(alice, fine))
+    share = shared_card(alice, stored(alice, saved_at(25)))
+    assert "This photo is heavily compressed (saved at JPEG quality about 25" in share
+
+
 def test_blind_spots_stand_beside_every_verdict_that_is_not_fake(alice):
     """A low score is no clean bill of health: what the shipped detectors' model cards show
     as missed is on the card itself (not folded away), with a small face when it is one."""
     from fakelens.analysis.caveats import blind_spots
 
-    missed = dict(get_detector(SWAP).config.missed)
-    assert missed, "the shipped face-swap card records what it misses"
+    missed = get_detector(SWAP).config.blind_spots_on("video").spots
+    assert missed, "the shipped face-swap card records what it misses on videos"
     calm = two_detector_result(swap=0.05, synth=0.02, verdict=Verdict.REAL)
     spots = blind_spots(calm)
     assert all(any(kind in spot and measured in spot for spot in spots)
@@ -223,6 +256,25 @@ def test_blind_spots_stand_beside_every_verdict_that_is_not_fake(alice):
     assert VERDICT_LABELS[Verdict.REAL] == "No sign found by these detectors"
     shown = card[card.index('class="blind-spots"'):card.index('<div class="caveats">')]
     assert "<details" not in shown and all(kind in shown for kind in missed)
+
+
+def test_a_photo_shows_the_blind_spots_measured_on_photos(alice):
+    """The face-swap card's video blind spots (talking heads, swap tools) were measured on
+    videos: beside a photo's verdict stand those measured on still photos instead."""
+    cfg = get_detector(SWAP).config
+    on_video, on_photos = cfg.blind_spots_on("video"), cfg.blind_spots_on("image")
+    assert on_photos.measured_on == "image" and on_photos.spots and not on_photos.note
+    assert not set(on_video.spots) & set(on_photos.spots)
+    photo = two_detector_result(swap=0.05, synth=0.02, verdict=Verdict.REAL, kind="image")
+    text = html.unescape(alice.get(stored(alice, photo)).text)
+    card = text[text.index('<section class="verdict'):text.index('<section class="why">')]
+    shown = card[card.index('class="blind-spots"'):card.index('<div class="caveats">')]
+    assert all(f"{kind}: {SWAP} mostly misses these ({measured})." in shown
+               for kind, measured in on_photos.spots.items())
+    assert not any(kind in text for kind in on_video.spots)  # nowhere on the page
+    lines = caveat_lines(photo)  # the JSON result's caveats
+    assert any(kind in line for kind in on_photos.spots for line in lines)
+    assert not any(kind in line for kind in on_video.spots for line in lines)
 
 
 def test_delete_asks_first_then_trash_and_restore(alice, app_factory):

@@ -96,36 +96,82 @@ def heavily_compressed(media: MediaInfo) -> bool:
     return bpp < HEAVY_COMPRESSION_BPP * (_REFERENCE_PIXELS / (media.width * media.height)) ** 0.5
 
 
-def media_warnings(a: Analysis) -> list[str]:
-    """What about this very file weakens its verdict (beside the general failure cases)."""
-    if not heavily_compressed(a.media):
-        return []
-    return [f"This video is heavily compressed ({a.media.bits_per_pixel:.3f} bits per pixel "
-            "and frame, as low as a low-quality re-upload). Compression erases much of what "
-            "the detectors look for: with the benchmark's held-out face swaps re-encoded "
-            "this hard, most fakes came out with no sign found. A low score is weak "
-            "evidence for this file."]
-
-
+# A still photo saved at this JPEG quality or lower (the IJG scale, estimated from its
+# quantisation table: media/jpeg.py) is compressed hard enough to weaken the face-swap
+# detector. Measured on the public held-out stills re-encoded at quality 90 to 10
+# (benchmarks/photo_compression.py, docs/eval/photo-compression.md): the highest quality
+# from which down its AUC on the DFDC face-swap photos lies more than 0.03 below the AUC as
+# published (0.754; 0.734 at 50, 0.697 at 40, 0.585 at 20, 0.503 at 10); the GAN-face
+# detector held at every quality, and real photos called Likely manipulated stayed at 0 to
+# 4 of about 108 at every quality (2 as published).
+HEAVY_JPEG_QUALITY = 40
+PHOTO_COMPRESSION_FOUND = (
+    "with the benchmark's held-out face-swap photos re-saved at JPEG quality 40, 20 and 10, "
+    "the face-swap detector caught 13 of 27, 9 of 26 and 1 of 23 of them (Likely "
+    "manipulated or Uncertain; 14 of 27 as published) and told them from real photos less "
+    "and less well (AUC 0.70, 0.59 and 0.50, chance, against 0.75). Fully generated faces "
+    "(StyleGAN2) were still caught at every quality.")
 SMALL_FACE_PX = 80  # faces under this (median box side) lose the detail detectors read
+
+
+def heavily_compressed_photo(media: MediaInfo) -> bool:
+    """A JPEG still saved at HEAVY_JPEG_QUALITY or lower. Other formats never count: a
+    PNG is lossless as stored, and WebP, HEIC and AVIF get no quality estimate
+    (``media.jpeg_quality`` is None: their quantisers are not JPEG tables)."""
+    q = media.jpeg_quality
+    return media.kind == "image" and q is not None and q <= HEAVY_JPEG_QUALITY
+
+
+def tiny_image(media: MediaInfo) -> bool:
+    """A still whose shorter side is under SMALL_FACE_PX: any face in it is small."""
+    return media.kind == "image" and 0 < min(media.width, media.height) < SMALL_FACE_PX
+
+
+def media_warnings(a: Analysis) -> list[str]:
+    """What about this very file weakens its verdict (beside the general failure cases):
+    a video or a JPEG photo compressed hard, a tiny photo."""
+    out = []
+    if heavily_compressed(a.media):
+        out.append(f"This video is heavily compressed ({a.media.bits_per_pixel:.3f} bits per "
+                   "pixel and frame, as low as a low-quality re-upload). Compression erases "
+                   "much of what the detectors look for: with the benchmark's held-out face "
+                   "swaps re-encoded this hard, most fakes came out with no sign found. A low "
+                   "score is weak evidence for this file.")
+    if heavily_compressed_photo(a.media):
+        out.append(f"This photo is heavily compressed (saved at JPEG quality about "
+                   f"{a.media.jpeg_quality} of 100; {HEAVY_JPEG_QUALITY} or lower counts as "
+                   "heavy). "
+                   f"Compression erases much of what the detectors look for: "
+                   f"{PHOTO_COMPRESSION_FOUND} A low score is weak evidence for this file.")
+    if tiny_image(a.media):
+        out.append(f"This photo is tiny ({a.media.width}x{a.media.height} pixels): any face in "
+                   f"it is under {SMALL_FACE_PX} pixels across, too little detail for the "
+                   "detectors to read. A low score is weak evidence for this file.")
+    return out
 
 
 def blind_spots(a: Analysis) -> list[str]:
     """What these detectors are known to miss that applies to this very result, beside a
-    verdict that is not Likely manipulated: the kinds of deepfakes the deciding detectors'
-    model cards show as missed, and small faces (heavy compression: ``media_warnings``)."""
+    verdict that is not Likely manipulated: the kinds of deepfakes the detectors' model
+    cards show as missed on this kind of media (a photo: those measured on photos, else
+    the video ones with words that say so), and small faces (heavy compression and a tiny
+    photo: ``media_warnings``)."""
     if a.verdict in (Verdict.FAKE, Verdict.NO_FACE, Verdict.NO_SPEECH):
         return []
     out = []
     seen: set[str] = set()
     for m in a.models:
         cfg = _config(m.name)
-        for kind, measured in (cfg.missed if cfg else {}).items():
+        if cfg is None:
+            continue
+        spots = cfg.blind_spots_on(a.media.kind)
+        note = f" {spots.note}" if spots.note else ""
+        for kind, measured in spots.spots.items():
             if kind not in seen:
                 seen.add(kind)
-                out.append(f"{kind}: {m.name} mostly misses these ({measured}).")
+                out.append(f"{kind}: {m.name} mostly misses these ({measured}).{note}")
     track = deciding_track(a)
-    if track is not None and track.frames:
+    if track is not None and track.frames and not tiny_image(a.media):  # said once
         sides = sorted(max(f.box.w, f.box.h) for f in track.frames)
         side = sides[len(sides) // 2]
         if side < SMALL_FACE_PX:
@@ -236,7 +282,7 @@ class VerdictCaveats(BaseModel):
     detectors: list[DetectorFacts]
     known_failures: list[str]
     blind_spots: list[str] = []  # what the detectors miss that applies to this result
-    media_warnings: list[str] = []  # about this file: heavy compression
+    media_warnings: list[str] = []  # about this file: heavy compression, a tiny photo
     evidence_not_proof: str = EVIDENCE_NOT_PROOF
     voice: VoiceFacts | None = None  # the voice check (audio files, soundtracks)
     audio_only: bool = False  # the voice is the whole analysis: no face was looked for

@@ -37,6 +37,7 @@ from fakelens.media.images import (
     image_to_rgb,
     open_image,
 )
+from fakelens.media.jpeg import jpeg_quality
 from fakelens.media.sampling import dense_timestamps, even_timestamps
 from fakelens.media.seeking import KeyFrame, SeekPlan, read_keyframes
 from fakelens.media.signatures import known_signature
@@ -305,6 +306,7 @@ def probe(path: str | Path, *, allow_audio: bool = False) -> MediaInfo:
                 path=str(path), kind="image", format=img.format.lower(), size_bytes=size,
                 sha256=digest, width=w, height=h,
                 rotation={3: 180, 6: 270, 8: 90}.get(orientation, 0),
+                jpeg_quality=jpeg_quality(img),
             )
     if img is not None:
         img.close()

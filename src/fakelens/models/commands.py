@@ -57,6 +57,11 @@ def cmd_models(args: argparse.Namespace) -> int:
                 for key, value in acc.figures.items():
                     console.print(f"    {escape(key)}")
                     console.print(f"        [cyan]{escape(str(value))}[/cyan]")
+            for spots in c.blind_spots_by_media():  # what it misses, per kind measured on
+                console.print(f"  [bold]{escape(spots.heading)}, mostly misses[/bold]")
+                for kind, what in spots.spots.items():
+                    console.print(f"    [yellow]blind spot:[/yellow] {escape(kind)} "
+                                  f"({escape(what)})")
     _print_voice_detectors(console, voices)
     arch = Table(title="architectures (trainable with `fakelens train`)")
     arch.add_column("name", no_wrap=True)

@@ -59,6 +59,36 @@ class MeasuredAccuracy(BaseModel):
         return [f"{self.heading}:"] + [f"  {k}: {v}" for k, v in self.figures.items()]
 
 
+class MeasuredBlindSpots(BaseModel):
+    """What a model card says its detector mostly misses, for one kind of media analysed:
+    the kinds of manipulation with what was measured on them, and the media they were
+    measured on (a photo may only have blind spots measured on video)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    media: str  # the kind of media analysed: video or image
+    spots: dict[str, str] = {}  # kind of manipulation -> what was measured on it
+    measured_on: str | None = None  # the kind they were measured on; None: not stated
+
+    @property
+    def heading(self) -> str:
+        """"On videos", "On still photos" (the kind measured on), or that it is not named."""
+        if self.measured_on is None:
+            return "On media the card does not name"
+        return f"On {MEDIA_WORDS.get(self.measured_on, self.measured_on)}"
+
+    @property
+    def note(self) -> str:
+        """In words, when the blind spots were not measured on the kind analysed."""
+        if not self.spots or self.measured_on == self.media:
+            return ""
+        here = MEDIA_WORDS.get(self.media, self.media + "s")
+        if self.measured_on is None:
+            return "The model card does not say which kind of media this was measured on."
+        return (f"Measured on {MEDIA_WORDS.get(self.measured_on, self.measured_on)}: this "
+                f"detector's blind spots were not measured on {here}.")
+
+
 class PretrainedConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -111,7 +141,13 @@ class PretrainedConfig(BaseModel):
     missed: dict[str, str] = Field(
         default_factory=dict, description="from the model card: kinds of manipulation this "
         "detector mostly misses -> what was measured on them (shown beside every verdict "
-        "that is not Likely manipulated)")
+        "that is not Likely manipulated); older cards, without saying which kind of media "
+        "it was measured on: new cards use missed_by_media")
+    missed_by_media: dict[MediaKind, dict[str, str]] = Field(
+        default_factory=dict, description="from the model card: what this detector mostly "
+        "misses per kind of media it was measured on (video, image); a result shows the "
+        "blind spots of the kind it analysed, or another kind's with the words that they "
+        "were measured on that kind")
     training: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -138,6 +174,42 @@ class PretrainedConfig(BaseModel):
                 raise ValueError(f"metrics_by_media[{kind!r}] is empty: leave the kind out "
                                  "when nothing was measured on it")
         return self
+
+    @model_validator(mode="after")
+    def _blind_spots_per_media(self) -> PretrainedConfig:
+        if self.missed and self.missed_by_media:
+            raise ValueError("a model card gives its blind spots either per kind of media "
+                             "(missed_by_media) or as one list (missed), not both")
+        for kind, spots in self.missed_by_media.items():
+            if kind not in self.applies_to:
+                raise ValueError(f"missed_by_media has blind spots on {MEDIA_WORDS[kind]}, "
+                                 f"which this detector does not score (applies_to: "
+                                 f"{', '.join(self.applies_to)})")
+            if not spots:
+                raise ValueError(f"missed_by_media[{kind!r}] is empty: leave the kind out "
+                                 "when nothing was measured on it")
+        return self
+
+    def blind_spots_on(self, media: str) -> MeasuredBlindSpots:
+        """What this detector mostly misses, to show beside a result of ``media`` (video
+        or image): the blind spots measured on that kind; else those of the kind the card
+        has (videos first), saying so; an older card's one list (``missed``) is of the kind
+        it scores, or of media it does not name."""
+        if self.missed_by_media:
+            kind = media if media in self.missed_by_media else next(
+                k for k in MEDIA_WORDS if k in self.missed_by_media)
+            return MeasuredBlindSpots(media=media, spots=dict(self.missed_by_media[kind]),
+                                      measured_on=kind)
+        single = self.applies_to[0] if len(self.applies_to) == 1 else None
+        return MeasuredBlindSpots(media=media, spots=dict(self.missed), measured_on=single)
+
+    def blind_spots_by_media(self) -> list[MeasuredBlindSpots]:
+        """The card's blind spots per kind of media they were measured on (videos, then
+        still photos; /about, ``fakelens models list``); an older card's list once."""
+        if not self.missed_by_media:
+            return [self.blind_spots_on(self.applies_to[0])] if self.missed else []
+        return [self.blind_spots_on(kind) for kind in MEDIA_WORDS
+                if kind in self.missed_by_media]
 
     def accuracy_on(self, media: str) -> MeasuredAccuracy:
         """The measured accuracy to show beside a result of this kind of media (video or

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from fakelens import __version__
-from fakelens.models.pretrained import MeasuredAccuracy
+from fakelens.models.pretrained import MeasuredAccuracy, MeasuredBlindSpots
 from fakelens.types import (
     Analysis,
     Box,
@@ -27,7 +27,7 @@ class DetectorCard(BaseModel):
     description: str
     applies_to: list[str]
     accuracy: list[MeasuredAccuracy]  # per kind of media: videos, still photos
-    missed: dict[str, str] = {}
+    blind_spots: list[MeasuredBlindSpots] = []  # per kind of media measured on
     uncertain_from: float | None = None
 
 
@@ -40,7 +40,8 @@ def detector_cards() -> list[DetectorCard]:
     names += sorted(n for n in installed if n not in names)
     return [DetectorCard(name=c.name, version=c.version, task=c.task,
                          description=c.description, applies_to=list(c.applies_to),
-                         accuracy=c.accuracy_by_media(), missed=dict(c.missed),
+                         accuracy=c.accuracy_by_media(),
+                         blind_spots=c.blind_spots_by_media(),
                          uncertain_from=c.uncertain_from)
             for c in (installed[n].config for n in names)]
 
