@@ -7,11 +7,7 @@ asked first (stills), then PyAV/FFmpeg (videos and animated images).
 from __future__ import annotations
 
 import bisect
-import errno
-import hashlib
 import logging
-import os
-import stat
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,12 +19,11 @@ import numpy as np
 
 from fakelens.errors import (
     CorruptMedia,
-    EmptyMedia,
     MediaError,
-    MediaNotFound,
     MediaTooLarge,
     UnsupportedMedia,
 )
+from fakelens.media.files import check_readable, sha256_of
 from fakelens.media.frames import Frame
 from fakelens.media.images import (
     IMAGE_FORMATS,
@@ -47,62 +42,6 @@ log = logging.getLogger(__name__)
 
 # Formats whose multi-frame files are animations (read as videos through FFmpeg).
 ANIMATED_FORMATS = {"GIF", "PNG", "WEBP", "AVIF"}
-
-
-def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-_NOT_REGULAR = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
-                (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"),
-                (stat.S_ISBLK, "a block device"))
-
-
-def _not_regular(path: Path, mode: int) -> MediaError:
-    what = next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
-    if stat.S_ISDIR(mode):
-        return MediaNotFound(f"{path}: not a regular file ({what})")
-    return UnsupportedMedia(f"{path}: not a regular file ({what}); save the media to a "
-                            "file first")
-
-
-def check_readable(path: Path) -> int:
-    """The size of a readable, non-empty regular file; a ``MediaError`` otherwise. Never
-    blocks: a named pipe is refused before it is opened."""
-    try:
-        mode = path.stat().st_mode
-        if not stat.S_ISREG(mode):
-            raise _not_regular(path, mode)
-        # O_NONBLOCK: if a FIFO replaced the file meanwhile, opening it does not wait
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise _not_regular(path, info.st_mode)
-            size = info.st_size
-            os.read(fd, 1)
-        finally:
-            os.close(fd)
-    except MediaError:
-        raise
-    except FileNotFoundError as exc:
-        dangling = path.is_symlink()
-        raise MediaNotFound(f"{path}: " + ("symbolic link to a missing file" if dangling
-                                          else "no such file")) from exc
-    except PermissionError as exc:
-        raise MediaNotFound(f"{path}: permission denied") from exc
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise MediaNotFound(f"{path}: symbolic link loop (the link points back at "
-                                "itself)") from exc
-        raise MediaNotFound(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    if size == 0:
-        raise EmptyMedia(f"{path.name}: file is empty (0 bytes)")
-    return size
 
 
 @dataclass

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from fakelens.errors import ManifestError
-from fakelens.media.load import check_readable
+from fakelens.media.files import check_readable
 from fakelens.provenance.consistency import combination_findings, date_findings
 from fakelens.provenance.credentials import read_credentials, summary_of
 from fakelens.provenance.findings import single_findings
