@@ -127,6 +127,20 @@ def test_platt_fit_recovers_offset_and_temperature():
     assert abs(b - 1.5) < 0.25 and abs(t - 2.0) < 0.25
 
 
+def test_platt_fit_refuses_a_set_ranked_below_chance():
+    """Fakes scored below the reals: a fit would squeeze every score to one value (the
+    temporal mouth run's export did that); the fit says why instead."""
+    from fakelens.errors import CalibrationError
+
+    rng = np.random.default_rng(1)
+    y = np.repeat([0, 1], 50)
+    z = np.where(y == 1, rng.normal(-1, 1, 100), rng.normal(1, 1, 100))
+    with pytest.raises(CalibrationError, match="below chance"):
+        metrics.fit_platt(y, z)
+    b, t = metrics.fit_platt(y, -z)  # the same scores the right way round fit
+    assert 0.2 <= t <= 20 and abs(b) < 1
+
+
 def test_calibration_keeps_real_media_under_the_limits():
     pytest.importorskip("torch")
     from fakelens.training.calibrate import (

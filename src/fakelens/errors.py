@@ -127,6 +127,11 @@ class BatchError(ConfigError):
     GPUs (exit code 5, like any set-up the run cannot work with)."""
 
 
+class CalibrationError(ConfigError):
+    """A detector that cannot be calibrated on its calibration set, e.g. one that ranks it
+    below chance: a fit would squeeze every score to one value (exit code 5)."""
+
+
 class ReportError(FakeLensError):
     """A report cannot be written (unknown format, unwritable path, no PDF engine)."""
 

@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from fakelens.errors import CalibrationError
+
 
 def _check(labels, scores) -> tuple[np.ndarray, np.ndarray]:
     y = np.asarray(labels, dtype=np.int64).ravel()
@@ -170,6 +172,13 @@ def fit_platt(labels, logits, *, balanced: bool = True) -> tuple[float, float]:
     y, z = _check(labels, logits)
     if len(np.unique(y)) < 2:
         raise ValueError("calibration needs both classes")
+    auc = roc_auc(y, z)
+    if auc < 0.5:
+        # a below-chance ranking drives T to the end of the grid: every score one constant
+        raise CalibrationError(
+            f"the detector ranks its calibration set below chance (AUC {auc:.3f} on "
+            f"{len(y)} scores): a fit would give every medium about the same score; "
+            "not calibrated (choose another checkpoint or calibration set)")
     w = np.where(y == 1, 0.5 / (y == 1).sum(), 0.5 / (y == 0).sum()) if balanced else \
         np.full(len(y), 1.0 / len(y))
 
