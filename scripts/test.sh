@@ -28,4 +28,6 @@ export FAKELENS_MODEL_DIR="${FAKELENS_MODEL_DIR:-$shared/models}"
 export FAKELENS_ALLOW_DOWNLOAD=0
 export TORCH_HOME="${TORCH_HOME:-$shared/models/torch}"
 ruff check src tests benchmarks
-python -m pytest "$@"
+# one worker per core (at most 4); a test file stays on one worker, so its module fixtures
+# (servers, browsers) are started once
+python -m pytest -n auto --maxprocesses 4 --dist loadfile "$@"
