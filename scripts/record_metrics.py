@@ -138,9 +138,23 @@ MISSED_STILLS = [
 ]
 
 
+# (set, generator, the kind of deepfake in words): stills of the swap tools' held-out clips
+# (benchmarks/swap_stills.py, docs/eval/swap-stills.json, test view) that the shipped
+# detectors cannot tell from the stills of the fakes' own originals
+MISSED_SWAP_STILLS = [
+    ("swap-generators", "roop_inswapper128", "Face swaps of roop, FaceFusion and "
+     "Deep-Live-Cam (inswapper_128) in still photos (frames saved as photos)"),
+    ("swap-generators", "faceswap_gan", "faceswap-GAN face swaps in still photos (frames "
+                                        "saved as photos)"),
+    ("live-swap", "deepfacelive_faceswap", "DeepFaceLive live face swaps in still photos "
+                                           "(frames saved as photos)"),
+]
+
+
 def missed_by_media(suite: dict | None = None) -> dict[str, dict[str, str]]:
     """What the face-swap detector mostly misses, per kind of media it was measured on:
-    video (the quality benchmark's sets) and still photos (the per-set still reports)."""
+    video (the quality benchmark's sets) and still photos (the per-set still reports and
+    the swap tools' stills)."""
     suite = suite or json.loads((EVAL / "suite" / "suite.json").read_text())
     stills = {}
     for folder, words in MISSED_STILLS:
@@ -150,7 +164,31 @@ def missed_by_media(suite: dict | None = None) -> dict[str, dict[str, str]]:
                          f"[{b['auc_ci95'][0]:.2f}, {b['auc_ci95'][1]:.2f}], "
                          f"{v.count('FAKE')} called Likely manipulated, "
                          f"{v.count('REAL')} called no sign")
-    return {"video": _missed(suite), "image": stills}
+    return {"video": _missed(suite), "image": {**stills, **_missed_swap_stills()}}
+
+
+def _missed_swap_stills() -> dict[str, str]:
+    """From docs/eval/swap-stills.json (test view): AUC against the fakes' own originals,
+    the fakes' verdicts and the originals' false alarms."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "swap_stills", ROOT / "benchmarks" / "swap_stills.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    rows = json.loads((EVAL / "swap-stills.json").read_text())["stills"]
+    out = {}
+    for set_name, method, words in MISSED_SWAP_STILLS:
+        block = next(b for b in bench.generator_rows(rows, set_name, "test")
+                     if b["method"] == method)
+        s, auc = bench.summary(block), bench.auc_interval(block)
+        clips = f"{s['clips']} public clip{'s' if s['clips'] > 1 else ''}"
+        out[words] = (f"on {s['n_fake']} stills of {clips}, AUC {auc[0]:.2f} "
+                      f"[{auc[1]:.2f}, {auc[2]:.2f}] against their originals' stills, "
+                      f"{s['fake_called_fake']} called Likely manipulated, "
+                      f"{s['fake_no_sign']} called no sign; the originals' stills: "
+                      f"{s['real_called_fake']} of {s['n_real']} called Likely manipulated")
+    return out
 
 
 def _missed(suite: dict) -> dict[str, str]:
