@@ -3,7 +3,8 @@ per-set eval.json reports) into the shipped model configs
 (`metrics_by_media`, per kind of media: shown by `fakelens models list`, /about and beside
 every result of that kind, on the page, in reports and by the CLI), the kinds of
 deepfakes the face-swap detector mostly misses per kind of media (`missed_by_media`, shown
-beside the verdicts of that kind) and the
+beside the verdicts of that kind), the real media the GAN-face detector often flags
+(`false_alarms_by_media`, shown beside the verdicts it pushed up) and the
 uncertain band's calibrated lower edge (`uncertain_from`).
 
     python scripts/record_metrics.py      # after scripts/evaluate_models.sh
@@ -108,7 +109,8 @@ def figures() -> dict[str, dict[str, dict[str, str]]]:
 def main() -> None:
     suite = json.loads((EVAL / "suite" / "suite.json").read_text())
     extra = {"fakelens-faceswap": {"missed_by_media": missed_by_media(suite),
-                                   "uncertain_from": _uncertain_from(suite)}}
+                                   "uncertain_from": _uncertain_from(suite)},
+             "fakelens-synthetic": {"false_alarms_by_media": synthetic_false_alarms()}}
     for name, by_media in figures().items():
         path = WEIGHTS / f"{name}.json"
         config = json.loads(path.read_text())
@@ -189,6 +191,24 @@ def _missed_swap_stills() -> dict[str, str]:
                       f"{s['fake_no_sign']} called no sign; the originals' stills: "
                       f"{s['real_called_fake']} of {s['n_real']} called Likely manipulated")
     return out
+
+
+def synthetic_false_alarms() -> dict[str, dict[str, str]]:
+    """Real video frames saved as photos (docs/eval/swap-stills.json: every original
+    clip of swap-generators and live-swap, 3 frames each; the GAN-face detector trained on
+    none of them): how many it scores at or above its threshold, and how many the shipped
+    verdict calls Likely manipulated."""
+    rows = [r for r in json.loads((EVAL / "swap-stills.json").read_text())["stills"]
+            if r["label"] == 0 and "fakelens-synthetic" in r["models"]]
+    threshold = json.loads((WEIGHTS / "fakelens-synthetic.json").read_text())["threshold"]
+    high = sum(r["models"]["fakelens-synthetic"] >= threshold for r in rows)
+    fake = sum(r["verdict"] == "FAKE" for r in rows)
+    clips = len({(r["set"], r["file"]) for r in rows})
+    words = ("Real frames of videos saved as photos (screenshots, video-call captures, "
+             "stills of phone and news clips)")
+    return {"image": {words: f"on {len(rows)} frames of {clips} real public clips: {high} "
+                             f"scored at or above its threshold, {fake} called Likely "
+                             "manipulated (docs/eval/swap-stills.md)"}}
 
 
 def _missed(suite: dict) -> dict[str, str]:

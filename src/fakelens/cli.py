@@ -179,6 +179,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
                 Console().print(f"[bold]blind spot:[/bold] {escape(about + spot)}")
             for note in media_warnings(r):
                 Console().print(f"note: {escape(about + note)}")
+            for alarm in c.false_alarms:
+                Console().print(f"[bold]known false alarm:[/bold] {escape(about + alarm)}")
     if failures:
         return failures[0][1].exit_code if len(files) == 1 else 1
     return 0

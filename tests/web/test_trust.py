@@ -396,3 +396,19 @@ def test_undoing_the_flag_that_hid_a_post_shows_it_again(app_factory):
     assert "Here is the original upload." not in reader.get(f"/forum/t/{topic}").text
     form(flagger, f"/forum/t/{topic}", f"/forum/p/{post}/unflag")
     assert "Here is the original upload." in reader.get(f"/forum/t/{topic}").text
+
+
+def test_a_verdict_the_gan_face_detector_pushed_up_names_its_known_false_alarm(alice):
+    """Real video frames saved as photos (screenshots) are mostly called Likely manipulated
+    by the GAN-face detector (its card, measured in docs/eval/swap-stills.md): a photo it
+    scored high says so on the result page and the forum card; one it scored low does not."""
+    alarms = get_detector(SYNTH).config.false_alarms_by_media["image"]
+    (kind, measured), = alarms.items()
+    pushed = two_detector_result(swap=0.1, synth=0.97, verdict=Verdict.FAKE, kind="image")
+    text = " ".join(re.sub(r"<[^>]+>", "", verdict_card(alice, stored(alice, pushed))).split())
+    assert "Known false alarms that may apply here:" in text
+    assert f"{kind}: {SYNTH} scored 0.97 here" in text and measured in text
+    share = shared_card(alice, stored(alice, pushed))
+    assert "Known false alarms that may apply here" in share
+    calm = two_detector_result(swap=0.9, synth=0.02, verdict=Verdict.FAKE, kind="image")
+    assert "Known false alarm" not in verdict_card(alice, stored(alice, calm))

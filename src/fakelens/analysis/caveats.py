@@ -180,6 +180,28 @@ def blind_spots(a: Analysis) -> list[str]:
     return out
 
 
+def false_alarms(a: Analysis) -> list[str]:
+    """Kinds of real media a detector that pushed this verdict up is known to call
+    manipulated (its model card, measured on this kind of media), beside a verdict of
+    Likely manipulated or Uncertain: the user can tell whether the file is one of them."""
+    if a.verdict not in (Verdict.FAKE, Verdict.UNCERTAIN):
+        return []
+    track = deciding_track(a)
+    if track is None:
+        return []
+    low = a.uncertain_from if a.uncertain_from is not None else a.threshold - a.uncertain_band
+    out = []
+    for ms in track.model_scores:
+        cfg = _config(ms.model)
+        if cfg is None or ms.score < low:
+            continue
+        for kind, measured in cfg.false_alarms_by_media.get(a.media.kind, {}).items():
+            out.append(f"{kind}: {ms.model} scored {ms.score:.2f} here, and it often calls "
+                       f"these Likely manipulated although they are real ({measured}). If "
+                       "this file is one, the score may be a false alarm.")
+    return out
+
+
 def verdict_label(verdict: Verdict | str | None) -> str:
     """The one wording of a verdict (unknown values are shown as they are)."""
     try:
@@ -283,6 +305,7 @@ class VerdictCaveats(BaseModel):
     known_failures: list[str]
     blind_spots: list[str] = []  # what the detectors miss that applies to this result
     media_warnings: list[str] = []  # about this file: heavy compression, a tiny photo
+    false_alarms: list[str] = []  # real media the detectors behind this verdict often flag
     evidence_not_proof: str = EVIDENCE_NOT_PROOF
     voice: VoiceFacts | None = None  # the voice check (audio files, soundtracks)
     audio_only: bool = False  # the voice is the whole analysis: no face was looked for
@@ -366,7 +389,8 @@ def verdict_caveats(a: Analysis) -> VerdictCaveats:
         band_low=a.band.low, band_high=a.band.high,
         deciding_detector=deciding, deciding_face=track.track_id if track else None,
         detectors=detectors, known_failures=list(KNOWN_FAILURES),
-        blind_spots=blind_spots(a), media_warnings=media_warnings(a), voice=voice)
+        blind_spots=blind_spots(a), media_warnings=media_warnings(a),
+        false_alarms=false_alarms(a), voice=voice)
 
 
 def accuracy_line(d: DetectorFacts) -> str:
@@ -421,6 +445,7 @@ def caveat_lines(a: Analysis) -> list[str]:
     if not c.audio_only:  # of an audio file the voice check is the verdict (above)
         lines += voice_lines(a)
     lines += [f"Blind spot: {b}" for b in c.blind_spots]
+    lines += [f"Known false alarm: {f}" for f in c.false_alarms]
     lines += c.media_warnings
     lines.append("Known failure cases: " + "; ".join(c.known_failures) + ".")
     lines.append(c.evidence_not_proof)

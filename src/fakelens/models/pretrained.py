@@ -148,6 +148,10 @@ class PretrainedConfig(BaseModel):
         "misses per kind of media it was measured on (video, image); a result shows the "
         "blind spots of the kind it analysed, or another kind's with the words that they "
         "were measured on that kind")
+    false_alarms_by_media: dict[MediaKind, dict[str, str]] = Field(
+        default_factory=dict, description="from the model card: kinds of REAL media this "
+        "detector often calls manipulated, per kind of media measured on -> what was "
+        "measured (shown beside a Likely manipulated or Uncertain verdict it pushed up)")
     training: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -188,6 +192,18 @@ class PretrainedConfig(BaseModel):
             if not spots:
                 raise ValueError(f"missed_by_media[{kind!r}] is empty: leave the kind out "
                                  "when nothing was measured on it")
+        return self
+
+    @model_validator(mode="after")
+    def _false_alarms_per_media(self) -> PretrainedConfig:
+        for kind, alarms in self.false_alarms_by_media.items():
+            if kind not in self.applies_to:
+                raise ValueError(f"false_alarms_by_media has false alarms on "
+                                 f"{MEDIA_WORDS[kind]}, which this detector does not score "
+                                 f"(applies_to: {', '.join(self.applies_to)})")
+            if not alarms:
+                raise ValueError(f"false_alarms_by_media[{kind!r}] is empty: leave the kind "
+                                 "out when nothing was measured on it")
         return self
 
     def blind_spots_on(self, media: str) -> MeasuredBlindSpots:

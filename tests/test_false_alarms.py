@@ -1,0 +1,107 @@
+"""Known false alarms: a model card says which kinds of REAL media its detector often calls
+manipulated (measured: docs/eval/swap-stills.md), and a verdict that detector pushed up
+says so beside it (JSON caveats, CLI, HTML/PDF report; the page: tests/web/test_trust.py
+shares the template with the forum card)."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import av
+import pytest
+from pydantic import ValidationError
+
+from fakelens.analysis.caveats import false_alarms
+from fakelens.models.pretrained import PretrainedConfig
+from fakelens.types import Verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+CARD = ROOT / "src" / "fakelens" / "weights" / "fakelens-synthetic.json"
+VIDEO_FRAMES = "Real frames of videos saved as photos"
+
+
+def frame_still(video: Path, t: float, out: Path) -> Path:
+    """The frame at ``t`` seconds of a real clip, saved as a JPEG photo (a screenshot)."""
+    with av.open(str(video)) as container:
+        for frame in container.decode(video=0):
+            if frame.time is not None and frame.time >= t:
+                frame.to_image().save(out, quality=95)
+                return out
+    raise AssertionError(f"{video} has no frame at {t} s")
+
+
+@pytest.fixture(scope="module")
+def screenshot(samples: Path, tmp_path_factory) -> Path:
+    """A still of a real webcam clip (a live-swap original) that the GAN-face detector
+    scored high in the measurement: the case the card describes."""
+    rows = json.loads((ROOT / "docs" / "eval" / "swap-stills.json").read_text())["stills"]
+    row = max((r for r in rows if r["label"] == 0 and r["set"] == "live-swap"
+               and r["verdict"] == "FAKE"),
+              key=lambda r: r["models"].get("fakelens-synthetic", 0))
+    return frame_still(samples / row["set"] / row["file"], row["t"],
+                       tmp_path_factory.mktemp("still") / "screenshot.jpg")
+
+
+def test_the_shipped_card_carries_the_measured_false_alarms():
+    card = json.loads(CARD.read_text())
+    (words, measured), = card["false_alarms_by_media"]["image"].items()
+    assert words.startswith(VIDEO_FRAMES)
+    rows = [r for r in json.loads((ROOT / "docs" / "eval" / "swap-stills.json").read_text())
+            ["stills"] if r["label"] == 0 and "fakelens-synthetic" in r["models"]]
+    flagged = sum(r["verdict"] == "FAKE" for r in rows)
+    assert f"on {len(rows)} frames" in measured and f"{flagged} called Likely" in measured
+    assert flagged > len(rows) / 2  # why the card must say it
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"false_alarms_by_media": {"video": {"x": "y"}}}, "does not score"),
+    ({"false_alarms_by_media": {"image": {}}}, "is empty"),
+])
+def test_card_validation_refuses_bad_false_alarms(change, message):
+    card = json.loads(CARD.read_text())
+    with pytest.raises(ValidationError, match=message):
+        PretrainedConfig.model_validate({**card, **change})
+
+
+@pytest.mark.realdata
+def test_a_screenshot_of_a_real_video_says_the_verdict_may_be_a_false_alarm(
+        screenshot, model_dir, capsys):
+    import fakelens
+    from fakelens.cli import main
+
+    a = fakelens.analyze(screenshot)
+    assert a.verdict in (Verdict.FAKE, Verdict.UNCERTAIN)
+    alarms = false_alarms(a)
+    assert len(alarms) == 1 and alarms[0].startswith(VIDEO_FRAMES)
+    assert "fakelens-synthetic scored" in alarms[0] and "may be a false alarm" in alarms[0]
+    assert f"Known false alarm: {alarms[0]}" in a.caveats
+    assert main(["detect", str(screenshot)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "known false alarm: " + VIDEO_FRAMES in out
+
+
+@pytest.mark.realdata
+def test_the_report_shows_the_false_alarm(screenshot, model_dir):
+    from fakelens.analysis.pipeline import analyze_detailed
+    from fakelens.reports.render import render_html
+
+    page = html.unescape(render_html(analyze_detailed(screenshot)))
+    assert "<b>Known false alarm:</b> " + VIDEO_FRAMES in page
+
+
+@pytest.mark.realdata
+def test_a_photo_the_detector_scores_low_gets_no_false_alarm(samples, model_dir):
+    """Real portrait photos: Uncertain or not, the GAN-face detector scored them below the
+    band, so its false alarms do not apply and are not shown."""
+    import fakelens
+
+    for photo in sorted((samples / "faces-real").glob("*.jpg"))[:3]:
+        a = fakelens.analyze(photo)
+        (track,) = a.tracks
+        synthetic = next(m.score for m in track.model_scores
+                         if m.model == "fakelens-synthetic")
+        assert synthetic < a.uncertain_from
+        assert false_alarms(a) == []
+        assert not any(c.startswith("Known false alarm") for c in a.caveats)
