@@ -14,9 +14,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
-from fakelens.jobs.files import KeyFrameIndex, StoredKeyFrame, read_key_frames
+from fakelens.jobs.files import KeyFrameIndex, StoredKeyFrame, key_frame_path, read_key_frames
 from fakelens.reports.keyframes import ENGINES, Engine, frame_time
 from fakelens.web.downloads import download_stem
 from fakelens.web.settings import WebSettings
@@ -61,6 +62,25 @@ def key_frames_view(settings: WebSettings, public_id: str) -> KeyFramesView | No
 
 def stored_frame(index: KeyFrameIndex, number: int) -> StoredKeyFrame | None:
     return next((f for f in index.frames if f.number == number), None)
+
+
+@dataclass(frozen=True)
+class KeyFrameFile:
+    index: KeyFrameIndex
+    frame: StoredKeyFrame
+    path: Path  # the JPEG
+
+
+def key_frame_file(settings: WebSettings, public_id: str, number: int) -> KeyFrameFile | None:
+    """Stored key frame ``number`` of an analysis and its JPEG, or None when there is no
+    such frame (its file gone, or ``public_id`` no analysis id). Whose analysis it is,
+    the route checks first."""
+    index = read_key_frames(settings, public_id)
+    frame = stored_frame(index, number) if index is not None else None
+    if index is None or frame is None:
+        return None
+    path = key_frame_path(settings, public_id, frame.number)
+    return KeyFrameFile(index, frame, path) if path.is_file() else None
 
 
 def download_name(filename: str, frame: StoredKeyFrame) -> str:

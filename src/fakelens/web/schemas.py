@@ -25,6 +25,18 @@ class AnalysisAccepted(BaseModel):
     status_url: str
 
 
+class KeyFramePublic(BaseModel):
+    """A scene-change key frame (the first frame of a shot; a still's is the image itself),
+    for reverse image search."""
+
+    index: int = Field(ge=0, description="its place among the analysis' key frames, from 0")
+    time_s: float = Field(ge=0, description="seconds from the start of the video")
+    width: int = Field(ge=1, description="of the image, in pixels")
+    height: int = Field(ge=1, description="of the image, in pixels")
+    url: str = Field(description="the image (JPEG), as a download, with the same "
+                     "credentials as this API")
+
+
 class AnalysisPublic(BaseModel):
     id: str
     status: str = Field(description="queued, running, done or failed")
@@ -51,10 +63,14 @@ class AnalysisPublic(BaseModel):
                                     "analysis of the same file (sha256) with the same "
                                     "options, whose result this one reuses instead of "
                                     "running again; null when it was run")
+    key_frames: list[KeyFramePublic] | None = Field(
+        None, description="the scene-change key frames, once done (empty for audio, a "
+        "live check, or before the analysis is done); null in the listing: GET the "
+        "analysis")
 
     @classmethod
-    def from_row(cls, row: AnalysisRow, status_url: str, with_result: bool = False
-                 ) -> AnalysisPublic:
+    def from_row(cls, row: AnalysisRow, status_url: str, with_result: bool = False,
+                 key_frames: list[KeyFramePublic] | None = None) -> AnalysisPublic:
         result = None
         if with_result and row.result_json:
             result = Analysis.model_validate_json(row.result_json)
@@ -67,7 +83,8 @@ class AnalysisPublic(BaseModel):
                    frames=row.frames if row.media_kind == "video" else None, model=row.model,
                    verdict=row.verdict, score=row.score, error=error,
                    created_at=_utc(row.created_at), finished_at=_utc(row.finished_at),
-                   status_url=status_url, result=result, reused_from=row.reused_from)
+                   status_url=status_url, result=result, reused_from=row.reused_from,
+                   key_frames=key_frames)
 
 
 def _utc(value: datetime | None) -> datetime | None:

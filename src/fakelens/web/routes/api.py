@@ -6,23 +6,26 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as FastApiPath
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import func, select
 
 from fakelens.db.tables import AnalysisRow, Status
-from fakelens.jobs.files import report_path
+from fakelens.jobs.files import read_key_frames, report_path
 from fakelens.web.deps import ApiAnalysis, ApiUser, AppSettings, DbSession, live_analyses_of
 from fakelens.web.downloads import attachment_headers, download_stem
 from fakelens.web.errors import ApiError
+from fakelens.web.keyframes import download_name, key_frame_file
 from fakelens.web.links import LinkRequest, accept_link, read_link_request
-from fakelens.web.params import PageNumber
+from fakelens.web.params import PageNumber, PathIndex
 from fakelens.web.schemas import (
     AnalysisAccepted,
     AnalysisPage,
     AnalysisPublic,
     ErrorBody,
+    KeyFramePublic,
     ModelPublic,
 )
+from fakelens.web.settings import WebSettings
 from fakelens.web.uploads import FILE_FIELD, accept_upload, delete_analysis
 
 router = APIRouter()
@@ -93,10 +96,22 @@ def list_analyses(request: Request, user: ApiUser, db: DbSession,
                                for r in rows], page=page, per_page=per_page, total=total)
 
 
+def _key_frames(request: Request, settings: WebSettings, public_id: str
+                ) -> list[KeyFramePublic]:
+    index = read_key_frames(settings, public_id)
+    return [KeyFramePublic(
+        index=f.number, time_s=f.timestamp_s, width=f.width, height=f.height,
+        url=str(request.app.url_path_for("download_key_frame", analysis_id=public_id,
+                                         index=str(f.number))))
+        for f in (index.frames if index is not None else [])]
+
+
 @api.get("/analyses/{analysis_id}", response_model=AnalysisPublic)
-def get_analysis(request: Request, row: ApiAnalysis) -> AnalysisPublic:
-    """Status, progress (0-100 and stage) and, once done, the full result."""
-    return AnalysisPublic.from_row(row, _status_url(request, row.public_id), with_result=True)
+def get_analysis(request: Request, row: ApiAnalysis, settings: AppSettings) -> AnalysisPublic:
+    """Status, progress (0-100 and stage) and, once done, the full result and the key
+    frames."""
+    return AnalysisPublic.from_row(row, _status_url(request, row.public_id), with_result=True,
+                                   key_frames=_key_frames(request, settings, row.public_id))
 
 
 @api.get("/analyses/{analysis_id}/result.json", response_class=Response,
@@ -135,6 +150,18 @@ def download_report(row: ApiAnalysis, settings: AppSettings,
             body, media_type = html_to_pdf(html), "application/pdf"
     name = f"fakelens-report-{download_stem(row.filename)}.{kind}"
     return Response(body, media_type=media_type, headers=attachment_headers(name))
+
+
+@api.get("/analyses/{analysis_id}/key-frames/{index}.jpg", response_class=Response,
+         name="download_key_frame", responses={200: {"content": {"image/jpeg": {}}}})
+def download_key_frame(row: ApiAnalysis, settings: AppSettings, index: PathIndex) -> Response:
+    """Key frame ``index`` (see the analysis' ``key_frames``) as JPEG, as a download named
+    after the file and the time."""
+    found = key_frame_file(settings, row.public_id, index)
+    if found is None:
+        raise ApiError(404, "not_found", "no such key frame")
+    return FileResponse(found.path, media_type="image/jpeg",
+                        headers=attachment_headers(download_name(row.filename, found.frame)))
 
 
 @api.delete("/analyses/{analysis_id}", status_code=204, response_class=Response)

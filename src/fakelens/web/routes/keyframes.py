@@ -14,17 +14,17 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from fakelens.db.tables import AnalysisRow
-from fakelens.jobs.files import key_frame_path, read_key_frames
 from fakelens.web.deps import AppSettings, DbSession, PageAnalysis
 from fakelens.web.downloads import attachment_headers
 from fakelens.web.errors import ApiError
 from fakelens.web.keyframes import (
     ENGINE_KEYS,
+    KeyFrameFile,
     download_name,
+    key_frame_file,
     link_valid,
     public_link,
     search_url,
-    stored_frame,
 )
 from fakelens.web.params import PathIndex
 
@@ -40,24 +40,21 @@ def _no_frame() -> ApiError:
     return ApiError(404, "not_found", "no such key frame")
 
 
-def _frame(settings, public_id: str, number: int):
-    index = read_key_frames(settings, public_id)
-    frame = stored_frame(index, number) if index is not None else None
-    if frame is None:
+def _frame(settings, public_id: str, number: int) -> KeyFrameFile:
+    found = key_frame_file(settings, public_id, number)
+    if found is None:
         raise _no_frame()
-    path = key_frame_path(settings, public_id, frame.number)
-    if not path.is_file():
-        raise _no_frame()
-    return index, frame, path
+    return found
 
 
 @router.get("/analyses/{analysis_id}/key-frames/{number}.jpg", name="key_frame_image")
 def key_frame_image(row: PageAnalysis, settings: AppSettings, number: PathIndex,
                     download: Annotated[bool, Query()] = False) -> Response:
     """A key frame as JPEG; ``?download=1`` saves it (named after the file and the time)."""
-    _, frame, path = _frame(settings, row.public_id, number)
-    headers = attachment_headers(download_name(row.filename, frame)) if download else None
-    return FileResponse(path, media_type="image/jpeg", headers=headers)
+    found = _frame(settings, row.public_id, number)
+    headers = (attachment_headers(download_name(row.filename, found.frame)) if download
+               else None)
+    return FileResponse(found.path, media_type="image/jpeg", headers=headers)
 
 
 @router.get("/analyses/{analysis_id}/key-frames/{number}/search/{engine}",
@@ -73,8 +70,8 @@ def key_frame_search(request: Request, row: PageAnalysis, settings: AppSettings,
                        "the search engine")
     if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
         raise ApiError(403, "cross_site", "Open the search from the analysis page.")
-    index, frame, _ = _frame(settings, row.public_id, number)
-    link = public_link(settings, index, row.public_id, frame.number, time.time())
+    found = _frame(settings, row.public_id, number)
+    link = public_link(settings, found.index, row.public_id, found.frame.number, time.time())
     return RedirectResponse(search_url(ENGINE_KEYS[engine], link), status_code=303)
 
 
@@ -93,9 +90,10 @@ def public_key_frame(analysis_id: str, number: PathIndex, expires: int,
     if live is None:
         raise _no_frame()
     try:
-        index, frame, path = _frame(settings, analysis_id, number)
+        found = _frame(settings, analysis_id, number)
     except ValueError:  # not an analysis id
         raise _no_frame() from None
-    if not link_valid(index, analysis_id, frame.number, expires, signature, time.time()):
+    if not link_valid(found.index, analysis_id, found.frame.number, expires, signature,
+                      time.time()):
         raise _no_frame()
-    return FileResponse(path, media_type="image/jpeg")
+    return FileResponse(found.path, media_type="image/jpeg")
