@@ -165,45 +165,23 @@ class PretrainedConfig(BaseModel):
         return self
 
     @model_validator(mode="after")
-    def _figures_per_media(self) -> PretrainedConfig:
-        if self.metrics and self.metrics_by_media:
-            raise ValueError("a model card gives its measured accuracy either per kind of "
-                             "media (metrics_by_media) or as one list (metrics), not both")
-        for kind, figures in self.metrics_by_media.items():
-            if kind not in self.applies_to:
-                raise ValueError(f"metrics_by_media has figures for {MEDIA_WORDS[kind]}, "
-                                 f"which this detector does not score (applies_to: "
-                                 f"{', '.join(self.applies_to)})")
-            if not figures:
-                raise ValueError(f"metrics_by_media[{kind!r}] is empty: leave the kind out "
-                                 "when nothing was measured on it")
-        return self
-
-    @model_validator(mode="after")
-    def _blind_spots_per_media(self) -> PretrainedConfig:
-        if self.missed and self.missed_by_media:
-            raise ValueError("a model card gives its blind spots either per kind of media "
-                             "(missed_by_media) or as one list (missed), not both")
-        for kind, spots in self.missed_by_media.items():
-            if kind not in self.applies_to:
-                raise ValueError(f"missed_by_media has blind spots on {MEDIA_WORDS[kind]}, "
-                                 f"which this detector does not score (applies_to: "
-                                 f"{', '.join(self.applies_to)})")
-            if not spots:
-                raise ValueError(f"missed_by_media[{kind!r}] is empty: leave the kind out "
-                                 "when nothing was measured on it")
-        return self
-
-    @model_validator(mode="after")
-    def _false_alarms_per_media(self) -> PretrainedConfig:
-        for kind, alarms in self.false_alarms_by_media.items():
-            if kind not in self.applies_to:
-                raise ValueError(f"false_alarms_by_media has false alarms on "
-                                 f"{MEDIA_WORDS[kind]}, which this detector does not score "
-                                 f"(applies_to: {', '.join(self.applies_to)})")
-            if not alarms:
-                raise ValueError(f"false_alarms_by_media[{kind!r}] is empty: leave the kind "
-                                 "out when nothing was measured on it")
+    def _per_media_fields(self) -> PretrainedConfig:
+        """Each per-media field names only kinds this detector scores, none of them empty,
+        and is not given beside the older single list it replaces."""
+        for field, older, what in (("metrics_by_media", "metrics", "measured accuracy"),
+                                   ("missed_by_media", "missed", "blind spots"),
+                                   ("false_alarms_by_media", None, "false alarms")):
+            if older and getattr(self, older) and getattr(self, field):
+                raise ValueError(f"a model card gives its {what} either per kind of media "
+                                 f"({field}) or as one list ({older}), not both")
+            for kind, entries in getattr(self, field).items():
+                if kind not in self.applies_to:
+                    raise ValueError(f"{field} has {what} on {MEDIA_WORDS[kind]}, which this "
+                                     f"detector does not score (applies_to: "
+                                     f"{', '.join(self.applies_to)})")
+                if not entries:
+                    raise ValueError(f"{field}[{kind!r}] is empty: leave the kind out when "
+                                     "nothing was measured on it")
         return self
 
     def blind_spots_on(self, media: str) -> MeasuredBlindSpots:
