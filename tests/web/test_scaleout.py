@@ -20,7 +20,10 @@ from fakelens.types import Analysis
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 
 VIDEO = "ffpp_original_004.mp4"
-STALE_AFTER_S = 4  # a killed worker's job is queued again this long after its last sign
+# A killed worker's job is queued again this long after its last sign (its heartbeat beats
+# every fifth of it). Long enough that a live worker starved of CPU on a loaded machine (the
+# suite runs on every core) is not taken for dead: at 4 s CI saw a third attempt.
+STALE_AFTER_S = 8
 
 
 @pytest.fixture
@@ -106,5 +109,7 @@ def test_analysis_survives_killing_server_and_worker(stack, postgres_url, videos
     body = wait_for(http, url, headers, timeout_s=180)
     assert body["status"] == "done", (body["error"], worker.output())
     assert Analysis.model_validate(body["result"]).frames_sampled == 8
-    assert stored(postgres_url, public_id).attempts == 2  # the interrupted run, then one more
+    # the interrupted run, then at least one more; a third only if a heartbeat came late
+    # (the sweeper takes a silent run for dead: at-least-once, the later run's result wins)
+    assert 2 <= stored(postgres_url, public_id).attempts <= 3
     http.close()
