@@ -209,7 +209,9 @@ def main() -> None:
             "their own originals (same `group`). View `test`: the clips of the test role "
             "(src/fakelens/training/splits.py), never trained on, selected or calibrated "
             "on; view `all`: every clip (the shipped face-swap detector v2 trained on the "
-            "live-swap clips of the train-role face models; it saw no swap-generators clip). "
+            "live-swap clips of the train-role face models and saw no swap-generators clip; "
+            "the GAN-face detector v2 trained on the real frames of the train-role "
+            "originals of both sets, so the view's real stills flatter it). "
             "Caught: Likely manipulated or Uncertain; shares: Wilson 95%. Written by:", "",
             "    nice -n 10 python benchmarks/swap_stills.py"
             + (f" --frames {frames}" if frames != FRAMES else ""), "",

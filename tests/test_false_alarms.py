@@ -1,6 +1,6 @@
-"""Known false alarms: a model card says which kinds of REAL media its detector often calls
-manipulated (measured: docs/eval/swap-stills.md), and a verdict that detector pushed up
-says so beside it (JSON caveats, CLI, HTML/PDF report; the page: tests/web/test_trust.py
+"""Known false alarms: a model card says which kinds of REAL media its detector is known to
+call manipulated (measured: docs/eval/synthetic-v2, real video frames saved as photos from
+clips it never trained on), and a verdict that detector pushed up says so beside it (JSON caveats, CLI, HTML/PDF report; the page: tests/web/test_trust.py
 shares the template with the forum card)."""
 
 from __future__ import annotations
@@ -20,6 +20,14 @@ from fakelens.types import Verdict
 ROOT = Path(__file__).resolve().parents[1]
 CARD = ROOT / "src" / "fakelens" / "weights" / "fakelens-synthetic.json"
 VIDEO_FRAMES = "Real frames of videos saved as photos"
+# benchmarks/video_frame_stills.py, both views, with the shipped detectors
+MEASURED = [ROOT / "docs" / "eval" / "synthetic-v2" / f"{view}-v2.json"
+            for view in ("frames", "replication")]
+
+
+def real_stills() -> list[dict]:
+    return [r for path in MEASURED for r in json.loads(path.read_text())
+            if r["label"] == 0 and "fakelens-synthetic" in r["models"]]
 
 
 def frame_still(video: Path, t: float, out: Path) -> Path:
@@ -34,12 +42,10 @@ def frame_still(video: Path, t: float, out: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def screenshot(samples: Path, tmp_path_factory) -> Path:
-    """A still of a real webcam clip (a live-swap original) that the GAN-face detector
-    scored high in the measurement: the case the card describes."""
-    rows = json.loads((ROOT / "docs" / "eval" / "swap-stills.json").read_text())["stills"]
-    row = max((r for r in rows if r["label"] == 0 and r["set"] == "live-swap"
-               and r["verdict"] == "FAKE"),
-              key=lambda r: r["models"].get("fakelens-synthetic", 0))
+    """A still of a real clip that the GAN-face detector scored highest in the
+    measurement (called Likely manipulated): the case the card describes."""
+    row = max((r for r in real_stills() if r["verdict"] == "FAKE"),
+              key=lambda r: r["models"]["fakelens-synthetic"])
     return frame_still(samples / row["set"] / row["file"], row["t"],
                        tmp_path_factory.mktemp("still") / "screenshot.jpg")
 
@@ -48,11 +54,12 @@ def test_the_shipped_card_carries_the_measured_false_alarms():
     card = json.loads(CARD.read_text())
     (words, measured), = card["false_alarms_by_media"]["image"].items()
     assert words.startswith(VIDEO_FRAMES)
-    rows = [r for r in json.loads((ROOT / "docs" / "eval" / "swap-stills.json").read_text())
-            ["stills"] if r["label"] == 0 and "fakelens-synthetic" in r["models"]]
+    rows = real_stills()
+    high = sum(r["models"]["fakelens-synthetic"] >= card["threshold"] for r in rows)
     flagged = sum(r["verdict"] == "FAKE" for r in rows)
-    assert f"on {len(rows)} frames" in measured and f"{flagged} called Likely" in measured
-    assert flagged > len(rows) / 2  # why the card must say it
+    assert f"on {len(rows)} frames" in measured
+    assert f"{high} scored at or above" in measured and f"{flagged} called Likely" in measured
+    assert 0 < high  # why the card must still say it (v1: 120 of 146 on other clips)
 
 
 @pytest.mark.parametrize(("change", "message"), [

@@ -399,9 +399,9 @@ def test_undoing_the_flag_that_hid_a_post_shows_it_again(app_factory):
 
 
 def test_a_verdict_the_gan_face_detector_pushed_up_names_its_known_false_alarm(alice):
-    """Real video frames saved as photos (screenshots) are mostly called Likely manipulated
-    by the GAN-face detector (its card, measured in docs/eval/swap-stills.md): a photo it
-    scored high says so on the result page and the forum card; one it scored low does not."""
+    """Real video frames saved as photos (screenshots) are a known false alarm of the
+    GAN-face detector (its card, measured in docs/eval/synthetic-v2): a photo it scored high
+    says so on the result page and the forum card; one it scored low does not."""
     alarms = get_detector(SYNTH).config.false_alarms_by_media["image"]
     (kind, measured), = alarms.items()
     pushed = two_detector_result(swap=0.1, synth=0.97, verdict=Verdict.FAKE, kind="image")

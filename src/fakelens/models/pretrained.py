@@ -150,7 +150,7 @@ class PretrainedConfig(BaseModel):
         "were measured on that kind")
     false_alarms_by_media: dict[MediaKind, dict[str, str]] = Field(
         default_factory=dict, description="from the model card: kinds of REAL media this "
-        "detector often calls manipulated, per kind of media measured on -> what was "
+        "detector is known to call manipulated, per kind of media measured on -> what was "
         "measured (shown beside a Likely manipulated or Uncertain verdict it pushed up)")
     training: dict[str, str] = Field(default_factory=dict)
 
