@@ -3,9 +3,10 @@
 # machine; it rebuilds the caches it lacks from ../shared (each resumes where it stopped)
 # and resumes training from the last checkpoint in runs/ when the machine kept one.
 #   nohup bash scripts/train_long.sh > runs/train_long.out 2>&1 &
-# The default is run 23 (faceswap_v8.yaml, 1,200 steps: it fits one session, since a new
-# machine starts without runs/); CONFIG=path/to.yaml RUN=runs/name choose another run
-# (run 21, the 480-minute EfficientNet-Lite1 run: faceswap_v6.yaml, runs/faceswap_v6).
+# The default is run 21 (faceswap_v6.yaml: EfficientNet-Lite1 at 224 px, 480 CPU-minutes
+# accumulated across sessions, issue 29 item 3). Runs 22-24 (one session each) are done and
+# recorded in docs/training-log.md; a session that keeps the machine's runs/ resumes run 21
+# where it stopped. CONFIG=path/to.yaml RUN=runs/name choose another run.
 # The training step runs at normal priority: the session's other work yields to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +14,8 @@ cd "$(dirname "$0")/.."
 . .venv/bin/activate
 shared="$(cd .. && pwd)/shared"
 export FAKELENS_MODEL_DIR="$shared/models" FAKELENS_ALLOW_DOWNLOAD=0 TORCH_HOME="$shared/models/torch"
-config=${CONFIG:-src/fakelens/training/configs/faceswap_v8.yaml}
-run=${RUN:-runs/faceswap_v8}
+config=${CONFIG:-src/fakelens/training/configs/faceswap_v6.yaml}
+run=${RUN:-runs/faceswap_v6}
 c=runs/cache224
 cache() { nice -n 10 fakelens preprocess "$@" --crop-scale 1.0 --size 224; }
 cache "$shared/data/faces-real" --label real --out $c/faces-real --shard-size 500
