@@ -196,9 +196,9 @@ def false_alarms(a: Analysis) -> list[str]:
         if cfg is None or ms.score < low:
             continue
         for kind, measured in cfg.false_alarms_by_media.get(a.media.kind, {}).items():
-            out.append(f"{kind}: {ms.model} scored {ms.score:.2f} here, and it has called "
-                       f"some of these Likely manipulated although they were real "
-                       f"({measured}). If this file is one, the score may be a false alarm.")
+            out.append(f"{kind}: {ms.model} scored {ms.score:.2f} here, and it scores some "
+                       f"real ones high too ({measured}). If this file is one, the score "
+                       "may be a false alarm.")
     return out
 
 
