@@ -1,7 +1,8 @@
 """Known false alarms: a model card says which kinds of REAL media its detector is known to
 call manipulated (measured: docs/eval/synthetic-v2, real video frames saved as photos from
-clips it never trained on), and a verdict that detector pushed up says so beside it (JSON caveats, CLI, HTML/PDF report; the page: tests/web/test_trust.py
-shares the template with the forum card)."""
+clips it never trained on), and a verdict that detector pushed up says so beside it (JSON
+caveats, CLI, HTML/PDF report; the page: tests/web/test_trust.py shares the template with
+the forum card)."""
 
 from __future__ import annotations
 
