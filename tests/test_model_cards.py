@@ -168,7 +168,8 @@ def test_an_older_card_with_one_missed_list_still_loads():
                           "measured on.")
     assert len(cfg.blind_spots_by_media()) == 1  # listed once, not under each kind
     one_kind = PretrainedConfig.model_validate({**older, "applies_to": ["video"],
-                                                "metrics_by_media": {}})
+                                                "metrics_by_media": {},
+                                                "false_alarms_by_media": {}})
     assert one_kind.blind_spots_on("video").measured_on == "video"
     assert not one_kind.blind_spots_on("video").note
     none = PretrainedConfig.model_validate(card(missed_by_media=None))

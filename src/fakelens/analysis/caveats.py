@@ -182,18 +182,20 @@ def blind_spots(a: Analysis) -> list[str]:
 
 def false_alarms(a: Analysis) -> list[str]:
     """Kinds of real media a detector that pushed this verdict up is known to call
-    manipulated (its model card, measured on this kind of media), beside a verdict of
-    Likely manipulated or Uncertain: the user can tell whether the file is one of them."""
+    manipulated (its model card, measured on this kind of media: how many such real files
+    it scored at or above its threshold), beside a verdict of Likely manipulated or
+    Uncertain: the user can tell whether the file is one of them. A detector pushed it up
+    when it scored this file at or above its own threshold; a score below it (an Uncertain
+    verdict from the band's lower part) is not what the card's figure measured."""
     if a.verdict not in (Verdict.FAKE, Verdict.UNCERTAIN):
         return []
     track = deciding_track(a)
     if track is None:
         return []
-    low = a.uncertain_from if a.uncertain_from is not None else a.threshold - a.uncertain_band
     out = []
     for ms in track.model_scores:
         cfg = _config(ms.model)
-        if cfg is None or ms.score < low:
+        if cfg is None or ms.score < cfg.threshold:
             continue
         for kind, measured in cfg.false_alarms_by_media.get(a.media.kind, {}).items():
             out.append(f"{kind}: {ms.model} scored {ms.score:.2f} here, and it scores some "
