@@ -10,10 +10,7 @@
 # The training step runs at normal priority: the session's other work yields to it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x .venv/bin/fakelens ] || bash scripts/setup.sh "train,test"
-. .venv/bin/activate
-shared="$(cd .. && pwd)/shared"
-export FAKELENS_MODEL_DIR="$shared/models" FAKELENS_ALLOW_DOWNLOAD=0 TORCH_HOME="$shared/models/torch"
+. scripts/train_env.sh
 config=${CONFIG:-src/fakelens/training/configs/faceswap_v6.yaml}
 run=${RUN:-runs/faceswap_v6}
 c=runs/cache224

@@ -6,10 +6,7 @@
 #   nohup bash scripts/train_synthetic.sh > runs/train_synthetic.out 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x .venv/bin/fakelens ] || bash scripts/setup.sh "train,test"
-. .venv/bin/activate
-shared="$(cd .. && pwd)/shared"
-export FAKELENS_MODEL_DIR="$shared/models" FAKELENS_ALLOW_DOWNLOAD=0 TORCH_HOME="$shared/models/torch"
+. scripts/train_env.sh
 fakelens preprocess "$shared/data/gan-faces" --out runs/cache/gan-faces-s1.6 \
   --crop-scale 1.6 --size 256 --shard-size 200
 # the REAL clips of each set, training role only (training/splits.py)
