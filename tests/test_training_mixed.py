@@ -310,10 +310,12 @@ def test_pair_cache_and_a_mixed_training_step(samples, model_dir, tmp_path):
     ls = samples / "live-swap"
     settings = Settings(model_dir=model_dir, allow_download=False)
     pair = Source(str(ls / "Ewon_Spice_1__left_real.mp4"), "Ewon_Spice_1", 0, 4,
-                  fake_path=str(ls / "Ewon_Spice_1__right_fake.mp4"))
+                  fake_path=str(ls / "Ewon_Spice_1__right_fake.mp4"),
+                  method="deepfacelive_faceswap")
     build_face_cache([pair], tmp_path / "pairs", settings, crop_scale=1.0, size=96, workers=1)
     cache = load_face_cache(tmp_path / "pairs")
     assert cache["crops"].shape == cache["fake_crops"].shape == (4, 96, 96, 3)
+    assert cache["method"].tolist() == ["deepfacelive_faceswap"] * 4  # the fake's generator
     # same frame, same crop: the swap changes the face, not the framing
     diff = np.abs(cache["crops"].astype(int) - cache["fake_crops"].astype(int)).mean(axis=3)
     assert diff[:, 40:70, 30:66].mean() > diff[:, :8, :].mean()
@@ -426,7 +428,8 @@ def test_unpaired_fakes_off_keep_the_random_stream(monkeypatch):
     assert any(unpaired) and not all(unpaired)
 
 
-def _labelled_cache(folder: Path, labels, groups, size: int = 64, seed: int = 0) -> Path:
+def _labelled_cache(folder: Path, labels, groups, size: int = 64, seed: int = 0,
+                    methods=None) -> Path:
     import json
 
     rng = np.random.default_rng(seed)
@@ -436,7 +439,8 @@ def _labelled_cache(folder: Path, labels, groups, size: int = 64, seed: int = 0)
              crops=rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),
              mesh=np.zeros((n, 468, 2), np.float16), five=np.zeros((n, 5, 2), np.float16),
              group=np.array(groups), label=np.array(labels, np.int8),
-             fake_crops=rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8))
+             fake_crops=rng.integers(0, 256, (n, size, size, 3), dtype=np.uint8),
+             **({} if methods is None else {"method": np.array(methods)}))
     (folder / "manifest.json").write_text(json.dumps(
         {"crop_scale": 1.0, "size": size, "skipped": [],
          "shards": {"0": {"file": "faces-0000.npz", "faces": n, "skipped": 0}}}))
@@ -468,3 +472,56 @@ def test_a_training_step_with_unpaired_fakes_and_labelled_validation(tmp_path):
     assert {c.split(":")[-1] for c in val.clips} >= {"a/real", "a/fake", "b/fake", "c/real"}
     summary = Trainer(cfg, tmp_path / "run").fit()
     assert summary["steps"] == 2 and np.isfinite(summary["history"][-1]["train_loss"])
+
+
+# --- run 25's rotation: whole groups held out, unpaired fakes drawn generator first ---
+
+def _rotation_config(tmp_path, **data):
+    from fakelens.training.config import TrainConfig
+
+    heads = _labelled_cache(tmp_path / "heads", [0, 1, 1, 1, 0, 1, 1],
+                            ["g1", "g1", "g1", "g1", "g2", "g2", "g3"],
+                            methods=["real", "sadtalker", "sadtalker", "sadtalker", "real",
+                                     "edtalk", ""])
+    pairs = _labelled_cache(tmp_path / "pairs", [0] * 4, ["p", "p", "q", "q"], seed=1)
+    return TrainConfig.model_validate(dict(
+        name="smoke-rotation", architecture="mobilenet_xray", pretrained=False,
+        data={"kind": "mixed", "face_caches": [str(heads), str(pairs)],
+              "pair_caches": [str(pairs)], "pair_share": 0.5,
+              "fake_caches": [str(heads)], "fake_share": 0.5,
+              "val_pair_caches": [str(pairs)], **data},
+        input_size=64, batch_size=2, max_steps=2, warmup_steps=0, workers=0))
+
+
+def test_a_fold_never_trains_on_the_groups_it_holds_out(tmp_path):
+    pytest.importorskip("torch")
+    from fakelens.training.loop import build_datasets
+
+    cfg = _rotation_config(tmp_path, holdout_groups=["g2", "q"])
+    train, _ = build_datasets(cfg, 8)
+    assert len(train.sbi.indices) == 1 + 2  # real faces of g1 and p: g2 and q are gone
+    assert len(train.fake_faces) == 4  # g1's three fakes and g3's: not g2's
+    assert len(train.pair_real) == 2  # only the pairs of group p
+
+
+def test_a_misspelt_held_out_group_is_refused(tmp_path):
+    pytest.importorskip("torch")
+    from fakelens.errors import ConfigError
+    from fakelens.training.loop import build_datasets
+
+    with pytest.raises(ConfigError, match="g9"):
+        build_datasets(_rotation_config(tmp_path, holdout_groups=["g2", "g9"]), 8)
+
+
+def test_unpaired_fakes_drawn_generator_first(tmp_path):
+    pytest.importorskip("torch")
+    from fakelens.training.loop import build_datasets
+
+    train, _ = build_datasets(_rotation_config(tmp_path, fake_balance="method"), 8)
+    p = train.fake_weights
+    # sadtalker has three faces, edtalk one, and g3's fake (no method) counts as its group
+    assert p.tolist() == pytest.approx([1 / 9, 1 / 9, 1 / 9, 1 / 3, 1 / 3])
+    plain, _ = build_datasets(_rotation_config(tmp_path / "plain"), 8)
+    assert plain.fake_weights is None
+    drawn = [bool((train[k][2][1] == -1).all()) for k in range(8)]
+    assert any(drawn)  # unpaired items are made with the weights

@@ -95,7 +95,7 @@ def cmd_preprocess(args: argparse.Namespace) -> int:
 
             items = select(root, items, args.split)
         sources = _pair_sources(items, args.frames) if args.pairs else [
-            Source(str(i.path), i.group, i.label, args.frames) for i in items]
+            Source(str(i.path), i.group, i.label, args.frames, method=i.method) for i in items]
     if args.only:
         sources = [s for s in sources if Path(s.path).stem in set(args.only)]
     if not sources:
@@ -116,7 +116,8 @@ def _pair_sources(items, frames: int):
     by_group: dict[str, dict[int, list]] = {}
     for i in items:
         by_group.setdefault(i.group, {}).setdefault(i.label, []).append(i)
-    return [Source(str(g[REAL][0].path), group, REAL, frames, fake_path=str(fake.path))
+    return [Source(str(g[REAL][0].path), group, REAL, frames, fake_path=str(fake.path),
+                   method=fake.method)
             for group, g in sorted(by_group.items()) if REAL in g and FAKE in g
             for fake in g[FAKE]]
 

@@ -47,6 +47,13 @@ class MixedData(_Strict):
     fake_share: float = Field(0.0, ge=0, le=1, description="share of items made of a real "
                               "face of face_caches and an unpaired fake of fake_caches, both "
                               "given the same degradation; their fake leaves the map loss out")
+    fake_balance: Literal["face", "method"] = Field(
+        "face", description="how an unpaired fake is drawn: any fake face alike, or a "
+        "generator first (the caches' method column), then one of its faces, so that each "
+        "generator counts alike however many frames it has")
+    holdout_groups: list[str] = Field(default_factory=list, description="groups left out "
+                                      "of every training cache (a rotation fold's held-out "
+                                      "generators with the clips they were made from)")
     cross_blend_prob: float = Field(0.25, ge=0, le=1)
     reenact_prob: float = Field(0.15, ge=0, le=1, description="for faces of video tracks")
     degradation: DegradationRecipe = "heavy"

@@ -146,7 +146,8 @@ class MixedPairs(torch.utils.data.Dataset):
     * with probability ``fake_share`` (drawn first, only when on), a real face of ``sbi``
       beside an unpaired fake face of ``fake_faces`` (a talking head with no aligned
       original), both given the same degradation; nobody knows where such a fake differs,
-      so its map is -1 everywhere: the map loss leaves it out.
+      so its map is -1 everywhere: the map loss leaves it out. ``fake_weights`` (optional)
+      is the probability of drawing each fake face (generator first, then a face).
 
     Items: ``(crops [2,3,S,S], labels [2], maps [2,m,m])``; the real face's map is zero.
     The region of ``sbi`` (a mouth detector's lower face) is cut from both faces and the
@@ -156,14 +157,15 @@ class MixedPairs(torch.utils.data.Dataset):
     def __init__(self, sbi: SBIPairs, pair_real, pair_fake, pair_indices, *, size: int,
                  seed: int, length: int, pair_share: float, map_size: int,
                  augment: bool = True, degradation: str = "heavy", smooth_prob: float = 0.0,
-                 real_soften_prob: float = 0.0, fake_faces=None, fake_share: float = 0.0):
+                 real_soften_prob: float = 0.0, fake_faces=None, fake_share: float = 0.0,
+                 fake_weights=None):
         self.sbi, self.pair_real, self.pair_fake = sbi, pair_real, pair_fake
         self.pair_indices = np.asarray(pair_indices)
         self.size, self.seed, self.length = size, seed, length
         self.pair_share = pair_share if len(self.pair_indices) else 0.0
         self.map_size, self.augment, self.degradation = map_size, augment, degradation
         self.smooth_prob, self.real_soften_prob = smooth_prob, real_soften_prob
-        self.fake_faces = fake_faces
+        self.fake_faces, self.fake_weights = fake_faces, fake_weights
         self.fake_share = fake_share if fake_faces is not None and len(fake_faces) else 0.0
 
     def __len__(self) -> int:
@@ -181,7 +183,10 @@ class MixedPairs(torch.utils.data.Dataset):
         if unpaired:  # no draw when off, so that runs without it keep their random stream
             real = self.sbi.crops[int(self.sbi.indices[rng.choice(len(self.sbi.indices),
                                                                    p=self.sbi.p)])]
-            fake = self.fake_faces[int(rng.integers(len(self.fake_faces)))]
+            # drawn as before when unweighted, so that earlier runs keep their random stream
+            fake = self.fake_faces[int(rng.integers(len(self.fake_faces)))
+                                   if self.fake_weights is None else
+                                   int(rng.choice(len(self.fake_faces), p=self.fake_weights))]
             mask = np.full(real.shape[:2], -1.0, np.float32)
         elif aligned := rng.random() < self.pair_share:
             i = int(rng.choice(self.pair_indices))

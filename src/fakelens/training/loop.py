@@ -44,21 +44,62 @@ def _real_faces(cache: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k: v[keep] for k, v in cache.items()}
 
 
-def _fake_faces(paths) -> np.ndarray | None:
-    """The FAKE-labelled crops of labelled caches (None: no caches)."""
+def _training_cache(path, holdout=frozenset()) -> dict[str, np.ndarray]:
+    """A cache without the rows of the ``holdout`` groups (a rotation fold leaves out
+    whole generators with the clips they were made from)."""
+    cache = load_face_cache(path)
+    if not holdout:
+        return cache
+    keep = ~np.isin(cache["group"], sorted(holdout))
+    return {k: v[keep] for k, v in cache.items()}
+
+
+def _generators(cache: dict[str, np.ndarray]) -> np.ndarray:
+    """Each row's generator: the cache's method column, its group where that is unknown
+    (a cache written before the column, or a dataset without one)."""
+    if "method" not in cache:
+        return cache["group"]
+    return np.where(cache["method"] == "", cache["group"], cache["method"])
+
+
+def _fake_faces(paths, holdout=frozenset(), balance: str = "face"):
+    """The FAKE-labelled crops of labelled caches and the probability of drawing each:
+    ``None`` (every face alike) or, with ``balance="method"``, one generator first and
+    then one of its faces. ``(None, None)`` without caches."""
     if not paths:
-        return None
-    caches = [load_face_cache(p) for p in paths]
-    return np.concatenate([c["crops"][c["label"] == 1] for c in caches])
+        return None, None
+    caches = [_training_cache(p, holdout) for p in paths]
+    crops = np.concatenate([c["crops"][c["label"] == 1] for c in caches])
+    if balance == "face":
+        return crops, None
+    gens = np.concatenate([_generators(c)[c["label"] == 1] for c in caches])
+    names, index, counts = np.unique(gens, return_inverse=True, return_counts=True)
+    log.info("unpaired fakes: %d faces of %d generators, drawn generator first",
+             len(crops), len(names))
+    return crops, 1.0 / (len(names) * counts[index])
 
 
-def _concat_caches(paths, weights=None) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    caches = [_real_faces(load_face_cache(p)) for p in paths]
+def _concat_caches(paths, weights=None, holdout=frozenset()
+                   ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    caches = [_real_faces(_training_cache(p, holdout)) for p in paths]
     merged = {k: np.concatenate([c[k] for c in caches]) for k in ("crops", "mesh", "group")}
     weights = weights or [1.0] * len(caches)
     per_item = np.concatenate([np.full(len(c["crops"]), w / len(c["crops"]))
                                for c, w in zip(caches, weights, strict=True)])
     return merged, per_item
+
+
+def check_holdout_groups(data) -> None:
+    """Every group a fold holds out must exist in its training caches: a misspelt group
+    would otherwise be trained on without a word."""
+    if not data.holdout_groups:
+        return
+    seen: set[str] = set()
+    for p in (*data.face_caches, *data.pair_caches, *data.fake_caches):
+        seen.update(np.unique(load_face_cache(p)["group"]).tolist())
+    missing = sorted(set(data.holdout_groups) - seen)
+    if missing:
+        raise ConfigError(f"holdout_groups not found in any training cache: {missing}")
 
 
 def _even(n: int, k: int) -> np.ndarray:
@@ -125,20 +166,24 @@ def build_datasets(cfg: TrainConfig, length: int):
     data = cfg.data
     check_region_caches(cfg)
     if data.kind == "mixed":
-        faces, weights = _concat_caches(data.face_caches, data.cache_weights)
+        check_holdout_groups(data)
+        holdout = frozenset(data.holdout_groups)
+        faces, weights = _concat_caches(data.face_caches, data.cache_weights, holdout)
         n = len(faces["crops"])
         sbi = SBIPairs(faces["crops"], faces["mesh"], np.arange(n), weights,
                        size=cfg.input_size, seed=cfg.seed, cross_blend_prob=data.cross_blend_prob,
                        length=length, degradation=data.degradation, groups=faces["group"],
                        reenact_prob=data.reenact_prob, region=cfg.region)
-        pairs = [load_face_cache(p) for p in data.pair_caches]
+        pairs = [_training_cache(p, holdout) for p in data.pair_caches]
         real = np.concatenate([c["crops"] for c in pairs]) if pairs else faces["crops"][:0]
         fake = np.concatenate([c["fake_crops"] for c in pairs]) if pairs else real
+        fake_faces, fake_weights = _fake_faces(data.fake_caches, holdout, data.fake_balance)
         train = MixedPairs(sbi, real, fake, np.arange(len(real)), size=cfg.input_size,
                            seed=cfg.seed, length=length, pair_share=data.pair_share,
                            map_size=-(-cfg.input_size // 32), degradation=data.degradation,
                            smooth_prob=data.smooth_prob, real_soften_prob=data.real_soften_prob,
-                           fake_faces=_fake_faces(data.fake_caches), fake_share=data.fake_share)
+                           fake_faces=fake_faces, fake_weights=fake_weights,
+                           fake_share=data.fake_share)
         return train, video_validation(data, cfg.input_size, cfg.region)
     if data.kind == "sbi":
         caches = [load_face_cache(p) for p in data.face_caches]

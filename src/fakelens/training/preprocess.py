@@ -33,6 +33,7 @@ class Source:
     label: int  # 0 real, 1 fake
     frames: int = 1  # frames to sample from a video
     fake_path: str | None = None  # a pair: the fake made from this real video, same frames
+    method: str = ""  # the generator of a fake (dataset's method column); "" when unknown
 
 
 def _worker_init(settings_json: str, scale: float, size: int) -> None:
@@ -70,7 +71,7 @@ def _faces_of(src: Source) -> tuple[list[dict], list[str]]:
         out.append({"crop": crop,
                     "mesh": transform_points(dense, m).astype(np.float16),
                     "five": transform_points(face.landmarks, m).astype(np.float16),
-                    "group": src.group, "label": src.label})
+                    "group": src.group, "label": src.label, "method": src.method})
     return out, skipped
 
 
@@ -104,7 +105,7 @@ def _pairs_of(src: Source) -> tuple[list[dict], list[str]]:
                                            size=size),
                     "mesh": transform_points(dense, m).astype(np.float16),
                     "five": transform_points(face.landmarks, m).astype(np.float16),
-                    "group": src.group, "label": src.label})
+                    "group": src.group, "label": src.label, "method": src.method})
     return out, skipped
 
 
@@ -147,6 +148,7 @@ def build_face_cache(sources: list[Source], out_dir: Path, settings: Settings, *
                          five=np.stack([f["five"] for f in faces]),
                          group=np.array([f["group"] for f in faces]),
                          label=np.array([f["label"] for f in faces], np.int8),
+                         method=np.array([f["method"] for f in faces]),
                          **({"fake_crops": np.stack([f["fake_crop"] for f in faces])}
                             if "fake_crop" in faces[0] else {}))
             manifest["shards"][str(index)] = {"file": name if faces else None,

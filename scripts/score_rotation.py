@@ -1,0 +1,203 @@
+"""Score run 25's rotation: each fold on the clips it held out, beside the shipped detector.
+
+Every cached clip (one shard of ``runs/cache160/<set>``: 16 evenly spaced frames, 160 px,
+1.0x crop, the crops analysis makes) whose group a fold's config holds out is scored by
+that fold's fixed checkpoint (``last``: no selection) and by the shipped face-swap
+detector on the same crops; DeepFaceLive's test face models (never cached for training)
+are scored by both folds. A clip's score is the product's robust mean of its frames'
+probabilities. The rule this script applies was fixed in docs/training-log.md (run 25)
+before any fold was scored.
+
+    python scripts/score_rotation.py --out docs/eval/rotation-r25
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from fakelens.analysis.verdict import robust_mean
+from fakelens.models.runtime import load_detector
+from fakelens.training import metrics
+from fakelens.training.config import load_config
+from fakelens.training.data import to_tensor
+from fakelens.training.combine import load_trained
+from fakelens.training.export import FrameGraph
+
+CACHES = ("talking-heads", "swap-generators", "generated-videos", "videos", "videos-real",
+          "live-swap-test")
+SEEN = "live-swap-test"  # DeepFaceLive: a generator every fold and v2 trained on
+FOLDS = ("a", "b")
+
+
+@dataclass
+class Clip:
+    cache: str
+    shard: str
+    group: str
+    label: int
+    method: str
+    crops: np.ndarray
+
+
+def load_clips(cache_root: Path) -> list[Clip]:
+    clips = []
+    for name in CACHES:
+        folder = cache_root / name
+        manifest = json.loads((folder / "manifest.json").read_text())
+        for index, shard in sorted(manifest["shards"].items(), key=lambda kv: int(kv[0])):
+            if not shard["file"]:
+                continue
+            z = np.load(folder / shard["file"])
+            for label in np.unique(z["label"]):  # a shard is one clip: one label
+                sel = z["label"] == label
+                method = str(z["method"][sel][0]) if "method" in z.files else ""
+                clips.append(Clip(name, index, str(z["group"][sel][0]), int(label),
+                                  method if label == 1 else "real", z["crops"][sel]))
+    return clips
+
+
+def fold_scorer(run: Path, config: Path):
+    cfg = load_config(config)
+    graph = FrameGraph(load_trained(run / "last.safetensors", cfg.architecture)).eval()
+
+    def score(crops: np.ndarray) -> float:
+        x = torch.stack([to_tensor(c, cfg.input_size) for c in crops])
+        with torch.no_grad():
+            logits = graph(x)[0].double().numpy()
+        return robust_mean(1.0 / (1.0 + np.exp(-logits)))
+    return cfg, score
+
+
+def shipped_scorer():
+    detector = load_detector("fakelens-faceswap")
+    return lambda crops: robust_mean(detector.score_frames(list(crops)).probs)
+
+
+def auc_block(y, a, b, seed: int = 0) -> dict:
+    y, a, b = np.asarray(y), np.asarray(a), np.asarray(b)
+    out = {"fakes": int(y.sum()), "reals": int((y == 0).sum())}
+    if not out["fakes"] or not out["reals"]:
+        return out
+    d, lo, hi = metrics.paired_bootstrap_difference(metrics.roc_auc, y, a, b, seed=seed)
+    out.update(fold_auc=metrics.roc_auc(y, a), v2_auc=metrics.roc_auc(y, b),
+               fold_ci=metrics.bootstrap_ci(metrics.roc_auc, y, a, seed=seed),
+               v2_ci=metrics.bootstrap_ci(metrics.roc_auc, y, b, seed=seed),
+               difference=[d, lo, hi])
+    return out
+
+
+def mean_difference(folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int = 2000,
+                    seed: int = 0) -> list[float]:
+    """The folds' mean AUC difference (fold model minus v2) with a percentile interval:
+    each fold's clips resampled within the fold, stratified by label."""
+    def diff(y, a, b):
+        return metrics.roc_auc(y, a) - metrics.roc_auc(y, b)
+    point = float(np.mean([diff(*f) for f in folds]))
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(n):
+        per_fold = []
+        for y, a, b in folds:
+            pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+            idx = np.concatenate([rng.choice(pos, len(pos)), rng.choice(neg, len(neg))])
+            per_fold.append(diff(y[idx], a[idx], b[idx]))
+        values.append(np.mean(per_fold))
+    return [point, float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cache", type=Path, default=Path("runs/cache160"))
+    ap.add_argument("--configs", type=Path, default=Path("src/fakelens/training/configs"))
+    ap.add_argument("--runs", type=Path, default=Path("runs"))
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    clips = load_clips(args.cache)
+    v2 = shipped_scorer()
+    rows, report = [], {"folds": {}}
+    unseen = []
+    for fold in FOLDS:
+        cfg, score = fold_scorer(args.runs / f"r25_fold_{fold}",
+                                 args.configs / f"faceswap_r25_fold_{fold}.yaml")
+        held = set(cfg.data.holdout_groups)
+        mine = [c for c in clips if c.cache == SEEN or c.group in held]
+        for c in mine:
+            rows.append({"fold": fold, "cache": c.cache, "shard": c.shard, "group": c.group,
+                         "label": c.label, "method": c.method, "frames": len(c.crops),
+                         "fold_score": score(c.crops), "v2_score": v2(c.crops)})
+        fold_rows = [r for r in rows if r["fold"] == fold]
+
+        def view(pred, seed=0):
+            sel = [r for r in fold_rows if pred(r)]
+            return ([r["label"] for r in sel], [r["fold_score"] for r in sel],
+                    [r["v2_score"] for r in sel])
+        unseen_view = view(lambda r: r["cache"] != SEEN)
+        unseen.append(tuple(np.asarray(v) for v in unseen_view))
+        block = {"unseen_generators": auc_block(*unseen_view),
+                 "deepfacelive_test": auc_block(*view(lambda r: r["cache"] == SEEN)),
+                 "per_generator": {}}
+        for method in sorted({r["method"] for r in fold_rows if r["label"] == 1
+                              and r["cache"] != SEEN}):
+            block["per_generator"][method] = auc_block(*view(
+                lambda r, m=method: r["cache"] != SEEN and (r["label"] == 0 or
+                                                            r["method"] == m)))
+        reals = [r for r in fold_rows if r["label"] == 0]
+        block["reals_at_half"] = {"fold": sum(r["fold_score"] >= 0.5 for r in reals),
+                                  "v2": sum(r["v2_score"] >= 0.5 for r in reals),
+                                  "of": len(reals)}
+        report["folds"][fold] = block
+    report["mean_difference_unseen"] = mean_difference(unseen)
+    per_fold = [report["folds"][f]["unseen_generators"]["difference"][0] for f in FOLDS]
+    report["rule"] = {"each_fold_at_least_v2": all(d >= 0 for d in per_fold),
+                      "mean_difference_ci_above_zero": report["mean_difference_unseen"][1] > 0}
+    report["rule"]["passes"] = all(report["rule"].values())
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "rotation.json").write_text(json.dumps({"report": report, "clips": rows},
+                                                       indent=1, default=float))
+    (args.out / "rotation.md").write_text(to_markdown(report))
+    print(to_markdown(report))
+
+
+def _f(x) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def to_markdown(report: dict) -> str:
+    lines = ["# Run 25: leave-generators-out rotation (fold model against v2, same frames)", "",
+             "| fold | view | fakes / reals | fold AUC [95% CI] | v2 AUC [95% CI] | "
+             "difference [95% CI] |", "|---|---|---|---|---|---|"]
+    for fold, block in report["folds"].items():
+        views = [("unseen generators", block["unseen_generators"]),
+                 ("DeepFaceLive, test face models", block["deepfacelive_test"])]
+        views += [(f"· {m}", b) for m, b in block["per_generator"].items()]
+        for name, b in views:
+            if "fold_auc" not in b:
+                continue
+            d = b["difference"]
+            lines.append(f"| {fold} | {name} | {b['fakes']} / {b['reals']} | "
+                         f"{_f(b['fold_auc'])} [{_f(b['fold_ci'][0])}, {_f(b['fold_ci'][1])}] | "
+                         f"{_f(b['v2_auc'])} [{_f(b['v2_ci'][0])}, {_f(b['v2_ci'][1])}] | "
+                         f"{d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}] |")
+    m = report["mean_difference_unseen"]
+    lines += ["", f"Mean over folds of the difference on unseen generators: **{m[0]:+.3f} "
+              f"[{m[1]:+.3f}, {m[2]:+.3f}]**.", ""]
+    for fold, block in report["folds"].items():
+        r = block["reals_at_half"]
+        lines.append(f"- fold {fold}: real clips scored >= 0.5 (uncalibrated fold model / "
+                     f"calibrated v2): {r['fold']} / {r['v2']} of {r['of']}")
+    rule = report["rule"]
+    lines += ["", f"Rule: each fold at least v2: {rule['each_fold_at_least_v2']}; mean "
+              f"difference interval above zero: {rule['mean_difference_ci_above_zero']}; "
+              f"**passes: {rule['passes']}**", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Run 25 (issue 29): the shared notes' third experiment (frames of every generator's real
+# fakes, drawn generator first) as a leave-generators-out rotation. Each fold config
+# (faceswap_r25_fold*.yaml) leaves out whole groups: the generators it is judged on, with
+# the clips they were made from; scripts/score_rotation.py then scores each fold on what it
+# left out, beside the shipped detector on the same frames. Resumable on any machine: the
+# caches and each fold resume where they stopped.
+#   nohup bash scripts/train_rotation.sh > runs/train_rotation.out 2>&1 &
+# FOLDS="a b" chooses the folds (default: both); CACHES_ONLY=1 builds the caches only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/train_env.sh
+c=runs/cache160
+cache() { fakelens preprocess "$@" --crop-scale 1.0 --size 160 --shard-size 1; }
+# every labelled clip, 16 frames: the fakes of every generator and the real clips beside them
+for set in talking-heads swap-generators generated-videos videos videos-real; do
+  cache "$shared/data/$set" --out $c/$set --frames 16
+done
+# DeepFaceLive: aligned pairs of the training and validation face models (trained on by
+# every fold, as by v2), and the test role's face models as clips (scored, never trained on)
+cache "$shared/data/live-swap" --pairs --split train --out $c/live-swap-pairs-train --frames 24
+cache "$shared/data/live-swap" --pairs --split val --out $c/live-swap-pairs-val --frames 24
+cache "$shared/data/live-swap" --split test --out $c/live-swap-test --frames 16
+[ -n "${CACHES_ONLY:-}" ] && exit 0
+for fold in ${FOLDS:-a b}; do
+  config=src/fakelens/training/configs/faceswap_r25_fold_$fold.yaml
+  run=runs/r25_fold_$fold
+  mkdir -p "$run"
+  echo "$(date -u +%FT%TZ) resume $config -> $run" >> "$run/sessions.log"
+  fakelens -v train "$config" --out "$run" 2>&1 | tee -a "$run/train.log"
+done
