@@ -6,7 +6,8 @@
 # left out, beside the shipped detector on the same frames. Resumable on any machine: the
 # caches and each fold resume where they stopped.
 #   nohup bash scripts/train_rotation.sh > runs/train_rotation.out 2>&1 &
-# FOLDS="a b" chooses the folds (default: both); CACHES_ONLY=1 builds the caches only.
+# RUNS="fold_a fold_b" chooses the runs (default: both folds; RUNS=all trains the candidate,
+# faceswap_r25_all.yaml, once the rotation has passed); CACHES_ONLY=1 builds the caches only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/train_env.sh
@@ -21,10 +22,12 @@ done
 cache "$shared/data/live-swap" --pairs --split train --out $c/live-swap-pairs-train --frames 24
 cache "$shared/data/live-swap" --pairs --split val --out $c/live-swap-pairs-val --frames 24
 cache "$shared/data/live-swap" --split test --out $c/live-swap-test --frames 16
+# the 10 real clips no run 25 model trains on: the candidate's calibration
+cache "$shared/data/videos-real" --split val --out $c/videos-real-val --frames 16
 [ -n "${CACHES_ONLY:-}" ] && exit 0
-for fold in ${FOLDS:-a b}; do
-  config=src/fakelens/training/configs/faceswap_r25_fold_$fold.yaml
-  run=runs/r25_fold_$fold
+for name in ${RUNS:-fold_a fold_b}; do
+  config=src/fakelens/training/configs/faceswap_r25_$name.yaml
+  run=runs/r25_$name
   mkdir -p "$run"
   echo "$(date -u +%FT%TZ) resume $config -> $run" >> "$run/sessions.log"
   fakelens -v train "$config" --out "$run" 2>&1 | tee -a "$run/train.log"
