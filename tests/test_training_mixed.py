@@ -504,6 +504,15 @@ def test_a_fold_never_trains_on_the_groups_it_holds_out(tmp_path):
     assert len(train.pair_real) == 2  # only the pairs of group p
 
 
+def test_a_cache_whose_real_faces_are_all_held_out_drops_out(tmp_path):
+    pytest.importorskip("torch")
+    from fakelens.training.loop import build_datasets
+
+    train, _ = build_datasets(_rotation_config(tmp_path, holdout_groups=["g1", "g2"]), 8)
+    assert len(train.sbi.indices) == 4  # the pairs' real faces only, drawn as before
+    assert len(train.fake_faces) == 1  # g3's fake
+
+
 def test_a_misspelt_held_out_group_is_refused(tmp_path):
     pytest.importorskip("torch")
     from fakelens.errors import ConfigError

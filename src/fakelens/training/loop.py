@@ -82,8 +82,13 @@ def _fake_faces(paths, holdout=frozenset(), balance: str = "face"):
 def _concat_caches(paths, weights=None, holdout=frozenset()
                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     caches = [_real_faces(_training_cache(p, holdout)) for p in paths]
-    merged = {k: np.concatenate([c[k] for c in caches]) for k in ("crops", "mesh", "group")}
     weights = weights or [1.0] * len(caches)
+    # a fold may hold out every real face of a cache: it then drops out with its weight
+    for p in [p for p, c in zip(paths, caches, strict=True) if not len(c["crops"])]:
+        log.info("%s: no real face left after the held-out groups", p)
+    weights = [w for w, c in zip(weights, caches, strict=True) if len(c["crops"])]
+    caches = [c for c in caches if len(c["crops"])]
+    merged = {k: np.concatenate([c[k] for c in caches]) for k in ("crops", "mesh", "group")}
     per_item = np.concatenate([np.full(len(c["crops"]), w / len(c["crops"]))
                                for c, w in zip(caches, weights, strict=True)])
     return merged, per_item
