@@ -1,4 +1,4 @@
-"""Score run 25's rotation: each fold on the clips it held out, beside the shipped detector.
+"""Score a rotation (runs 25, 26): each fold on the clips it held out, beside the shipped detector.
 
 Every cached clip (one shard of ``runs/cache160/<set>``: 16 evenly spaced frames, 160 px,
 1.0x crop, the crops analysis makes) whose group a fold's config holds out is scored by
@@ -9,6 +9,8 @@ probabilities. The rule this script applies was fixed in docs/training-log.md (r
 before any fold was scored.
 
     python scripts/score_rotation.py --out docs/eval/rotation-r25
+    python scripts/score_rotation.py --folds r26_fold_1 r26_fold_2 r26_fold_3 \
+        --out docs/eval/rotation-r26
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from fakelens.training.export import FrameGraph
 CACHES = ("talking-heads", "swap-generators", "generated-videos", "videos", "videos-real",
           "live-swap-test")
 SEEN = "live-swap-test"  # DeepFaceLive: a generator every fold and v2 trained on
-FOLDS = ("a", "b")
 
 
 @dataclass
@@ -116,6 +117,8 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("runs/cache160"))
     ap.add_argument("--configs", type=Path, default=Path("src/fakelens/training/configs"))
     ap.add_argument("--runs", type=Path, default=Path("runs"))
+    ap.add_argument("--folds", nargs="+", default=["r25_fold_a", "r25_fold_b"],
+                    help="the folds' names: configs faceswap_<name>.yaml, runs runs/<name>")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     torch.set_num_threads(2)
@@ -123,9 +126,8 @@ def main() -> None:
     v2 = shipped_scorer()
     rows, report = [], {"folds": {}}
     unseen = []
-    for fold in FOLDS:
-        cfg, score = fold_scorer(args.runs / f"r25_fold_{fold}",
-                                 args.configs / f"faceswap_r25_fold_{fold}.yaml")
+    for fold in args.folds:
+        cfg, score = fold_scorer(args.runs / fold, args.configs / f"faceswap_{fold}.yaml")
         held = set(cfg.data.holdout_groups)
         mine = [c for c in clips if c.cache == SEEN or c.group in held]
         for c in mine:
@@ -154,7 +156,7 @@ def main() -> None:
                                   "of": len(reals)}
         report["folds"][fold] = block
     report["mean_difference_unseen"] = mean_difference(unseen)
-    per_fold = [report["folds"][f]["unseen_generators"]["difference"][0] for f in FOLDS]
+    per_fold = [report["folds"][f]["unseen_generators"]["difference"][0] for f in args.folds]
     report["rule"] = {"each_fold_at_least_v2": all(d >= 0 for d in per_fold),
                       "mean_difference_ci_above_zero": report["mean_difference_unseen"][1] > 0}
     report["rule"]["passes"] = all(report["rule"].values())
@@ -170,7 +172,7 @@ def _f(x) -> str:
 
 
 def to_markdown(report: dict) -> str:
-    lines = ["# Run 25: leave-generators-out rotation (fold model against v2, same frames)", "",
+    lines = ["# Leave-generators-out rotation (fold model against v2, same frames)", "",
              "| fold | view | fakes / reals | fold AUC [95% CI] | v2 AUC [95% CI] | "
              "difference [95% CI] |", "|---|---|---|---|---|---|"]
     for fold, block in report["folds"].items():

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Run 25 (issue 29): the shared notes' third experiment (frames of every generator's real
+# Runs 25 and 26 (issue 29): the shared notes' third experiment (frames of every generator's real
 # fakes, drawn generator first) as a leave-generators-out rotation. Each fold config
-# (faceswap_r25_fold*.yaml) leaves out whole groups: the generators it is judged on, with
+# (faceswap_r25_fold_*.yaml, faceswap_r26_fold_*.yaml) leaves out whole groups: the generators it is judged on, with
 # the clips they were made from; scripts/score_rotation.py then scores each fold on what it
 # left out, beside the shipped detector on the same frames. Resumable on any machine: the
 # caches and each fold resume where they stopped.
 #   nohup bash scripts/train_rotation.sh > runs/train_rotation.out 2>&1 &
-# RUNS="fold_a fold_b" chooses the runs (default: both folds; RUNS=all trains the candidate,
-# faceswap_r25_all.yaml, once the rotation has passed); CACHES_ONLY=1 builds the caches only.
+# RUNS names the configs (faceswap_<name>.yaml, trained into runs/<name>): by default run
+# 25's two folds; RUNS="r26_fold_1 r26_fold_2 r26_fold_3" is run 26's three-fold rotation,
+# RUNS=r25_all the candidate a passed rotation allows. CACHES_ONLY=1 builds the caches only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/train_env.sh
@@ -25,9 +26,9 @@ cache "$shared/data/live-swap" --split test --out $c/live-swap-test --frames 16
 # the 10 real clips no run 25 model trains on: the candidate's calibration
 cache "$shared/data/videos-real" --split val --out $c/videos-real-val --frames 16
 [ -n "${CACHES_ONLY:-}" ] && exit 0
-for name in ${RUNS:-fold_a fold_b}; do
-  config=src/fakelens/training/configs/faceswap_r25_$name.yaml
-  run=runs/r25_$name
+for name in ${RUNS:-r25_fold_a r25_fold_b}; do
+  config=src/fakelens/training/configs/faceswap_$name.yaml
+  run=runs/$name
   mkdir -p "$run"
   echo "$(date -u +%FT%TZ) resume $config -> $run" >> "$run/sessions.log"
   fakelens -v train "$config" --out "$run" 2>&1 | tee -a "$run/train.log"
