@@ -26,9 +26,9 @@ import torch
 from fakelens.analysis.verdict import robust_mean
 from fakelens.models.runtime import load_detector
 from fakelens.training import metrics
+from fakelens.training.combine import load_trained
 from fakelens.training.config import load_config
 from fakelens.training.data import to_tensor
-from fakelens.training.combine import load_trained
 from fakelens.training.export import FrameGraph
 
 CACHES = ("talking-heads", "swap-generators", "generated-videos", "videos", "videos-real",
@@ -78,6 +78,13 @@ def fold_scorer(run: Path, config: Path):
 def shipped_scorer():
     detector = load_detector("fakelens-faceswap")
     return lambda crops: robust_mean(detector.score_frames(list(crops)).probs)
+
+
+def select(rows: list[dict], pred) -> tuple[list, list, list]:
+    """Labels, fold scores and v2 scores of the rows ``pred`` keeps."""
+    sel = [r for r in rows if pred(r)]
+    return ([r["label"] for r in sel], [r["fold_score"] for r in sel],
+            [r["v2_score"] for r in sel])
 
 
 def auc_block(y, a, b, seed: int = 0) -> dict:
@@ -136,10 +143,8 @@ def main() -> None:
                          "fold_score": score(c.crops), "v2_score": v2(c.crops)})
         fold_rows = [r for r in rows if r["fold"] == fold]
 
-        def view(pred, seed=0):
-            sel = [r for r in fold_rows if pred(r)]
-            return ([r["label"] for r in sel], [r["fold_score"] for r in sel],
-                    [r["v2_score"] for r in sel])
+        def view(pred, fold_rows=fold_rows):
+            return select(fold_rows, pred)
         unseen_view = view(lambda r: r["cache"] != SEEN)
         unseen.append(tuple(np.asarray(v) for v in unseen_view))
         block = {"unseen_generators": auc_block(*unseen_view),
