@@ -44,10 +44,10 @@ def _real_faces(cache: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {k: v[keep] for k, v in cache.items()}
 
 
-def _training_cache(path, holdout=frozenset()) -> dict[str, np.ndarray]:
+def _without_groups(cache: dict[str, np.ndarray], holdout=frozenset()
+                    ) -> dict[str, np.ndarray]:
     """A cache without the rows of the ``holdout`` groups (a rotation fold leaves out
     whole generators with the clips they were made from)."""
-    cache = load_face_cache(path)
     if not holdout:
         return cache
     keep = ~np.isin(cache["group"], sorted(holdout))
@@ -62,13 +62,12 @@ def _generators(cache: dict[str, np.ndarray]) -> np.ndarray:
     return np.where(cache["method"] == "", cache["group"], cache["method"])
 
 
-def _fake_faces(paths, holdout=frozenset(), balance: str = "face"):
+def _fake_faces(caches, balance: str = "face"):
     """The FAKE-labelled crops of labelled caches and the probability of drawing each:
     ``None`` (every face alike) or, with ``balance="method"``, one generator first and
     then one of its faces. ``(None, None)`` without caches."""
-    if not paths:
+    if not caches:
         return None, None
-    caches = [_training_cache(p, holdout) for p in paths]
     crops = np.concatenate([c["crops"][c["label"] == 1] for c in caches])
     if balance == "face":
         return crops, None
@@ -79,9 +78,9 @@ def _fake_faces(paths, holdout=frozenset(), balance: str = "face"):
     return crops, 1.0 / (len(names) * counts[index])
 
 
-def _concat_caches(paths, weights=None, holdout=frozenset()
+def _concat_caches(paths, loaded, weights=None
                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    caches = [_real_faces(_training_cache(p, holdout)) for p in paths]
+    caches = [_real_faces(c) for c in loaded]
     weights = weights or [1.0] * len(caches)
     # a fold may hold out every real face of a cache: it then drops out with its weight
     for p in [p for p, c in zip(paths, caches, strict=True) if not len(c["crops"])]:
@@ -94,14 +93,14 @@ def _concat_caches(paths, weights=None, holdout=frozenset()
     return merged, per_item
 
 
-def check_holdout_groups(data) -> None:
-    """Every group a fold holds out must exist in its training caches: a misspelt group
-    would otherwise be trained on without a word."""
+def check_holdout_groups(data, caches) -> None:
+    """Every group a fold holds out must exist in its training ``caches``: a misspelt
+    group would otherwise be trained on without a word."""
     if not data.holdout_groups:
         return
     seen: set[str] = set()
-    for p in (*data.face_caches, *data.pair_caches, *data.fake_caches):
-        seen.update(np.unique(load_face_cache(p)["group"]).tolist())
+    for cache in caches:
+        seen.update(np.unique(cache["group"]).tolist())
     missing = sorted(set(data.holdout_groups) - seen)
     if missing:
         raise ConfigError(f"holdout_groups not found in any training cache: {missing}")
@@ -171,18 +170,24 @@ def build_datasets(cfg: TrainConfig, length: int):
     data = cfg.data
     check_region_caches(cfg)
     if data.kind == "mixed":
-        check_holdout_groups(data)
+        # each training cache is read once: the held-out check and every dataset share it
+        loaded = {p: load_face_cache(p)
+                  for p in {*data.face_caches, *data.pair_caches, *data.fake_caches}}
+        check_holdout_groups(data, loaded.values())
         holdout = frozenset(data.holdout_groups)
-        faces, weights = _concat_caches(data.face_caches, data.cache_weights, holdout)
+        kept = {p: _without_groups(c, holdout) for p, c in loaded.items()}
+        faces, weights = _concat_caches(data.face_caches,
+                                        [kept[p] for p in data.face_caches], data.cache_weights)
         n = len(faces["crops"])
         sbi = SBIPairs(faces["crops"], faces["mesh"], np.arange(n), weights,
                        size=cfg.input_size, seed=cfg.seed, cross_blend_prob=data.cross_blend_prob,
                        length=length, degradation=data.degradation, groups=faces["group"],
                        reenact_prob=data.reenact_prob, region=cfg.region)
-        pairs = [_training_cache(p, holdout) for p in data.pair_caches]
+        pairs = [kept[p] for p in data.pair_caches]
         real = np.concatenate([c["crops"] for c in pairs]) if pairs else faces["crops"][:0]
         fake = np.concatenate([c["fake_crops"] for c in pairs]) if pairs else real
-        fake_faces, fake_weights = _fake_faces(data.fake_caches, holdout, data.fake_balance)
+        fake_faces, fake_weights = _fake_faces([kept[p] for p in data.fake_caches],
+                                               data.fake_balance)
         train = MixedPairs(sbi, real, fake, np.arange(len(real)), size=cfg.input_size,
                            seed=cfg.seed, length=length, pair_share=data.pair_share,
                            map_size=-(-cfg.input_size // 32), degradation=data.degradation,
