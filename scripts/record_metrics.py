@@ -129,7 +129,8 @@ def main() -> None:
 # (benchmark set, the kind of deepfake in words) that the face-swap detector mostly misses
 MISSED_SETS = [
     ("talking-heads", "Talking heads, lip-sync and face reenactment (the person's own face "
-                      "made to say or do something else)"),
+                      "made to say or do something else; lips that match the sound are no "
+                      "sign of a real video)"),
     ("swap-generators", "Face swaps of today's open swap tools (inswapper_128 behind roop, "
                         "FaceFusion and Deep-Live-Cam; faceswap-GAN)"),
 ]
