@@ -3,9 +3,7 @@
 # Nothing evaluated here was trained on, except where a line says so.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. .venv/bin/activate
-shared="$(cd .. && pwd)/shared"
-export FAKELENS_MODEL_DIR="${FAKELENS_MODEL_DIR:-$shared/models}" FAKELENS_ALLOW_DOWNLOAD=0
+. scripts/train_env.sh
 out=docs/eval
 
 # 1. the quality benchmark: every held-out set, shipped defaults through analyze(), beside

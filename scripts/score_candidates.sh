@@ -14,10 +14,7 @@
 # that of three AUCs: val-videos as they are and re-encoded, and the DFDC training crops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. .venv/bin/activate
-shared="$(cd .. && pwd)/shared"
-export FAKELENS_MODEL_DIR="${FAKELENS_MODEL_DIR:-$shared/models}" FAKELENS_ALLOW_DOWNLOAD=0
-export TORCH_HOME="${TORCH_HOME:-$shared/models/torch}"
+. scripts/train_env.sh
 run=$1 config=$2
 shift 2
 tag=${TAG:-$(basename "$run")}  # TAG: name a variant of the same run (another config)

@@ -3,10 +3,7 @@
 # Every step resumes where it stopped when run again. Needs ../shared (see docs/MODELS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh "train,test"
-. .venv/bin/activate
-shared="$(cd .. && pwd)/shared"
-export FAKELENS_MODEL_DIR="$shared/models" FAKELENS_ALLOW_DOWNLOAD=0 TORCH_HOME="$shared/models/torch"
+. scripts/train_env.sh
 cfg=src/fakelens/training/configs
 
 # 1. face caches (inference crop geometry + 468-point meshes for blend masks)
