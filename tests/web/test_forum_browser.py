@@ -103,10 +103,9 @@ def test_three_people_share_discuss_flag_and_review(browser, server, shots, vide
         page.select_option("#model", tiny_detector)
         page.click("button:has-text('Analyse')")
         page.wait_for_selector("section.verdict", timeout=120_000)
-        # the link's own address: a click can race the job page's last reload and be lost
-        share = page.locator("a:has-text('Share on the forum')")
-        assert share.get_attribute("href").endswith("/share")
-        page.goto(server.url + share.get_attribute("href"))
+        assert page.locator("#job").count() == 0  # shown finished: it no longer polls
+        page.click("a:has-text('Share on the forum')")
+        page.wait_for_url("**/share")
         page.fill("#title", XSS_TITLE)
         page.fill("#body", XSS_BODY)
         page.fill("#tags", "portrait face-swap")

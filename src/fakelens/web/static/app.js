@@ -1,10 +1,24 @@
 // fakelens pages: poll a running job, and let a file be dropped on the upload form.
 "use strict";
 
+// A job page shown while the job runs (only that page has the #job section) polls the job
+// and reloads itself once when it ends. Not while a link or form the user followed is
+// loading: the reload would cancel it and bring them back here.
 function pollJob(section) {
   const url = section.dataset.statusUrl;
   const bar = document.getElementById("job-progress");
   const stage = document.getElementById("job-stage");
+  let leaving = false;
+  let stopped = false;
+  window.addEventListener("beforeunload", () => { leaving = true; });
+  window.addEventListener("pageshow", (event) => {
+    if (!event.persisted) return;
+    leaving = false;  // back here from the back-forward cache: poll again
+    if (stopped) {
+      stopped = false;
+      tick();
+    }
+  });
   async function tick() {
     try {
       const response = await fetch(url, { headers: { Accept: "application/json" } });
@@ -14,7 +28,12 @@ function pollJob(section) {
         bar.textContent = job.progress + "%";
         stage.textContent = "Status: " + job.status + " (" + job.stage + ", " + job.progress + "%)";
         if (job.status === "done" || job.status === "failed") {
-          window.location.reload();
+          if (leaving) {
+            stopped = true;
+            stage.textContent += ". Reload the page to see the result.";
+          } else {
+            window.location.reload();
+          }
           return;
         }
       } else if (response.status === 404 || response.status === 401) {
