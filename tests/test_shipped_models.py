@@ -89,11 +89,21 @@ def test_shipped_weights_fit_the_size_budget():
 
 
 @pytest.mark.realdata
-def test_fake_scores_above_its_own_original(videos, model_dir):
-    fake = fakelens.analyze(videos / "ffpp_deepfakes_519_515.mp4")
-    real = fakelens.analyze(videos / "ffpp_original_519.mp4")
-    assert fake.score > real.score
-    assert fake.verdict is not Verdict.NO_FACE and real.verdict is not Verdict.NO_FACE
+def test_dev_fakes_against_their_own_originals(videos, model_dir):
+    """The three FF++ pairs of the dev clips (Face2Face's original is not among them). v2
+    ranks the Deepfakes and NeuralTextures fakes above their originals and misses the
+    graphics-based FaceSwap (0.330 against its original's 0.412, which v2 puts in the
+    uncertain band): as docs/eval/suite records. A regression, or a fix, fails here."""
+    pairs = {"519": "ffpp_deepfakes_519_515", "004": "ffpp_neuraltextures_004_982",
+             "634": "ffpp_faceswap_634_660"}
+    scores = {}
+    for original, fake_name in pairs.items():
+        fake = fakelens.analyze(videos / f"{fake_name}.mp4", check_voice=False)
+        real = fakelens.analyze(videos / f"ffpp_original_{original}.mp4", check_voice=False)
+        assert fake.verdict is not Verdict.NO_FACE and real.verdict is not Verdict.NO_FACE
+        scores[original] = (fake.score, real.score)
+    missed = sorted(o for o, (fake, real) in scores.items() if not fake > real)
+    assert missed == ["634"], scores
 
 
 @pytest.mark.realdata
@@ -172,3 +182,27 @@ def test_heldout_swap_tool_fakes_against_their_own_originals(samples, model_dir)
     assert sorted(pairs) == ["ljc_johnson", "roop_demo"]
     missed = sorted(g for g, s in pairs.items() if not s[1] > s[0])
     assert missed == ["ljc_johnson"], f"fakes not above their originals: {missed}"
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_heldout_talking_head_pairs_rank_as_recorded(samples, model_dir):
+    """The talking-heads groups of the benchmark's test role that hold both fakes and the
+    real clips they were made from (training/splits.py), scored like the benchmark. v2
+    never trained on a talking head, and its card names them a blind spot: it ranks 27 of
+    the ROME grid's 96 fake/driver pairs (ROME, Bi-Layer, first-order-model; one driver
+    clip scores 0.94, above every fake) and 31 of EDTalk's 50 (one source clip scores
+    0.41, above most of its fakes), as docs/eval/suite records; the closest fake and real
+    scores are 0.002 apart, far beyond the float noise of thread counts. A regression, or
+    a fix, fails here."""
+    from fakelens.training.datasets import labelled_folder
+    from fakelens.training.splits import role_of
+
+    by_group: dict[str, dict[int, list[float]]] = {}
+    for item in labelled_folder(samples / "talking-heads"):
+        if role_of("talking-heads", item) == "test" and item.group in ("g_rome", "g_edtalk"):
+            score = fakelens.analyze(item.path, check_voice=False).score
+            by_group.setdefault(item.group, {0: [], 1: []})[item.label].append(score)
+    ranked = {g: (sum(f > r for f in s[1] for r in s[0]), len(s[1]) * len(s[0]))
+              for g, s in by_group.items()}
+    assert ranked == {"g_rome": (27, 96), "g_edtalk": (31, 50)}
