@@ -143,6 +143,13 @@ def cmd_combine(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_unexport(args: argparse.Namespace) -> int:
+    from fakelens.training.unexport import unexport
+
+    print(unexport(args.config, args.out, fold_calibration=not args.raw_logits))
+    return 0
+
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 MEDIA_SUFFIXES = IMAGE_SUFFIXES | {".mp4", ".mov", ".mkv", ".webm", ".avi"}
 
@@ -195,6 +202,15 @@ def add_training_commands(sub) -> None:
         p.add_argument("--out", type=Path, required=True,
                        help="RUN/NAME.safetensors: then `fakelens export RUN --checkpoint NAME`")
         p.set_defaults(func=cmd_combine, combine=function)
+
+    p = sub.add_parser("unexport", help="rebuild a checkpoint from a shipped detector's "
+                       "frame graph (its calibration folded into the frame head)")
+    p.add_argument("config", type=Path, help="the detector's pretrained config (.json), its "
+                   "frame graph beside it")
+    p.add_argument("--out", type=Path, required=True, help="RUN/NAME.safetensors")
+    p.add_argument("--raw-logits", action="store_true",
+                   help="keep the frame head as exported (no calibration folded in)")
+    p.set_defaults(func=cmd_unexport)
 
     p = sub.add_parser("train", help="train a detector from a YAML config ([train] extra)")
     p.add_argument("config", type=Path)
