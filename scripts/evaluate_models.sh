@@ -7,11 +7,11 @@ cd "$(dirname "$0")/.."
 out=docs/eval
 
 # 1. the quality benchmark: every held-out set, shipped defaults through analyze(), beside
-# the previous release's weights (v1, taken from git)
-baseline=runs/weights-v1
+# the previous release's weights (v2 for videos and photos, taken from git)
+baseline=runs/weights-v2
 if [ ! -f $baseline/fakelens-faceswap.json ]; then
   mkdir -p $baseline
-  git archive c914c23 src/fakelens/weights | tar -x -C $baseline --strip-components=3
+  git archive 262dc77 src/fakelens/weights | tar -x -C $baseline --strip-components=3
 fi
 fakelens eval --suite default --data "$shared/data" --baseline $baseline --out $out/suite
 

@@ -18,6 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "docs" / "eval"
 WEIGHTS = ROOT / "src" / "fakelens" / "weights"
+# Since E8 (2026-12-06, docs/training-log.md) videos and photos have their own face-swap
+# detector: run 27's for videos, v2 for photos (its uncertain band's edge stays v2's)
+VIDEO, PHOTO = "fakelens-faceswap-video", "fakelens-faceswap"
 
 # Every figure is recorded per kind of media (`metrics_by_media`: video, image): a result
 # shows the figures of the kind it analysed, never the other kind's.
@@ -47,15 +50,13 @@ REAL_ENTRIES = [
 ]
 # (detector, media, benchmark set, label in the card) from the quality benchmark (suite.json)
 SUITE_ENTRIES = [
-    ("fakelens-faceswap", "video", "live-swap-heldout",
-     "video AUC, live face swaps of 5 held-out face models vs their originals"),
-    ("fakelens-faceswap", "video", "dev-videos",
-     "video AUC, 10 held-out dev clips (FF++ c23 + real)"),
+    (VIDEO, "video", "live-swap-heldout",
+     "video AUC, live face swaps of 5 face models it never trained on vs their originals"),
 ]
 # (detector, benchmark sets, label): real clips of the benchmark called FAKE
 SUITE_REAL_ENTRIES = [
-    ("fakelens-faceswap", ("dev-videos", "live-swap-heldout", "generated-videos"),
-     "real clips called Likely manipulated (held-out videos)"),
+    (VIDEO, ("live-swap-heldout",),
+     "originals of those live swaps called Likely manipulated"),
 ]
 
 
@@ -92,6 +93,10 @@ def figures() -> dict[str, dict[str, dict[str, str]]]:
         blocks = [suite["sets"][s]["versions"]["current"] for s in sets]
         put(name, "video", label, _share(sum(b["real_flagged_fake"] for b in blocks),
                                          sum(b["n_real"] for b in blocks)))
+    pooled = suite["differences"]["sets"]["all videos (pooled)"]
+    put(VIDEO, "video", "video AUC, all benchmark videos pooled: most are clips of the public "
+        "generators it trained on, so this shows what it learned, not a test",
+        f"{pooled['auc']['current']:.3f} (n={pooled['clips']})")
     for name, media, folder, label in ENTRIES:
         b = json.loads((EVAL / folder / "eval.json").read_text())["video_fakelens_score"]
         put(name, media, label, _interval(b["auc"], b["auc_ci95"], b["n"]))
@@ -108,10 +113,10 @@ def figures() -> dict[str, dict[str, dict[str, str]]]:
 
 def main() -> None:
     suite = json.loads((EVAL / "suite" / "suite.json").read_text())
-    extra = {"fakelens-faceswap": {"missed_by_media": missed_by_media(),
-                                   "uncertain_from": _uncertain_from(suite),
-                                   "false_alarms_by_media":
-                                       video_frame_false_alarms("fakelens-faceswap")},
+    extra = {VIDEO: {"missed_by_media": {"video": missed_on_video(suite)},
+                     "uncertain_from": _uncertain_from(suite)},
+             PHOTO: {"missed_by_media": missed_by_media(),
+                     "false_alarms_by_media": video_frame_false_alarms(PHOTO)},
              "fakelens-synthetic": {"false_alarms_by_media":
                                     video_frame_false_alarms("fakelens-synthetic")}}
     for name, by_media in figures().items():
@@ -126,14 +131,13 @@ def main() -> None:
         print(name, by_media, extra.get(name, {}))
 
 
-# (benchmark set, the kind of deepfake in words) that the face-swap detector mostly misses
-MISSED_SETS = [
-    ("talking-heads", "Talking heads, lip-sync and face reenactment (the person's own face "
-                      "made to say or do something else; lips that match the sound are no "
-                      "sign of a real video)"),
-    ("swap-generators", "Face swaps of today's open swap tools (inswapper_128 behind roop, "
-                        "FaceFusion and Deep-Live-Cam; faceswap-GAN)"),
-]
+# The video detector trained on every public generator but the ROME grid's (ROME,
+# Bi-Layer, first-order-model: the talking-heads test role, which no run trains on), so its
+# talking-head blind spot is measured on those fakes against the set's real clips
+GRID_METHODS = ("rome", "bilayer_neural_avatars", "first_order_model")
+TALKING_HEADS = ("Talking heads, lip-sync and face reenactment by generators it never "
+                 "trained on (the person's own face made to say or do something else; lips "
+                 "that match the sound are no sign of a real video)")
 
 
 # (per-set report, the kind of deepfake in words) that the face-swap detector mostly misses
@@ -157,23 +161,9 @@ MISSED_SWAP_STILLS = [
 ]
 
 
-# The video blind spots come from the benchmark of 2026-12-02, which scored every clip of
-# the two newest sets (the shipped face-swap detector trained on none of them; the benchmark
-# now scores their test role only, a smaller sample): see its README
-MISSED_SUITE = EVAL / "suite-allclips-2026-12-02" / "suite.json"
-
-
-def missed_by_media(suite: dict | None = None) -> dict[str, dict[str, str]]:
-    """What the face-swap detector mostly misses, per kind of media it was measured on:
-    video (the quality benchmark's sets, MISSED_SUITE unless ``suite`` is given) and still
-    photos (the per-set still reports and the swap tools' stills)."""
-    if suite is None:
-        suite = json.loads(MISSED_SUITE.read_text())
-        shipped = json.loads((WEIGHTS / "fakelens-faceswap.json").read_text())["frame_sha256"]
-        scored = suite["weights"]["current"]["fakelens-faceswap"]["frame_sha256"]
-        if scored != shipped:
-            raise SystemExit(f"{MISSED_SUITE} scored other face-swap weights than the shipped "
-                             "ones: measure the blind spots again")
+def missed_by_media() -> dict[str, dict[str, str]]:
+    """What the photo face-swap detector (v2) mostly misses in still photos: the per-set
+    still reports and the swap tools' stills."""
     stills = {}
     for folder, words in MISSED_STILLS:
         report = json.loads((EVAL / folder / "eval.json").read_text())
@@ -182,7 +172,7 @@ def missed_by_media(suite: dict | None = None) -> dict[str, dict[str, str]]:
                          f"[{b['auc_ci95'][0]:.2f}, {b['auc_ci95'][1]:.2f}], "
                          f"{v.count('FAKE')} called Likely manipulated, "
                          f"{v.count('REAL')} called no sign")
-    return {"video": _missed(suite), "image": {**stills, **_missed_swap_stills()}}
+    return {"image": {**stills, **_missed_swap_stills()}}
 
 
 def _missed_swap_stills() -> dict[str, str]:
@@ -223,7 +213,7 @@ def video_frame_false_alarms(name: str) -> dict[str, dict[str, str]]:
     above its threshold (its own false alarms; the verdicts are in docs/MODELS.md)."""
     from fakelens.training.splits import DEV_VIDEOS_TRAIN
 
-    trained = DEV_VIDEOS_TRAIN if name == "fakelens-faceswap" else frozenset()
+    trained = DEV_VIDEOS_TRAIN if name == PHOTO else frozenset()
     rows = [r for f in VIDEO_FRAME_STILLS for r in json.loads((EVAL / f).read_text())
             if r["label"] == 0 and name in r["models"]
             and not (r["set"] == "videos" and r["file"].rsplit(".", 1)[0] in trained)]
@@ -235,26 +225,36 @@ def video_frame_false_alarms(name: str) -> dict[str, dict[str, str]]:
                                     "threshold"}}
 
 
-def _missed(suite: dict) -> dict[str, str]:
-    """Measured before any widening of the uncertain band: AUC and fakes called FAKE."""
-    out = {}
-    for set_name, words in MISSED_SETS:
-        b = suite["sets"][set_name]["versions"]["current"]
-        out[words] = (f"on {b['n_fake']} public examples AUC {b['auc']:.2f} "
-                      f"[{b['auc_ci95'][0]:.2f}, {b['auc_ci95'][1]:.2f}], "
-                      f"{b['fake_called_fake']} called Likely manipulated")
-    return out
+def missed_on_video(suite: dict) -> dict[str, str]:
+    """The video detector's talking-head blind spot: the ROME grid's fakes against the
+    talking-heads set's real clips, before any widening of the uncertain band."""
+    from fakelens.training import metrics
+
+    items = suite["sets"]["talking-heads"]["versions"]["current"]["items"]
+    fakes = [x for x in items if x["label"] == 1 and x["method"] in GRID_METHODS
+             and x["score"] is not None]
+    reals = [x["score"] for x in items if x["label"] == 0 and x["score"] is not None]
+    labels, scores = [0] * len(reals) + [1] * len(fakes), reals + [x["score"] for x in fakes]
+    auc = metrics.roc_auc(labels, scores)
+    lo, hi = metrics.bootstrap_ci(metrics.roc_auc, labels, scores)
+    called = sum(x["verdict"] == "FAKE" for x in fakes)
+    return {TALKING_HEADS: f"on {len(fakes)} public examples AUC {auc:.2f} [{lo:.2f}, "
+                           f"{hi:.2f}], {called} called Likely manipulated"}
 
 
 def _uncertain_from(suite: dict) -> float | None:
-    """The uncertain band's lower edge that keeps half the fakes of every held-out set
-    out of "no sign" (scores, not verdicts: the edge does not move them)."""
+    """The video detector's uncertain band edge: the one that keeps half the fakes of the
+    generators it never trained on (DeepFaceLive's test face models, the ROME grid) out
+    of "no sign" (scores, not verdicts: the edge does not move them)."""
     from fakelens.training.calibrate import uncertain_edge
 
-    fakes = {name: [x["score"] for x in s["versions"]["current"]["items"]
-                    if x["label"] == 1 and x["score"] is not None]
-             for name, s in suite["sets"].items()}
-    return uncertain_edge(fakes)
+    def fakes(set_name: str, methods: tuple[str, ...] | None = None) -> list[float]:
+        return [x["score"] for x in suite["sets"][set_name]["versions"]["current"]["items"]
+                if x["label"] == 1 and x["score"] is not None
+                and (methods is None or x["method"] in methods)]
+
+    return uncertain_edge({"live-swap-heldout": fakes("live-swap-heldout"),
+                           "ROME grid": fakes("talking-heads", GRID_METHODS)})
 
 
 if __name__ == "__main__":

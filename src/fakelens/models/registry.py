@@ -16,7 +16,7 @@ from pathlib import Path
 from fakelens.errors import ModelMissing, UnknownModel
 from fakelens.models.pretrained import PretrainedConfig
 
-DEFAULT_DETECTORS = ("fakelens-faceswap", "fakelens-synthetic")
+DEFAULT_DETECTORS = ("fakelens-faceswap-video", "fakelens-faceswap", "fakelens-synthetic")
 
 ARCHITECTURE_SUMMARIES = {
     "resnext50_lstm": "ResNeXt50_32x4d frame encoder + LSTM over the face track",

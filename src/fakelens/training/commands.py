@@ -131,7 +131,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                 task=args.task, description=args.description,
                 applies_to=tuple(args.applies_to.split(",")), temporal_run=args.temporal_run,
                 temporal_config=args.temporal_config, calibration_cache=args.calibration_cache,
-                checkpoint=args.checkpoint, temporal_checkpoint=args.temporal_checkpoint)
+                checkpoint=args.checkpoint, temporal_checkpoint=args.temporal_checkpoint,
+                name=args.name)
     print(json.dumps(info, indent=1))
     return 0
 
@@ -190,6 +191,8 @@ def add_training_commands(sub) -> None:
     p.add_argument("--checkpoint", default="best", help="checkpoint of the run to ship "
                    "(best, last or step-NNNNN)")
     p.add_argument("--out", type=Path, default=Path("src/fakelens/weights"))
+    p.add_argument("--name", default=None, help="detector name to ship under (default: the "
+                   "config's), e.g. a detector for one kind of media")
     p.set_defaults(func=cmd_export)
 
     for name, function, what in (

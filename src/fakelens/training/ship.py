@@ -59,7 +59,7 @@ def ship_on_real_media(*, run: Path, config: Path, out_dir: Path, task: str,
                        description: str, applies_to: tuple[str, ...], checkpoint: str,
                        photo_cache: Path | None, temporal_run: Path | None = None,
                        temporal_config: Path | None = None,
-                       temporal_checkpoint: str = "last") -> dict:
+                       temporal_checkpoint: str = "last", name: str | None = None) -> dict:
     """A mixed run: calibrate the chosen checkpoint on held-out real media, export. With a
     temporal run (its frame stage that checkpoint, frozen), the temporal head is calibrated
     on the validation role's whole clips beside it and both graphs are exported under the
@@ -67,6 +67,8 @@ def ship_on_real_media(*, run: Path, config: Path, out_dir: Path, task: str,
     from fakelens.training.calibrate import calibrate, calibrate_track, calibration_media
 
     cfg = load_config(config)
+    if name:
+        cfg = cfg.model_copy(update={"name": name})
     weights = run / f"{checkpoint}.safetensors"
     cal = calibrate(calibration_media(weights, cfg, photo_cache))
     training = {"checkpoint": checkpoint}
@@ -77,6 +79,8 @@ def ship_on_real_media(*, run: Path, config: Path, out_dir: Path, task: str,
         t_weights = temporal_run / f"{temporal_checkpoint}.safetensors"
         same_frame_stage(weights, t_weights)
         t_cfg = load_config(temporal_config)
+        if name:
+            t_cfg = t_cfg.model_copy(update={"name": name})
         t_cal = calibrate_track(t_weights, t_cfg, cal)
         temporal = dict(temporal_temperature=t_cal.temperature,
                         temporal_offset=t_cal.offset)
@@ -114,14 +118,17 @@ def ship(*, frame_run: Path, frame_config: Path, out_dir: Path, task: str, descr
          applies_to: tuple[str, ...], temporal_run: Path | None = None,
          temporal_config: Path | None = None, metrics_card: dict[str, str] | None = None,
          calibration_cache: Path | None = None, checkpoint: str = "best",
-         temporal_checkpoint: str = "last") -> dict:
-    """Fit temperatures (frame head; temporal head if any), export ONNX + config."""
+         temporal_checkpoint: str = "last", name: str | None = None) -> dict:
+    """Fit temperatures (frame head; temporal head if any), export ONNX + config (under
+    ``name`` instead of the config's, for a mixed run)."""
     if load_config(frame_config).data.kind == "mixed":
         return ship_on_real_media(run=frame_run, config=frame_config, out_dir=out_dir,
                                   task=task, description=description, applies_to=applies_to,
                                   checkpoint=checkpoint, photo_cache=calibration_cache,
                                   temporal_run=temporal_run, temporal_config=temporal_config,
-                                  temporal_checkpoint=temporal_checkpoint)
+                                  temporal_checkpoint=temporal_checkpoint, name=name)
+    if name:
+        raise FakeLensError("--name is for mixed runs (calibrated on real media)")
     y, z = validation_logits(frame_run, frame_config, calibration_cache=calibration_cache)
     temperature = metrics.fit_temperature(y, z)
     info = {"frame_val_auc": metrics.roc_auc(y, z), "temperature": temperature,
