@@ -334,3 +334,18 @@ def test_cli_says_how_reliable_for_the_media_kind(samples, model_dir, capsys):
     assert all(" ".join(v.split()) in out for v in figures.values())
     video = get_detector(VIDEO).config.accuracy_on("video").figures
     assert not any(v in out for v in video.values())
+
+
+def test_a_card_that_fails_validation_is_skipped_with_a_warning(tmp_path, monkeypatch, caplog):
+    """A hand-edited card that no longer validates (here: still-photo figures on a card
+    that scores videos only) must not vanish from the defaults without a word."""
+    from fakelens.models.registry import installed_detectors
+
+    folder = weights_with(tmp_path, {SWAP: {"applies_to": ["video"]}})
+    monkeypatch.setenv("FAKELENS_WEIGHTS_DIR", str(folder))
+    with caplog.at_level("WARNING", logger="fakelens.models.registry"):
+        installed = installed_detectors()
+    assert SWAP not in installed and VIDEO in installed and SYNTH in installed
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert f"{SWAP}.json is not a valid detector config, skipped" in warning
+    assert "does not score (applies_to: video)" in warning

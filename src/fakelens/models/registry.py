@@ -8,13 +8,18 @@ the OS path separator) replaces that search path.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from fakelens.errors import ModelMissing, UnknownModel
 from fakelens.models.pretrained import PretrainedConfig
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DETECTORS = ("fakelens-faceswap-video", "fakelens-faceswap", "fakelens-synthetic")
 
@@ -54,7 +59,10 @@ def installed_detectors() -> dict[str, InstalledDetector]:
         for cfg_path in sorted(folder.glob("*.json")):
             try:
                 cfg = PretrainedConfig.load(cfg_path)
-            except ValueError:
+            except ValueError as exc:  # a card that fails validation is not installed
+                reason = "; ".join(e["msg"] for e in exc.errors()) \
+                    if isinstance(exc, ValidationError) else str(exc)
+                log.warning("%s is not a valid detector config, skipped: %s", cfg_path, reason)
                 continue
             if (folder / cfg.frame_graph).is_file():
                 found[cfg.name] = InstalledDetector(cfg, folder)
