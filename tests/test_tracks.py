@@ -295,3 +295,62 @@ def test_temporal_region_stage_trains_exports_and_analysis_scores_the_same_track
     expected = 1 / (1 + np.exp(-(z - card.temporal_offset) / card.temporal_temperature))
     assert got == pytest.approx(expected, abs=1e-3)
     assert np.allclose(outs.logits, out["frame_logits"][0].numpy(), atol=1e-3)
+
+
+@pytest.mark.train
+def test_export_ships_a_mixed_run_under_another_name(tmp_path, monkeypatch, capsys):
+    """`fakelens export --name` (how the video detector was shipped from a run whose config
+    names the face-swap detector): graph, card and registry all carry the new name, the
+    config's name is left alone, and a run that is not calibrated on real media refuses."""
+    from safetensors.torch import save_file
+
+    from fakelens.analysis.frames import load_detectors
+    from fakelens.cli import main
+    from fakelens.config import get_settings
+    from fakelens.models.architectures import build_model
+    from fakelens.training import calibrate as calibration
+
+    run = tmp_path / "run"
+    run.mkdir()
+    torch.manual_seed(0)
+    model = build_model("mobilenet_xray", pretrained=False)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()},
+              run / "step-00001.safetensors")
+    val = _clips(tmp_path / "val", [("v", 1, _frames(2, 1)), ("v", 0, _frames(2, 2))])
+    config = tmp_path / "mixed.yaml"
+    config.write_text(json.dumps(dict(
+        name="faceswap-test", architecture="mobilenet_xray", pretrained=False,
+        input_size=64, data={"kind": "mixed", "face_caches": [str(val)],
+                             "val_pair_caches": [], "val_caches": [str(val)],
+                             "val_frames_per_clip": 2})))
+    # an untrained net ranks two clips by chance: the fit (tested on its own) is fixed here
+    # so that this test is about where the detector lands, on any CPU
+    monkeypatch.setattr(calibration, "calibrate", lambda media: calibration.Calibration(
+        offset=0.25, temperature=2.0, fitted_offset=0.25, media=media))
+    weights = tmp_path / "weights"
+    code = main(["export", str(run), "--config", str(config), "--checkpoint", "step-00001",
+                 "--name", "faceswap-video-test", "--task", "face-swap",
+                 "--applies-to", "video", "--description", "tests only",
+                 "--out", str(weights)])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["offset"] == 0.25
+    assert sorted(p.name for p in weights.iterdir()) == [
+        "faceswap-video-test.frame.onnx", "faceswap-video-test.json"]
+    card = json.loads((weights / "faceswap-video-test.json").read_text())
+    assert card["name"] == "faceswap-video-test"
+    assert card["frame_graph"] == "faceswap-video-test.frame.onnx"
+    assert card["applies_to"] == ["video"] and card["logit_offset"] == 0.25
+    assert card["training"]["checkpoint"] == "step-00001"
+    monkeypatch.setenv("FAKELENS_WEIGHTS_DIR", str(weights))
+    (det,) = load_detectors("video", "faceswap-video-test", get_settings())
+    assert det.config.temperature == 2.0
+    assert load_config(config).name == "faceswap-test"
+
+    sbi = tmp_path / "sbi.yaml"
+    sbi.write_text(json.dumps(dict(name="sbi-test", architecture="mobilenet_xray",
+                                   data={"kind": "sbi", "face_caches": [str(val)]})))
+    code = main(["export", str(run), "--config", str(sbi), "--name", "other",
+                 "--task", "face-swap", "--description", "tests only",
+                 "--out", str(tmp_path / "refused")])
+    assert code != 0 and "--name is for mixed runs" in capsys.readouterr().err
+    assert not (tmp_path / "refused").exists()
