@@ -230,10 +230,8 @@ def missed_on_video(suite: dict) -> dict[str, str]:
     talking-heads set's real clips, before any widening of the uncertain band."""
     from fakelens.training import metrics
 
-    items = suite["sets"]["talking-heads"]["versions"]["current"]["items"]
-    fakes = [x for x in items if x["label"] == 1 and x["method"] in GRID_METHODS
-             and x["score"] is not None]
-    reals = [x["score"] for x in items if x["label"] == 0 and x["score"] is not None]
+    fakes = _scored(suite, "talking-heads", 1, GRID_METHODS)
+    reals = [x["score"] for x in _scored(suite, "talking-heads", 0)]
     labels, scores = [0] * len(reals) + [1] * len(fakes), reals + [x["score"] for x in fakes]
     auc = metrics.roc_auc(labels, scores)
     lo, hi = metrics.bootstrap_ci(metrics.roc_auc, labels, scores)
@@ -248,13 +246,17 @@ def _uncertain_from(suite: dict) -> float | None:
     of "no sign" (scores, not verdicts: the edge does not move them)."""
     from fakelens.training.calibrate import uncertain_edge
 
-    def fakes(set_name: str, methods: tuple[str, ...] | None = None) -> list[float]:
-        return [x["score"] for x in suite["sets"][set_name]["versions"]["current"]["items"]
-                if x["label"] == 1 and x["score"] is not None
-                and (methods is None or x["method"] in methods)]
+    return uncertain_edge({
+        "live-swap-heldout": [x["score"] for x in _scored(suite, "live-swap-heldout", 1)],
+        "ROME grid": [x["score"] for x in _scored(suite, "talking-heads", 1, GRID_METHODS)]})
 
-    return uncertain_edge({"live-swap-heldout": fakes("live-swap-heldout"),
-                           "ROME grid": fakes("talking-heads", GRID_METHODS)})
+
+def _scored(suite: dict, set_name: str, label: int,
+            methods: tuple[str, ...] | None = None) -> list[dict]:
+    """The current version's scored items of one label (and generators) of a suite set."""
+    return [x for x in suite["sets"][set_name]["versions"]["current"]["items"]
+            if x["label"] == label and x["score"] is not None
+            and (methods is None or x["method"] in methods)]
 
 
 if __name__ == "__main__":
