@@ -8,7 +8,7 @@
 #   nohup bash scripts/train_rotation.sh > runs/train_rotation.out 2>&1 &
 # RUNS names the configs (faceswap_<name>.yaml, trained into runs/<name>): by default run
 # 25's two folds; RUNS="r26_fold_1 r26_fold_2 r26_fold_3" is run 26's three-fold rotation,
-# RUNS=r25_all the candidate a passed rotation allows (run 27), RUNS=r28_all run 28.
+# RUNS=r25_all the candidate a passed rotation allows (run 27), RUNS=r28_all run 28, RUNS=r29_all run 29.
 # CACHES_ONLY=1 builds the caches only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
