@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# The session's face-swap run (issue 29): start it at the start of every session, on any
+# The session's long run (issue 29): start it at the start of every session, on any
 # machine; it rebuilds the caches it lacks from ../shared (each resumes where it stopped)
 # and resumes training from the last checkpoint in runs/ when the machine kept one.
 #   nohup bash scripts/train_long.sh > runs/train_long.out 2>&1 &
-# The default is run 21 (faceswap_v6.yaml: EfficientNet-Lite1 at 224 px, 480 CPU-minutes
-# accumulated across sessions, issue 29 item 3). Runs 22-24 (one session each) are done and
-# recorded in docs/training-log.md; a session that keeps the machine's runs/ resumes run 21
-# where it stopped. CONFIG=path/to.yaml RUN=runs/name choose another run.
-# The training step runs at normal priority: the session's other work yields to it.
+# Stop it with SIGTERM after a "step N loss" line (a job started with `&` from a script
+# ignores SIGINT); it loses at most the 50 steps since that checkpoint.
+# The default is run 30 (faceswap_r30_all.yaml: run 29's every-generator recipe on
+# EfficientNet-Lite1 at 224 px, 1,724 steps, about 80 CPU-minutes; caches in runs/rot224).
+# CONFIG=path/to.yaml RUN=runs/name run a config on run 21's caches (runs/cache224) instead:
+# run 21 (faceswap_v6.yaml, ended at step 7,700) and run 20 are recorded in
+# docs/training-log.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ -z "${CONFIG:-}" ]; then
+  SIZE=224 RUNS=r30_all exec bash scripts/train_rotation.sh
+fi
 . scripts/train_env.sh
-config=${CONFIG:-src/fakelens/training/configs/faceswap_v6.yaml}
-run=${RUN:-runs/faceswap_v6}
+config=$CONFIG
+run=${RUN:?RUN=runs/name goes with CONFIG}
 c=runs/cache224
 cache() { nice -n 10 fakelens preprocess "$@" --crop-scale 1.0 --size 224; }
 cache "$shared/data/faces-real" --label real --out $c/faces-real --shard-size 500

@@ -8,13 +8,16 @@
 #   nohup bash scripts/train_rotation.sh > runs/train_rotation.out 2>&1 &
 # RUNS names the configs (faceswap_<name>.yaml, trained into runs/<name>): by default run
 # 25's two folds; RUNS="r26_fold_1 r26_fold_2 r26_fold_3" is run 26's three-fold rotation,
-# RUNS=r25_all the candidate a passed rotation allows (run 27), RUNS=r28_all run 28, RUNS=r29_all run 29.
+# RUNS=r25_all the candidate a passed rotation allows (run 27); RUNS=r28_all and
+# RUNS=r29_all runs 28 and 29; SIZE=224 RUNS=r30_all run 30 (what train_long.sh starts).
 # CACHES_ONLY=1 builds the caches only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/train_env.sh
+size=${SIZE:-160}  # SIZE=224: run 30's caches, in runs/rot224 (runs/cache224 is run 21's)
 c=runs/cache160
-cache() { fakelens preprocess "$@" --crop-scale 1.0 --size 160 --shard-size 1; }
+[ "$size" = 160 ] || c=runs/rot$size
+cache() { fakelens preprocess "$@" --crop-scale 1.0 --size "$size" --shard-size 1; }
 # every labelled clip, 16 frames: the fakes of every generator and the real clips beside them
 for set in talking-heads swap-generators generated-videos videos videos-real; do
   cache "$shared/data/$set" --out $c/$set --frames 16
