@@ -301,7 +301,8 @@ def test_temporal_region_stage_trains_exports_and_analysis_scores_the_same_track
 def test_export_ships_a_mixed_run_under_another_name(tmp_path, monkeypatch, capsys):
     """`fakelens export --name` (how the video detector was shipped from a run whose config
     names the face-swap detector): graph, card and registry all carry the new name, the
-    config's name is left alone, and a run that is not calibrated on real media refuses."""
+    config's name is left alone, the calibration gets `--max-real-at-threshold` and the
+    card records it, and a run that is not calibrated on real media refuses both."""
     from safetensors.torch import save_file
 
     from fakelens.analysis.frames import load_detectors
@@ -325,11 +326,14 @@ def test_export_ships_a_mixed_run_under_another_name(tmp_path, monkeypatch, caps
                              "val_frames_per_clip": 2})))
     # an untrained net ranks two clips by chance: the fit (tested on its own) is fixed here
     # so that this test is about where the detector lands, on any CPU
-    monkeypatch.setattr(calibration, "calibrate", lambda media: calibration.Calibration(
-        offset=0.25, temperature=2.0, fitted_offset=0.25, media=media))
+    limits = []
+    monkeypatch.setattr(calibration, "calibrate", lambda media, limit: limits.append(limit)
+                        or calibration.Calibration(offset=0.25, temperature=2.0,
+                                                   fitted_offset=0.25, media=media))
     weights = tmp_path / "weights"
     code = main(["export", str(run), "--config", str(config), "--checkpoint", "step-00001",
-                 "--name", "faceswap-video-test", "--task", "face-swap",
+                 "--name", "faceswap-video-test", "--max-real-at-threshold", "0",
+                 "--task", "face-swap",
                  "--applies-to", "video", "--description", "tests only",
                  "--out", str(weights)])
     assert code == 0
@@ -341,6 +345,7 @@ def test_export_ships_a_mixed_run_under_another_name(tmp_path, monkeypatch, caps
     assert card["frame_graph"] == "faceswap-video-test.frame.onnx"
     assert card["applies_to"] == ["video"] and card["logit_offset"] == 0.25
     assert card["training"]["checkpoint"] == "step-00001"
+    assert limits == [0.0] and card["training"]["calibration_max_real_at_threshold"] == "0.0000"
     monkeypatch.setenv("FAKELENS_WEIGHTS_DIR", str(weights))
     (det,) = load_detectors("video", "faceswap-video-test", get_settings())
     assert det.config.temperature == 2.0
@@ -352,5 +357,8 @@ def test_export_ships_a_mixed_run_under_another_name(tmp_path, monkeypatch, caps
     code = main(["export", str(run), "--config", str(sbi), "--name", "other",
                  "--task", "face-swap", "--description", "tests only",
                  "--out", str(tmp_path / "refused")])
-    assert code != 0 and "--name is for mixed runs" in capsys.readouterr().err
+    assert code != 0 and "are for mixed runs" in capsys.readouterr().err
     assert not (tmp_path / "refused").exists()
+    with pytest.raises(SystemExit):  # a share, not a count
+        main(["export", str(run), "--config", str(config), "--max-real-at-threshold", "1",
+              "--task", "face-swap", "--description", "tests only", "--out", str(weights)])

@@ -160,6 +160,14 @@ def test_calibration_keeps_real_media_under_the_limits():
         assert (reals >= THRESHOLD).mean() <= MAX_REAL_AT_THRESHOLD
     assert cal.offset >= cal.fitted_offset
     assert cal.summary()["video_auc"] > 0.8
+    # the stricter limit (`fakelens export --max-real-at-threshold 0`): no real medium of
+    # either kind at the threshold, reached by a larger offset only (rankings unchanged)
+    strict = calibrate(media, max_real_at_threshold=0.0)
+    assert sum((cal.media_scores(kind, 0) >= THRESHOLD).sum()  # the default lets some in
+               for kind in ("video", "image")) >= 1
+    for kind in ("video", "image"):
+        assert (strict.media_scores(kind, 0) >= THRESHOLD).sum() == 0
+    assert strict.offset > cal.offset and strict.temperature == cal.temperature
 
 
 def test_suite_summary_counts_verdicts_and_pairs(tmp_path):

@@ -410,6 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _validate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     if getattr(args, "item", 1) < 1:
         parser.error("--item must be at least 1")
+    limit = getattr(args, "max_real_at_threshold", None)
+    if limit is not None and not 0 <= limit < 1:
+        parser.error("--max-real-at-threshold is a share of the real calibration media, "
+                     "from 0 up to 1")
     if getattr(args, "frames", 1) is not None and getattr(args, "frames", 1) < 1:
         parser.error("--frames must be at least 1")
     if getattr(args, "fps", None) is not None and not 0 < args.fps <= 60:

@@ -106,9 +106,11 @@ def calibration_media(checkpoint: Path, cfg: TrainConfig,
     return media
 
 
-def calibrate(media: list[CalibrationMedia]) -> Calibration:
+def calibrate(media: list[CalibrationMedia],
+              max_real_at_threshold: float = MAX_REAL_AT_THRESHOLD) -> Calibration:
     """Balanced Platt fit on frames (each medium weighted alike), then the smallest
-    offset that keeps real clips and real photos under both limits."""
+    offset that keeps real clips and real photos under both limits (0: no real medium of
+    either kind at the threshold)."""
     y = np.concatenate([np.full(len(m.logits), m.label) for m in media])
     z = np.concatenate([m.logits for m in media])
     b, t = metrics.fit_platt(y, z)
@@ -117,7 +119,7 @@ def calibrate(media: list[CalibrationMedia]) -> Calibration:
     def within_limits(c: Calibration) -> bool:
         for kind in ("video", "image"):
             s = c.media_scores(kind, 0)
-            if len(s) and ((s >= THRESHOLD).mean() > MAX_REAL_AT_THRESHOLD
+            if len(s) and ((s >= THRESHOLD).mean() > max_real_at_threshold
                            or (s >= THRESHOLD - DEFAULT_BAND).mean() > MAX_REAL_IN_BAND):
                 return False
         return True

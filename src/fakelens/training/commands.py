@@ -132,7 +132,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 applies_to=tuple(args.applies_to.split(",")), temporal_run=args.temporal_run,
                 temporal_config=args.temporal_config, calibration_cache=args.calibration_cache,
                 checkpoint=args.checkpoint, temporal_checkpoint=args.temporal_checkpoint,
-                name=args.name)
+                name=args.name, max_real_at_threshold=args.max_real_at_threshold)
     print(json.dumps(info, indent=1))
     return 0
 
@@ -193,6 +193,9 @@ def add_training_commands(sub) -> None:
     p.add_argument("--out", type=Path, default=Path("src/fakelens/weights"))
     p.add_argument("--name", default=None, help="detector name to ship under (default: the "
                    "config's), e.g. a detector for one kind of media")
+    p.add_argument("--max-real-at-threshold", type=float, default=None,
+                   metavar="FRACTION", help="mixed runs: the share of real calibration "
+                   "clips (and photos) allowed at the threshold (default 1/12; 0: none)")
     p.set_defaults(func=cmd_export)
 
     for name, function, what in (

@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 
 from fakelens.errors import FakeLensError
 from fakelens.training import metrics
+from fakelens.training.calibrate import MAX_REAL_AT_THRESHOLD
 from fakelens.training.combine import ENSEMBLE_KEY
 from fakelens.training.config import load_config
 from fakelens.training.data import SBIPairs
@@ -59,7 +60,8 @@ def ship_on_real_media(*, run: Path, config: Path, out_dir: Path, task: str,
                        description: str, applies_to: tuple[str, ...], checkpoint: str,
                        photo_cache: Path | None, temporal_run: Path | None = None,
                        temporal_config: Path | None = None,
-                       temporal_checkpoint: str = "last", name: str | None = None) -> dict:
+                       temporal_checkpoint: str = "last", name: str | None = None,
+                       max_real_at_threshold: float = MAX_REAL_AT_THRESHOLD) -> dict:
     """A mixed run: calibrate the chosen checkpoint on held-out real media, export. With a
     temporal run (its frame stage that checkpoint, frozen), the temporal head is calibrated
     on the validation role's whole clips beside it and both graphs are exported under the
@@ -70,8 +72,9 @@ def ship_on_real_media(*, run: Path, config: Path, out_dir: Path, task: str,
     if name:
         cfg = cfg.model_copy(update={"name": name})
     weights = run / f"{checkpoint}.safetensors"
-    cal = calibrate(calibration_media(weights, cfg, photo_cache))
-    training = {"checkpoint": checkpoint}
+    cal = calibrate(calibration_media(weights, cfg, photo_cache), max_real_at_threshold)
+    training = {"checkpoint": checkpoint,
+                "calibration_max_real_at_threshold": f"{max_real_at_threshold:.4f}"}
     temporal = {}
     if temporal_run is not None:
         if temporal_config is None:
@@ -118,17 +121,22 @@ def ship(*, frame_run: Path, frame_config: Path, out_dir: Path, task: str, descr
          applies_to: tuple[str, ...], temporal_run: Path | None = None,
          temporal_config: Path | None = None, metrics_card: dict[str, str] | None = None,
          calibration_cache: Path | None = None, checkpoint: str = "best",
-         temporal_checkpoint: str = "last", name: str | None = None) -> dict:
+         temporal_checkpoint: str = "last", name: str | None = None,
+         max_real_at_threshold: float | None = None) -> dict:
     """Fit temperatures (frame head; temporal head if any), export ONNX + config (under
-    ``name`` instead of the config's, for a mixed run)."""
+    ``name`` instead of the config's, and with real calibration media at the threshold
+    limited to ``max_real_at_threshold``, for a mixed run)."""
     if load_config(frame_config).data.kind == "mixed":
         return ship_on_real_media(run=frame_run, config=frame_config, out_dir=out_dir,
                                   task=task, description=description, applies_to=applies_to,
                                   checkpoint=checkpoint, photo_cache=calibration_cache,
                                   temporal_run=temporal_run, temporal_config=temporal_config,
-                                  temporal_checkpoint=temporal_checkpoint, name=name)
-    if name:
-        raise FakeLensError("--name is for mixed runs (calibrated on real media)")
+                                  temporal_checkpoint=temporal_checkpoint, name=name,
+                                  max_real_at_threshold=MAX_REAL_AT_THRESHOLD
+                                  if max_real_at_threshold is None else max_real_at_threshold)
+    if name or max_real_at_threshold is not None:
+        raise FakeLensError("--name and --max-real-at-threshold are for mixed runs "
+                            "(calibrated on real media)")
     y, z = validation_logits(frame_run, frame_config, calibration_cache=calibration_cache)
     temperature = metrics.fit_temperature(y, z)
     info = {"frame_val_auc": metrics.roc_auc(y, z), "temperature": temperature,
