@@ -220,8 +220,14 @@ def test_a_run_taken_over_by_a_sweep_is_fenced_off(client):
 
 
 def _insert_running(client) -> str:
-    """A job some live ``serve`` runs right now (fresh heartbeat), never enqueued here."""
-    upload(client, login_token(client))
+    """A job some live ``serve`` runs right now (fresh heartbeat), never enqueued here: a
+    worker of this app must not pick the upload up before the row says ``running``."""
+    real = client.app.state.enqueue
+    client.app.state.enqueue = lambda public_id: None
+    try:
+        upload(client, login_token(client))
+    finally:
+        client.app.state.enqueue = real
     with client.app.state.sessions() as db:
         db.execute(update(AnalysisRow).values(status="running", stage="decode", attempts=1,
                                               updated_at=utcnow()))
