@@ -1,0 +1,112 @@
+"""The video shipping rule (scripts/video_rule.py) read off the shipped detectors' own
+benchmark run (docs/eval/suite): a candidate identical to the shipped detector holds it,
+and each kind of regression the rule guards against breaks the condition that names it."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_SUITE = json.loads((ROOT / "docs" / "eval" / "suite" / "suite.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def rule():
+    spec = importlib.util.spec_from_file_location("video_rule",
+                                                  ROOT / "scripts" / "video_rule.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["video_rule"] = module  # its dataclass looks its module up while defined
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop("video_rule", None)
+
+
+def shipped_as_candidate() -> dict:
+    """The benchmark run with the shipped video detector as both candidate and baseline."""
+    suite = copy.deepcopy(SHIPPED_SUITE)
+    for block in suite["sets"].values():
+        block["versions"]["current"] = copy.deepcopy(block["versions"]["previous"])
+    return suite
+
+
+def failing(conditions) -> list[str]:
+    return [c.name for c in conditions if not c.holds]
+
+
+def test_the_shipped_detector_holds_the_rule_against_itself(rule):
+    suite = shipped_as_candidate()
+    assert failing(rule.conditions(suite, suite)) == []
+
+
+def test_one_more_real_video_called_fake_breaks_condition_3(rule):
+    as_is, qp40 = shipped_as_candidate(), shipped_as_candidate()
+    as_is["sets"]["talking-heads"]["versions"]["current"]["real_flagged_fake"] += 1
+    assert failing(rule.conditions(as_is, qp40)) == ["3. real videos called FAKE, as they are"]
+
+
+def test_a_lost_deepfacelive_pair_and_auc_break_condition_1(rule):
+    as_is, qp40 = shipped_as_candidate(), shipped_as_candidate()
+    live = qp40["sets"]["live-swap-heldout"]["versions"]["current"]
+    live["auc"] -= 0.051
+    as_is["sets"]["live-swap-heldout"]["versions"]["current"]["pairs_ranked"] -= 1
+    assert failing(rule.conditions(as_is, qp40)) == [
+        "1. DeepFaceLive held-out face models AUC, at QP 40",
+        "1. DeepFaceLive pairs ranked fake above their original"]
+
+
+def test_the_rome_grid_is_scored_from_its_items(rule):
+    as_is, qp40 = shipped_as_candidate(), shipped_as_candidate()
+    auc, _ = rule.grid_auc(as_is, "current")
+    assert 0 < auc < 1
+    for item in as_is["sets"]["talking-heads"]["versions"]["current"]["items"]:
+        if item["label"] == 1 and item["method"] in rule.GRID_METHODS:
+            item["score"] = 0.0
+    assert rule.grid_auc(as_is, "current")[0] == 0.0
+    assert failing(rule.conditions(as_is, qp40)) == ["2. ROME grid AUC"]
+
+
+def test_half_the_fakes_and_the_uncertain_bound_are_condition_4(rule):
+    as_is, qp40 = shipped_as_candidate(), shipped_as_candidate()
+    swaps = as_is["sets"]["swap-generators"]["versions"]["current"]
+    swaps["fake_caught"] = (swaps["n_fake"] - 1) // 2
+    as_is["sets"]["dev-videos"]["versions"]["current"]["real_uncertain"] = (
+        rule.MAX_REAL_UNCERTAIN + 1)
+    assert failing(rule.conditions(as_is, qp40)) == [
+        "4. half the fakes of every video set caught",
+        f"4. real videos UNCERTAIN at most {rule.MAX_REAL_UNCERTAIN}"]
+
+
+def test_the_band_is_written_into_the_candidate_card(rule, tmp_path):
+    suite_path = tmp_path / "suite.json"
+    suite_path.write_text(json.dumps(SHIPPED_SUITE))
+    shipped_card = json.loads(
+        (ROOT / "src" / "fakelens" / "weights" / "fakelens-faceswap-video.json").read_text())
+    card_path = tmp_path / "card.json"
+    card_path.write_text(json.dumps({**shipped_card, "uncertain_from": None}))
+    edge = rule.write_band(suite_path, card_path)
+    card = json.loads(card_path.read_text())
+    # the shipped edge was fitted the same way on the shipped detector's scores
+    assert edge == card["uncertain_from"] == shipped_card["uncertain_from"]
+    assert {k: v for k, v in card.items() if k != "uncertain_from"} == {
+        k: v for k, v in shipped_card.items() if k != "uncertain_from"}
+
+
+def test_the_command_exits_1_when_the_rule_fails(rule, tmp_path, capsys):
+    good, bad = shipped_as_candidate(), shipped_as_candidate()
+    bad["sets"]["dev-videos"]["versions"]["current"]["real_flagged_fake"] += 1
+    paths = []
+    for name, suite in (("good", good), ("bad", bad)):
+        paths.append(tmp_path / f"{name}.json")
+        paths[-1].write_text(json.dumps(suite))
+    assert rule.main([str(paths[0]), str(paths[0])]) == 0
+    assert "RULE HOLDS" in capsys.readouterr().out
+    assert rule.main([str(paths[0]), str(paths[1])]) == 1
+    assert "FAILS  3. real videos called FAKE, at QP 40" in capsys.readouterr().out
