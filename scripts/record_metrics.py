@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "docs" / "eval"
 WEIGHTS = ROOT / "src" / "fakelens" / "weights"
 # Since E8 (2026-12-06, docs/training-log.md) videos and photos have their own face-swap
-# detector: run 27's for videos, v2 for photos (its uncertain band's edge stays v2's)
+# detector: for videos E8 (run 27), since E9 (2026-12-07) the ensemble of runs 28 and 31;
+# v2 for photos (its uncertain band's edge stays v2's)
 VIDEO, PHOTO = "fakelens-faceswap-video", "fakelens-faceswap"
 
 # Every figure is recorded per kind of media (`metrics_by_media`: video, image): a result
