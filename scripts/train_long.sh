@@ -5,17 +5,17 @@
 #   nohup bash scripts/train_long.sh > runs/train_long.out 2>&1 &
 # Stop it with SIGTERM after a "step N loss" line (a job started with `&` from a script
 # ignores SIGINT); it loses at most the 50 steps since that checkpoint.
-# The default is run 31 (faceswap_r31_all.yaml: run 28's every-generator recipe with a
-# moving average, 3,450 steps, another seed; about 40 CPU-minutes at 160 px, caches in
-# runs/cache160). Run 30 (EfficientNet-Lite1 at 224 px, ended at step 1,724) is
-# `SIZE=224 RUNS=r30_all bash scripts/train_rotation.sh`.
+# The default is run 32 (faceswap_r32_all.yaml: run 28's every-generator recipe with a
+# moving average, 3,450 steps, a third seed; about 40 CPU-minutes at 160 px, caches in
+# runs/cache160). Runs 30 and 31 ended: `SIZE=224 RUNS=r30_all` and `RUNS=r31_all` with
+# scripts/train_rotation.sh.
 # CONFIG=path/to.yaml RUN=runs/name run a config on run 21's caches (runs/cache224) instead:
 # run 21 (faceswap_v6.yaml, ended at step 7,700) and run 20 are recorded in
 # docs/training-log.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${CONFIG:-}" ]; then
-  RUNS=r31_all exec bash scripts/train_rotation.sh
+  RUNS=r32_all exec bash scripts/train_rotation.sh
 fi
 . scripts/train_env.sh
 config=$CONFIG
