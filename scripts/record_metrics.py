@@ -229,16 +229,22 @@ def video_frame_false_alarms(name: str) -> dict[str, dict[str, str]]:
 def missed_on_video(suite: dict) -> dict[str, str]:
     """The video detector's talking-head blind spot: the ROME grid's fakes against the
     talking-heads set's real clips, before any widening of the uncertain band."""
-    from fakelens.training import metrics
-
     fakes = _scored(suite, "talking-heads", 1, GRID_METHODS)
-    reals = [x["score"] for x in _scored(suite, "talking-heads", 0)]
-    labels, scores = [0] * len(reals) + [1] * len(fakes), reals + [x["score"] for x in fakes]
-    auc = metrics.roc_auc(labels, scores)
-    lo, hi = metrics.bootstrap_ci(metrics.roc_auc, labels, scores)
+    auc, (lo, hi) = grid_auc(suite)
     called = sum(x["verdict"] == "FAKE" for x in fakes)
     return {TALKING_HEADS: f"on {len(fakes)} public examples AUC {auc:.2f} [{lo:.2f}, "
                            f"{hi:.2f}], {called} called Likely manipulated"}
+
+
+def grid_auc(suite: dict, version: str = "current") -> tuple[float, tuple[float, float]]:
+    """AUC (with its bootstrap interval) of the ROME grid's fakes against the
+    talking-heads set's real clips, for one version of a suite run."""
+    from fakelens.training import metrics
+
+    fakes = [x["score"] for x in _scored(suite, "talking-heads", 1, GRID_METHODS, version)]
+    reals = [x["score"] for x in _scored(suite, "talking-heads", 0, version=version)]
+    labels, scores = [0] * len(reals) + [1] * len(fakes), reals + fakes
+    return metrics.roc_auc(labels, scores), metrics.bootstrap_ci(metrics.roc_auc, labels, scores)
 
 
 def _uncertain_from(suite: dict) -> float | None:
@@ -252,10 +258,10 @@ def _uncertain_from(suite: dict) -> float | None:
         "ROME grid": [x["score"] for x in _scored(suite, "talking-heads", 1, GRID_METHODS)]})
 
 
-def _scored(suite: dict, set_name: str, label: int,
-            methods: tuple[str, ...] | None = None) -> list[dict]:
-    """The current version's scored items of one label (and generators) of a suite set."""
-    return [x for x in suite["sets"][set_name]["versions"]["current"]["items"]
+def _scored(suite: dict, set_name: str, label: int, methods: tuple[str, ...] | None = None,
+            version: str = "current") -> list[dict]:
+    """One version's scored items of one label (and generators) of a suite set."""
+    return [x for x in suite["sets"][set_name]["versions"][version]["items"]
             if x["label"] == label and x["score"] is not None
             and (methods is None or x["method"] in methods)]
 

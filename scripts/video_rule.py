@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from record_metrics import GRID_METHODS, _uncertain_from  # noqa: E402
+from record_metrics import _uncertain_from, grid_auc  # noqa: E402
 
 VIDEO_SETS = ("dev-videos", "live-swap-heldout", "generated-videos", "swap-generators",
               "talking-heads")
@@ -45,18 +45,6 @@ def _ci(interval) -> str:
 
 def _version(suite: dict, set_name: str, which: str) -> dict:
     return suite["sets"][set_name]["versions"][which]
-
-
-def grid_auc(suite: dict, which: str) -> tuple[float, list[float]]:
-    """AUC of the ROME grid's fakes against the talking-heads set's real clips."""
-    from fakelens.training import metrics
-
-    items = [x for x in _version(suite, "talking-heads", which)["items"]
-             if x["score"] is not None]
-    fakes = [x["score"] for x in items if x["label"] == 1 and x["method"] in GRID_METHODS]
-    reals = [x["score"] for x in items if x["label"] == 0]
-    labels, scores = [0] * len(reals) + [1] * len(fakes), reals + fakes
-    return metrics.roc_auc(labels, scores), metrics.bootstrap_ci(metrics.roc_auc, labels, scores)
 
 
 def conditions(as_is: dict, qp40: dict) -> list[Condition]:
