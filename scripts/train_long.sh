@@ -5,9 +5,9 @@
 #   nohup bash scripts/train_long.sh > runs/train_long.out 2>&1 &
 # Stop it with SIGTERM after a "step N loss" line (a job started with `&` from a script
 # ignores SIGINT); it loses at most the 50 steps since that checkpoint.
-# The default is run 32 (faceswap_r32_all.yaml: run 28's every-generator recipe with a
-# moving average, 3,450 steps, a third seed; about 40 CPU-minutes at 160 px, caches in
-# runs/cache160). Runs 30 and 31 ended: `SIZE=224 RUNS=r30_all` and `RUNS=r31_all` with
+# The default is run 33 (faceswap_r33_all.yaml: run 28 with the pretrained trunk at a
+# quarter of the heads' learning rate, 3,450 steps; about 40 CPU-minutes at 160 px, caches in
+# runs/cache160). Runs 30-32 ended: `SIZE=224 RUNS=r30_all`, `RUNS=r31_all`, `RUNS=r32_all` with
 # scripts/train_rotation.sh.
 # CONFIG=path/to.yaml RUN=runs/name run a config on run 21's caches (runs/cache224) instead:
 # run 21 (faceswap_v6.yaml, ended at step 7,700) and run 20 are recorded in
@@ -15,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${CONFIG:-}" ]; then
-  RUNS=r32_all exec bash scripts/train_rotation.sh
+  RUNS=r33_all exec bash scripts/train_rotation.sh
 fi
 . scripts/train_env.sh
 config=$CONFIG
