@@ -2,7 +2,7 @@
 per-set eval.json reports) into the shipped model configs
 (`metrics_by_media`, per kind of media: shown by `fakelens models list`, /about and beside
 every result of that kind, on the page, in reports and by the CLI), the kinds of
-deepfakes the face-swap detector mostly misses per kind of media (`missed_by_media`, shown
+deepfakes the face-swap detector often misses per kind of media (`missed_by_media`, shown
 beside the verdicts of that kind), the real media each detector is known to flag
 (`false_alarms_by_media`, shown beside the verdicts it pushed up) and the
 uncertain band's calibrated lower edge (`uncertain_from`).
@@ -141,7 +141,7 @@ TALKING_HEADS = ("Talking heads, lip-sync and face reenactment by generators it 
                  "that match the sound are no sign of a real video)")
 
 
-# (per-set report, the kind of deepfake in words) that the face-swap detector mostly misses
+# (per-set report, the kind of deepfake in words) that the face-swap detector often misses
 # in still photos: measured on stills, shown beside a photo's verdict
 MISSED_STILLS = [
     ("dfdc-validation-faceswap", "Face swaps in still photos (DFDC: a face swapped into a "
@@ -163,7 +163,7 @@ MISSED_SWAP_STILLS = [
 
 
 def missed_by_media() -> dict[str, dict[str, str]]:
-    """What the photo face-swap detector (v2) mostly misses in still photos: the per-set
+    """What the photo face-swap detector (v2) often misses in still photos: the per-set
     still reports and the swap tools' stills."""
     stills = {}
     for folder, words in MISSED_STILLS:
@@ -228,12 +228,15 @@ def video_frame_false_alarms(name: str) -> dict[str, dict[str, str]]:
 
 def missed_on_video(suite: dict) -> dict[str, str]:
     """The video detector's talking-head blind spot: the ROME grid's fakes against the
-    talking-heads set's real clips, before any widening of the uncertain band."""
+    talking-heads set's real clips, before any widening of the uncertain band, and how many
+    of those fakes it calls Likely manipulated and how many "no sign" (as for photos)."""
     fakes = _scored(suite, "talking-heads", 1, GRID_METHODS)
     auc, (lo, hi) = grid_auc(suite)
     called = sum(x["verdict"] == "FAKE" for x in fakes)
+    no_sign = sum(x["verdict"] == "REAL" for x in fakes)
     return {TALKING_HEADS: f"on {len(fakes)} public examples AUC {auc:.2f} [{lo:.2f}, "
-                           f"{hi:.2f}], {called} called Likely manipulated"}
+                           f"{hi:.2f}], {called} called Likely manipulated, "
+                           f"{no_sign} called no sign"}
 
 
 def grid_auc(suite: dict, version: str = "current") -> tuple[float, tuple[float, float]]:

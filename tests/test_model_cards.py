@@ -218,7 +218,7 @@ def test_models_list_shows_the_blind_spots_per_kind_of_media(capsys):
     for name in (VIDEO, SWAP):
         listed = out[out.index(name):]
         for spots in get_detector(name).config.blind_spots_by_media():
-            block = listed[listed.index(f"{spots.heading}, mostly misses"):]
+            block = listed[listed.index(f"{spots.heading}, often misses"):]
             for kind, what in spots.spots.items():
                 assert f"blind spot: {kind} ({what})" in block[:2000]
 
@@ -229,7 +229,7 @@ def test_a_photo_shows_the_blind_spots_of_photos_and_a_video_of_videos(tmp_path,
     for kind, other in (("image", "video"), ("video", "image")):
         lines = [x for x in caveat_lines(result(kind)) if x.startswith("Blind spot:")]
         (name, mine), (_, theirs) = spots_of[kind], spots_of[other]
-        assert all(any(f"{k}: {name} mostly misses these ({v})." in x for x in lines)
+        assert all(any(f"{k}: {name} often misses these ({v})." in x for x in lines)
                    for k, v in mine.items()), lines
         assert not any(k in x for k in theirs for x in lines)
     video = dict(spots_of["video"][1])  # a card of both kinds without photo blind spots

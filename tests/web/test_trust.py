@@ -273,7 +273,7 @@ def test_a_photo_shows_the_blind_spots_measured_on_photos(alice):
     text = html.unescape(alice.get(stored(alice, photo)).text)
     card = text[text.index('<section class="verdict'):text.index('<section class="why">')]
     shown = card[card.index('class="blind-spots"'):card.index('<div class="caveats">')]
-    assert all(f"{kind}: {SWAP} mostly misses these ({measured})." in shown
+    assert all(f"{kind}: {SWAP} often misses these ({measured})." in shown
                for kind, measured in on_photos.spots.items())
     assert not any(kind in text for kind in on_video.spots)  # nowhere on the page
     lines = caveat_lines(photo)  # the JSON result's caveats

@@ -169,7 +169,7 @@ def blind_spots(a: Analysis) -> list[str]:
         for kind, measured in spots.spots.items():
             if kind not in seen:
                 seen.add(kind)
-                out.append(f"{kind}: {m.name} mostly misses these ({measured}).{note}")
+                out.append(f"{kind}: {m.name} often misses these ({measured}).{note}")
     track = deciding_track(a)
     if track is not None and track.frames and not tiny_image(a.media):  # said once
         sides = sorted(max(f.box.w, f.box.h) for f in track.frames)
@@ -281,7 +281,7 @@ def voice_facts(a: Analysis) -> VoiceFacts | None:
                                  description=description, metrics=metrics, media="audio",
                                  score=v.score, decided=True)
         if v.verdict in (Verdict.REAL, Verdict.UNCERTAIN):
-            spots = [f"{kind}: {v.model.name} mostly misses these ({what})."
+            spots = [f"{kind}: {v.model.name} often misses these ({what})."
                      for kind, what in missed.items()]
     band = ScoreBand.around(v.threshold, v.uncertain_band)
     return VoiceFacts(status=v.status.value, label=label, message=v.message,
@@ -423,7 +423,7 @@ def voice_lines(a: Analysis) -> list[str]:
     lines = [f"The voice check comes from {cfg.name} {cfg.version}; its measured accuracy "
              f"(model card, 95% interval): {measured or 'not recorded'}."]
     if v.verdict is not Verdict.FAKE:
-        lines += [f"Blind spot: {kind}: {cfg.name} mostly misses these ({what})."
+        lines += [f"Blind spot: {kind}: {cfg.name} often misses these ({what})."
                   for kind, what in cfg.missed.items()]
     return lines
 

@@ -58,7 +58,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                     console.print(f"    {escape(key)}")
                     console.print(f"        [cyan]{escape(str(value))}[/cyan]")
             for spots in c.blind_spots_by_media():  # what it misses, per kind measured on
-                console.print(f"  [bold]{escape(spots.heading)}, mostly misses[/bold]")
+                console.print(f"  [bold]{escape(spots.heading)}, often misses[/bold]")
                 for kind, what in spots.spots.items():
                     console.print(f"    [yellow]blind spot:[/yellow] {escape(kind)} "
                                   f"({escape(what)})")

@@ -60,7 +60,7 @@ class MeasuredAccuracy(BaseModel):
 
 
 class MeasuredBlindSpots(BaseModel):
-    """What a model card says its detector mostly misses, for one kind of media analysed:
+    """What a model card says its detector often misses, for one kind of media analysed:
     the kinds of manipulation with what was measured on them, and the media they were
     measured on (a photo may only have blind spots measured on video)."""
 
@@ -140,7 +140,7 @@ class PretrainedConfig(BaseModel):
         "says so in words where the card has none for it")
     missed: dict[str, str] = Field(
         default_factory=dict, description="from the model card: kinds of manipulation this "
-        "detector mostly misses -> what was measured on them (shown beside every verdict "
+        "detector often misses -> what was measured on them (shown beside every verdict "
         "that is not Likely manipulated); older cards, without saying which kind of media "
         "it was measured on: new cards use missed_by_media")
     missed_by_media: dict[MediaKind, dict[str, str]] = Field(
@@ -185,7 +185,7 @@ class PretrainedConfig(BaseModel):
         return self
 
     def blind_spots_on(self, media: str) -> MeasuredBlindSpots:
-        """What this detector mostly misses, to show beside a result of ``media`` (video
+        """What this detector often misses, to show beside a result of ``media`` (video
         or image): the blind spots measured on that kind; else those of the kind the card
         has (videos first), saying so; an older card's one list (``missed``) is of the kind
         it scores, or of media it does not name."""
