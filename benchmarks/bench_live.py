@@ -68,6 +68,24 @@ def bench_fps(clip: Path) -> None:
           f"{len(rgbs)} frames); ms per frame by stage: {busy}")
 
 
+def _csrf(page: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+
+
+def sign_in(client) -> None:
+    """Sign up and then log in through the pages, as a person does (sign-up alone leads to
+    the login form)."""
+    account = {"email": "b@example.org", "password": "correct horse battery"}
+    response = client.post("/register", data={**account, "username": "bench",
+                                              "csrf_token": _csrf(client.get("/register").text)},
+                           follow_redirects=False)
+    login_page = client.get(response.headers.get("location", "/login")).text
+    client.post("/login", data={**account, "csrf_token": _csrf(login_page)},
+                follow_redirects=False)
+    if client.get("/account", follow_redirects=False).status_code != 200:
+        raise SystemExit("could not sign in to the app")
+
+
 def bench_latency(clip: Path, seconds: float, fps: float) -> None:
     """Frames sent at ``fps`` through the WebSocket of the real app (in process): time from
     sending a frame to receiving its score."""
@@ -89,11 +107,7 @@ def bench_latency(clip: Path, seconds: float, fps: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         settings = WebSettings(data_dir=Path(tmp), workers=0, secret_key="bench")
         with TestClient(create_app(settings)) as client:
-            page = client.get("/register").text
-            token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
-            client.post("/register", data={"email": "b@example.org", "username": "bench",
-                                           "password": "correct horse battery",
-                                           "csrf_token": token})
+            sign_in(client)
             latencies, sent = [], {}
             with client.websocket_connect("/live/ws",
                                           headers={"origin": "http://testserver"}) as ws:

@@ -46,13 +46,17 @@ def _csrf(html: str) -> str:
 
 
 def _account(base: str, n: int) -> str:
-    """Register user ``n`` through the pages and return a new API token."""
+    """Register user ``n`` through the pages, log in and return a new API token."""
     with httpx.Client(base_url=base, timeout=60) as web:
         token = _csrf(web.get("/register").text)
         r = web.post("/register", data={"email": f"load{n}@example.org", "password": PASSWORD,
                                         "username": f"load{n}", "csrf_token": token})
         if r.status_code >= 400:
             raise RuntimeError(f"registration {n}: {r.status_code} {r.text[:200]}")
+        # sign-up leads to the login form; log in as a person would
+        login = web.get(r.headers.get("location", "/login")).text
+        web.post("/login", data={"email": f"load{n}@example.org", "password": PASSWORD,
+                                 "csrf_token": _csrf(login)})
         page = web.get("/account")
         r = web.post("/account/tokens", data={"name": "load", "csrf_token": _csrf(page.text)})
         match = re.search(r'id="new-token" class="mono" readonly value="([^"]+)"', r.text)
