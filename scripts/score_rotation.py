@@ -11,6 +11,8 @@ before any fold was scored.
     python scripts/score_rotation.py --out docs/eval/rotation-r25
     python scripts/score_rotation.py --folds r26_fold_1 r26_fold_2 r26_fold_3 \
         --out docs/eval/rotation-r26
+    python scripts/score_rotation.py --folds r34_fold_1 r34_fold_2 r34_fold_3 \
+        --against docs/eval/rotation-r26/rotation.json --out docs/eval/rotation-r34
 """
 
 from __future__ import annotations
@@ -64,8 +66,11 @@ def load_clips(cache_root: Path) -> list[Clip]:
 
 
 def fold_scorer(run: Path, config: Path):
+    """The fold's fixed checkpoint: its last step, as the recipe would ship it (the moving
+    average of the weights when the config keeps one)."""
     cfg = load_config(config)
-    graph = FrameGraph(load_trained(run / "last.safetensors", cfg.architecture)).eval()
+    weights = run / ("last-ema.safetensors" if cfg.ema_decay else "last.safetensors")
+    graph = FrameGraph(load_trained(weights, cfg.architecture)).eval()
 
     def score(crops: np.ndarray) -> float:
         x = torch.stack([to_tensor(c, cfg.input_size) for c in crops])
@@ -100,6 +105,33 @@ def auc_block(y, a, b, seed: int = 0) -> dict:
     return out
 
 
+def against_earlier(rows: list[dict], earlier: Path, folds: list[str]) -> dict:
+    """This rotation's folds against an earlier rotation's folds of the same held-out groups
+    (fold by fold, in order), paired on the same clips (cache and shard) from its saved
+    scores: the AUC difference on the unseen generators, and its mean over the folds."""
+    saved = json.loads(earlier.read_text())
+    old_folds = list(saved["report"]["folds"])
+    if len(old_folds) != len(folds):
+        raise SystemExit(f"{earlier} has {len(old_folds)} folds, this rotation {len(folds)}")
+    out, paired = {"rotation": str(earlier), "folds": {}}, []
+    for fold, old in zip(folds, old_folds, strict=True):
+        before = {(r["cache"], r["shard"]): r["fold_score"] for r in saved["clips"]
+                  if r["fold"] == old and r["cache"] != SEEN}
+        mine = [r for r in rows if r["fold"] == fold and r["cache"] != SEEN]
+        if {(r["cache"], r["shard"]) for r in mine} != set(before):
+            raise SystemExit(f"{fold} and {old} did not hold out the same clips")
+        y = np.asarray([r["label"] for r in mine])
+        a = np.asarray([r["fold_score"] for r in mine])
+        b = np.asarray([before[(r["cache"], r["shard"])] for r in mine])
+        paired.append((y, a, b))
+        block = auc_block(y, a, b)
+        out["folds"][fold] = {"earlier_fold": old, "auc": block.get("fold_auc"),
+                              "earlier_auc": block.get("v2_auc"),
+                              "difference": block.get("difference")}
+    out["mean_difference"] = mean_difference(paired)
+    return out
+
+
 def mean_difference(folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int = 2000,
                     seed: int = 0) -> list[float]:
     """The folds' mean AUC difference (fold model minus v2) with a percentile interval:
@@ -127,6 +159,9 @@ def main() -> None:
     ap.add_argument("--folds", nargs="+", default=["r25_fold_a", "r25_fold_b"],
                     help="the folds' names: configs faceswap_<name>.yaml, runs runs/<name>")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--against", type=Path, help="an earlier rotation's rotation.json with "
+                    "the same held-out groups: its fold scores beside these, on the same "
+                    "clips (reported; the rule does not use it)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     clips = load_clips(args.cache)
@@ -165,6 +200,8 @@ def main() -> None:
     report["rule"] = {"each_fold_at_least_v2": all(d >= 0 for d in per_fold),
                       "mean_difference_ci_above_zero": report["mean_difference_unseen"][1] > 0}
     report["rule"]["passes"] = all(report["rule"].values())
+    if args.against:
+        report["against"] = against_earlier(rows, args.against, args.folds)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "rotation.json").write_text(json.dumps({"report": report, "clips": rows},
                                                        indent=1, default=float))
@@ -199,6 +236,17 @@ def to_markdown(report: dict) -> str:
         r = block["reals_at_half"]
         lines.append(f"- fold {fold}: real clips scored >= 0.5 (uncalibrated fold model / "
                      f"calibrated v2): {r['fold']} / {r['v2']} of {r['of']}")
+    if "against" in report:
+        a = report["against"]
+        lines += ["", f"Against the earlier rotation `{a['rotation']}` (its fold models' saved "
+                  "scores, the same clips; reported, not in the rule):", ""]
+        for fold, b in a["folds"].items():
+            d = b["difference"]
+            lines.append(f"- {fold} against {b['earlier_fold']}: {_f(b['auc'])} against "
+                         f"{_f(b['earlier_auc'])}, difference {d[0]:+.3f} "
+                         f"[{d[1]:+.3f}, {d[2]:+.3f}]")
+        m = a["mean_difference"]
+        lines.append(f"- mean over folds: {m[0]:+.3f} [{m[1]:+.3f}, {m[2]:+.3f}]")
     rule = report["rule"]
     lines += ["", f"Rule: each fold at least v2: {rule['each_fold_at_least_v2']}; mean "
               f"difference interval above zero: {rule['mean_difference_ci_above_zero']}; "

@@ -1,0 +1,73 @@
+"""The rotation's comparison with an earlier rotation (scripts/score_rotation.py
+``--against``), read off run 26's recorded rotation: the same fold scores give no
+difference, and a fold model that ranks the other way round gives the mirrored AUC."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+R26 = ROOT / "docs" / "eval" / "rotation-r26" / "rotation.json"
+FOLDS = ["r34_fold_1", "r34_fold_2", "r34_fold_3"]
+
+
+@pytest.fixture(scope="module")
+def rotation():
+    spec = importlib.util.spec_from_file_location("score_rotation",
+                                                  ROOT / "scripts" / "score_rotation.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["score_rotation"] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop("score_rotation", None)
+
+
+def _rows_as(saved: dict, score) -> list[dict]:
+    """Run 26's clips renamed to this rotation's folds, with ``score`` of the old score."""
+    names = dict(zip(saved["report"]["folds"], FOLDS, strict=True))
+    return [{**r, "fold": names[r["fold"]], "fold_score": score(r["fold_score"])}
+            for r in saved["clips"]]
+
+
+def test_the_same_scores_make_no_difference(rotation):
+    saved = json.loads(R26.read_text())
+    out = rotation.against_earlier(_rows_as(saved, lambda x: x), R26, FOLDS)
+    for fold, old in zip(FOLDS, saved["report"]["folds"], strict=True):
+        block = out["folds"][fold]
+        assert block["earlier_fold"] == old
+        assert block["auc"] == block["earlier_auc"]
+        assert block["auc"] == pytest.approx(
+            saved["report"]["folds"][old]["unseen_generators"]["fold_auc"])
+        assert block["difference"] == [0.0, 0.0, 0.0]
+    assert out["mean_difference"] == [0.0, 0.0, 0.0]
+
+
+def test_reversed_ranking_mirrors_the_auc(rotation):
+    saved = json.loads(R26.read_text())
+    out = rotation.against_earlier(_rows_as(saved, lambda x: 1.0 - x), R26, FOLDS)
+    differences = []
+    for fold in FOLDS:
+        block = out["folds"][fold]
+        assert block["auc"] == pytest.approx(1.0 - block["earlier_auc"])
+        differences.append(block["auc"] - block["earlier_auc"])
+    # run 26's folds ranked below chance, so the mirrored ones rank above them
+    assert out["mean_difference"][0] == pytest.approx(np.mean(differences))
+    assert out["mean_difference"][1] > 0
+
+
+def test_other_clips_or_fold_counts_are_refused(rotation):
+    saved = json.loads(R26.read_text())
+    rows = _rows_as(saved, lambda x: x)
+    dropped = next(i for i, r in enumerate(rows) if r["cache"] != rotation.SEEN)
+    with pytest.raises(SystemExit, match="same clips"):
+        rotation.against_earlier(rows[:dropped] + rows[dropped + 1:], R26, FOLDS)
+    with pytest.raises(SystemExit, match="folds"):
+        rotation.against_earlier(rows, R26, FOLDS[:2])
