@@ -245,10 +245,10 @@ def missed_on_video(suite: dict, rotation: Path | None = None) -> dict[str, str]
         if mean >= ROTATION_LINE:
             continue
         folds = ", ".join(f"{x:.2f}" for x in per_fold)
-        figure = (f"in a leave-generators-out test of its recipe (each of {len(per_fold)} "
-                  f"single models trained without the generators it was scored on; the "
-                  f"shipped detector averages two models trained longer): mean AUC "
-                  f"{mean:.2f} over the folds ({folds}), {n_fakes} fake clips")
+        figure = (f"in a leave-generators-out test of its recipe, where each of "
+                  f"{len(per_fold)} single models was scored on generators it never trained "
+                  f"on: mean AUC {mean:.2f} over the folds ({folds}; {n_fakes} fake clips), "
+                  f"the shipped detector averaging two models trained longer")
         if kind == TALKING_HEADS:
             out[kind] += f"; {figure}"
         else:

@@ -206,7 +206,8 @@ def test_the_shipped_blind_spots_are_what_docs_eval_measured():
     assert dict(swap.missed_by_media) == record.missed_by_media() and not swap.missed
     assert set(swap.missed_by_media) == {"image"}
     suite = json.loads((ROOT / "docs" / "eval" / "suite" / "suite.json").read_text())
-    assert dict(video.missed_by_media) == {"video": record.missed_on_video(suite)}
+    assert dict(video.missed_by_media) == {"video": record.missed_on_video(suite,
+                                                                         record.ROTATION)}
     assert video.uncertain_from == record._uncertain_from(suite)
 
 
