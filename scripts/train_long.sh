@@ -8,7 +8,9 @@
 # The default is run 33 (faceswap_r33_all.yaml: run 28 with the pretrained trunk at a
 # quarter of the heads' learning rate, 3,450 steps; about 40 CPU-minutes at 160 px, caches in
 # runs/cache160), then run 34's three folds (the shipped recipe in run 26's leave-generators-out
-# rotation, about 20 minutes each). Runs 30-32 ended: `SIZE=224 RUNS=r30_all`, `RUNS=r31_all`, `RUNS=r32_all` with
+# rotation, about 20 minutes each); both ended on 2026-12-07 (docs/training-log.md): fix the
+# next run and its rule in the training log, then make it the default here. Runs 30-32
+# ended: `SIZE=224 RUNS=r30_all`, `RUNS=r31_all`, `RUNS=r32_all` with
 # scripts/train_rotation.sh.
 # CONFIG=path/to.yaml RUN=runs/name run a config on run 21's caches (runs/cache224) instead:
 # run 21 (faceswap_v6.yaml, ended at step 7,700) and run 20 are recorded in
