@@ -5,12 +5,11 @@ and a missing rotation leaves the measured talking-head line alone."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from scriptmodules import loaded_script
 
 ROOT = Path(__file__).resolve().parents[1]
 R26 = ROOT / "docs" / "eval" / "rotation-r26" / "rotation.json"
@@ -19,15 +18,8 @@ SUITE = json.loads((ROOT / "docs" / "eval" / "suite" / "suite.json").read_text()
 
 @pytest.fixture(scope="module")
 def rm():
-    spec = importlib.util.spec_from_file_location("record_metrics",
-                                                  ROOT / "scripts" / "record_metrics.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["record_metrics"] = module
-    try:
-        spec.loader.exec_module(module)
+    with loaded_script("scripts/record_metrics.py") as module:
         yield module
-    finally:
-        sys.modules.pop("record_metrics", None)
 
 
 def _flipped(tmp_path: Path) -> Path:

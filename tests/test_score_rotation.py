@@ -4,13 +4,12 @@ difference, and a fold model that ranks the other way round gives the mirrored A
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scriptmodules import loaded_script
 
 ROOT = Path(__file__).resolve().parents[1]
 R26 = ROOT / "docs" / "eval" / "rotation-r26" / "rotation.json"
@@ -19,15 +18,8 @@ FOLDS = ["r34_fold_1", "r34_fold_2", "r34_fold_3"]
 
 @pytest.fixture(scope="module")
 def rotation():
-    spec = importlib.util.spec_from_file_location("score_rotation",
-                                                  ROOT / "scripts" / "score_rotation.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["score_rotation"] = module
-    try:
-        spec.loader.exec_module(module)
+    with loaded_script("scripts/score_rotation.py") as module:
         yield module
-    finally:
-        sys.modules.pop("score_rotation", None)
 
 
 def _rows_as(saved: dict, score) -> list[dict]:

@@ -5,12 +5,11 @@ and each kind of regression the rule guards against breaks the condition that na
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from scriptmodules import loaded_script
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_SUITE = json.loads((ROOT / "docs" / "eval" / "suite" / "suite.json").read_text())
@@ -18,15 +17,8 @@ SHIPPED_SUITE = json.loads((ROOT / "docs" / "eval" / "suite" / "suite.json").rea
 
 @pytest.fixture(scope="module")
 def rule():
-    spec = importlib.util.spec_from_file_location("video_rule",
-                                                  ROOT / "scripts" / "video_rule.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["video_rule"] = module  # its dataclass looks its module up while defined
-    try:
-        spec.loader.exec_module(module)
+    with loaded_script("scripts/video_rule.py") as module:
         yield module
-    finally:
-        sys.modules.pop("video_rule", None)
 
 
 def shipped_as_candidate() -> dict:
