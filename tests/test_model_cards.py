@@ -5,12 +5,12 @@ that kind, a sentence that says so (never the other kind's figures)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from scriptmodules import loaded_script
 
 from fakelens.analysis.caveats import caveat_lines, verdict_caveats
 from fakelens.models.pretrained import PretrainedConfig
@@ -131,13 +131,15 @@ def test_an_older_card_with_one_list_still_loads():
         "video").missing == "No measured accuracy on videos for this detector."
 
 
-def test_the_shipped_cards_hold_what_docs_eval_measured():
+@pytest.fixture(scope="module")
+def record():
+    with loaded_script("scripts/record_metrics.py") as module:
+        yield module
+
+
+def test_the_shipped_cards_hold_what_docs_eval_measured(record):
     """The figures in the shipped cards are the ones scripts/record_metrics.py derives from
     the reports in docs/eval (no figure typed by hand), photos and videos apart."""
-    spec = importlib.util.spec_from_file_location("record_metrics",
-                                                  ROOT / "scripts" / "record_metrics.py")
-    record = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(record)
     for name, by_media in record.figures().items():
         assert dict(get_detector(name).config.metrics_by_media) == by_media, name
     video = get_detector(VIDEO).config.accuracy_on("video").figures
@@ -197,11 +199,7 @@ def test_card_validation_refuses_bad_blind_spots(changes, words):
     assert words in str(caught.value)
 
 
-def test_the_shipped_blind_spots_are_what_docs_eval_measured():
-    spec = importlib.util.spec_from_file_location("record_metrics",
-                                                  ROOT / "scripts" / "record_metrics.py")
-    record = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(record)
+def test_the_shipped_blind_spots_are_what_docs_eval_measured(record):
     swap, video = get_detector(SWAP).config, get_detector(VIDEO).config
     assert dict(swap.missed_by_media) == record.missed_by_media() and not swap.missed
     assert set(swap.missed_by_media) == {"image"}
