@@ -263,8 +263,6 @@ ROTATION_LINE = 0.70
 SWAPS = ("Face swaps by tools it never trained on (another person's face put over the "
          "original by tools other than the ones it learned: inswapper-based roop, FaceFusion "
          "and Deep-Live-Cam, DeepFaceLive, faceswap-GAN, GHOST, the FaceForensics++ swaps)")
-SWAP_METHODS = ("roop_inswapper128", "landmark_warp_opencv", "faceswap_gan",
-                "faceswap_gan_raw", "ghost_faceswap", "Deepfakes face swap", "FaceSwap")
 
 
 def rotation_by_kind(path: Path) -> dict[str, tuple[float, list[float], int]]:
@@ -272,15 +270,15 @@ def rotation_by_kind(path: Path) -> dict[str, tuple[float, list[float], int]]:
     each fold's AUC of its unseen fakes of that kind against its own held-out real clips
     (each fold model on its own score scale), the folds' AUCs, and the fakes counted."""
     from fakelens.training import metrics
+    from fakelens.training.splits import FACE_SWAP, TALKING_HEAD, fake_kind
 
     rows = [r for r in json.loads(path.read_text())["clips"] if r["cache"] != "live-swap-test"]
     out = {}
-    for kind, is_kind in ((SWAPS, lambda m: m in SWAP_METHODS),
-                          (TALKING_HEADS, lambda m: m not in SWAP_METHODS)):
+    for kind, words in ((FACE_SWAP, SWAPS), (TALKING_HEAD, TALKING_HEADS)):
         aucs, n_fakes = [], 0
         for fold in dict.fromkeys(r["fold"] for r in rows):
             mine = [r for r in rows if r["fold"] == fold
-                    and (r["label"] == 0 or is_kind(r["method"]))]
+                    and (r["label"] == 0 or fake_kind(r["method"]) == kind)]
             fakes = sum(r["label"] for r in mine)
             if not fakes:
                 continue
@@ -288,7 +286,7 @@ def rotation_by_kind(path: Path) -> dict[str, tuple[float, list[float], int]]:
                                         [r["fold_score"] for r in mine]))
             n_fakes += fakes
         if aucs:
-            out[kind] = (sum(aucs) / len(aucs), aucs, n_fakes)
+            out[words] = (sum(aucs) / len(aucs), aucs, n_fakes)
     return out
 
 

@@ -13,6 +13,8 @@ before any fold was scored.
         --out docs/eval/rotation-r26
     python scripts/score_rotation.py --folds r34_fold_1 r34_fold_2 r34_fold_3 \
         --against docs/eval/rotation-r26/rotation.json --out docs/eval/rotation-r34
+    python scripts/score_rotation.py --folds r35_fold_1 r35_fold_2 r35_fold_3 \
+        --against docs/eval/rotation-r34/rotation.json --out docs/eval/rotation-r35
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from fakelens.training.combine import load_trained
 from fakelens.training.config import load_config
 from fakelens.training.data import to_tensor
 from fakelens.training.export import FrameGraph
+from fakelens.training.splits import FACE_SWAP, TALKING_HEAD, fake_kind
 
 CACHES = ("talking-heads", "swap-generators", "generated-videos", "videos", "videos-real",
           "live-swap-test")
@@ -108,7 +111,8 @@ def auc_block(y, a, b, seed: int = 0) -> dict:
 def against_earlier(rows: list[dict], earlier: Path, folds: list[str]) -> dict:
     """This rotation's folds against an earlier rotation's folds of the same held-out groups
     (fold by fold, in order), paired on the same clips (cache and shard) from its saved
-    scores: the AUC difference on the unseen generators, and its mean over the folds."""
+    scores: the AUC difference on the unseen generators, and its mean over the folds; the
+    same again for each kind of fake (its unseen fakes against the fold's real clips)."""
     saved = json.loads(earlier.read_text())
     old_folds = list(saved["report"]["folds"])
     if len(old_folds) != len(folds):
@@ -120,16 +124,38 @@ def against_earlier(rows: list[dict], earlier: Path, folds: list[str]) -> dict:
         mine = [r for r in rows if r["fold"] == fold and r["cache"] != SEEN]
         if {(r["cache"], r["shard"]) for r in mine} != set(before):
             raise SystemExit(f"{fold} and {old} did not hold out the same clips")
-        y = np.asarray([r["label"] for r in mine])
-        a = np.asarray([r["fold_score"] for r in mine])
-        b = np.asarray([before[(r["cache"], r["shard"])] for r in mine])
-        paired.append((y, a, b))
-        block = auc_block(y, a, b)
+        paired.append((np.asarray([r["label"] for r in mine]),
+                       np.asarray([r["fold_score"] for r in mine]),
+                       np.asarray([before[(r["cache"], r["shard"])] for r in mine]),
+                       np.asarray([fake_kind(r["method"]) if r["label"] else "" for r in mine])))
+        block = auc_block(*paired[-1][:3])
         out["folds"][fold] = {"earlier_fold": old, "auc": block.get("fold_auc"),
                               "earlier_auc": block.get("v2_auc"),
                               "difference": block.get("difference")}
-    out["mean_difference"] = mean_difference(paired)
+    out["mean_difference"] = mean_difference([p[:3] for p in paired])
+    out["by_kind"] = {kind: _kind_against(paired, folds, kind)
+                      for kind in (FACE_SWAP, TALKING_HEAD)}
     return out
+
+
+def _kind_against(paired: list, folds: list[str], kind: str) -> dict:
+    """One kind's paired comparison: each fold's AUC of its unseen fakes of ``kind``
+    against its real clips, both rotations, and the mean difference over the folds that
+    hold out fakes of that kind."""
+    per_fold, kept = {}, []
+    for fold, (y, a, b, kinds) in zip(folds, paired, strict=True):
+        keep = (y == 0) | (kinds == kind)
+        if not y[keep].any():
+            continue
+        kept.append((y[keep], a[keep], b[keep]))
+        per_fold[fold] = {"fakes": int(y[keep].sum()), "auc": metrics.roc_auc(*kept[-1][:2]),
+                          "earlier_auc": metrics.roc_auc(kept[-1][0], kept[-1][2])}
+    if not kept:
+        return {"folds": {}}
+    return {"folds": per_fold,
+            "mean_auc": float(np.mean([f["auc"] for f in per_fold.values()])),
+            "earlier_mean_auc": float(np.mean([f["earlier_auc"] for f in per_fold.values()])),
+            "mean_difference": mean_difference(kept)}
 
 
 def mean_difference(folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int = 2000,
@@ -247,6 +273,15 @@ def to_markdown(report: dict) -> str:
                          f"[{d[1]:+.3f}, {d[2]:+.3f}]")
         m = a["mean_difference"]
         lines.append(f"- mean over folds: {m[0]:+.3f} [{m[1]:+.3f}, {m[2]:+.3f}]")
+        for kind, k in a.get("by_kind", {}).items():
+            if "mean_difference" not in k:
+                continue
+            m = k["mean_difference"]
+            folds = ", ".join(f"{_f(f['auc'])} against {_f(f['earlier_auc'])} "
+                              f"({f['fakes']} fakes)" for f in k["folds"].values())
+            lines.append(f"- {kind}, mean of the folds' AUCs: {_f(k['mean_auc'])} against "
+                         f"{_f(k['earlier_mean_auc'])} (folds: {folds}); mean difference "
+                         f"{m[0]:+.3f} [{m[1]:+.3f}, {m[2]:+.3f}]")
     rule = report["rule"]
     lines += ["", f"Rule: each fold at least v2: {rule['each_fold_at_least_v2']}; mean "
               f"difference interval above zero: {rule['mean_difference_ci_above_zero']}; "

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from scriptmodules import loaded_script
 
+from fakelens.training.splits import FACE_SWAP_METHODS as FACE_SWAPS
+
 ROOT = Path(__file__).resolve().parents[1]
 R26 = ROOT / "docs" / "eval" / "rotation-r26" / "rotation.json"
 FOLDS = ["r34_fold_1", "r34_fold_2", "r34_fold_3"]
@@ -63,3 +65,28 @@ def test_other_clips_or_fold_counts_are_refused(rotation):
         rotation.against_earlier(rows[:dropped] + rows[dropped + 1:], R26, FOLDS)
     with pytest.raises(SystemExit, match="folds"):
         rotation.against_earlier(rows, R26, FOLDS[:2])
+
+
+def test_kinds_are_compared_on_their_own_fakes(rotation):
+    saved = json.loads(R26.read_text())
+    same = rotation.against_earlier(_rows_as(saved, lambda x: x), R26, FOLDS)["by_kind"]
+    assert set(same) == {"face swaps", "talking heads"}
+    for kind in same.values():
+        assert kind["mean_auc"] == kind["earlier_mean_auc"]
+        assert kind["mean_difference"] == [0.0, 0.0, 0.0]
+    # talking heads scored the other way round, face swaps untouched
+    rows = _rows_as(saved, lambda x: x)
+    for r in rows:
+        if r["label"] and r["method"] not in FACE_SWAPS:
+            r["fold_score"] = -r["fold_score"]
+    turned = rotation.against_earlier(rows, R26, FOLDS)["by_kind"]
+    assert turned["face swaps"]["mean_difference"] == [0.0, 0.0, 0.0]
+    heads = turned["talking heads"]
+    fakes = sum(r["label"] for r in saved["clips"] if r["cache"] != rotation.SEEN
+                and r["method"] not in FACE_SWAPS)
+    assert sum(f["fakes"] for f in heads["folds"].values()) == fakes
+    # run 26's folds ranked the unseen talking heads above only some of their real clips;
+    # below every real clip now, the AUC falls in every fold
+    for fold in heads["folds"].values():
+        assert fold["auc"] < fold["earlier_auc"]
+    assert heads["mean_difference"][2] < 0

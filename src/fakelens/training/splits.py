@@ -123,6 +123,21 @@ GROUP_ROLES = {
 }
 
 
+# The two kinds of fake a rotation reports on (runs 34 and 35, docs/training-log.md): face
+# swaps, by the methods' names in the sets' labels; every other method is a talking head,
+# lip-sync or reenactment (the person's own face made to say or do something else).
+FACE_SWAP = "face swaps"
+TALKING_HEAD = "talking heads"
+FACE_SWAP_METHODS = frozenset({"roop_inswapper128", "landmark_warp_opencv", "faceswap_gan",
+                               "faceswap_gan_raw", "ghost_faceswap", "Deepfakes face swap",
+                               "FaceSwap"})
+
+
+def fake_kind(method: str) -> str:
+    """``FACE_SWAP`` or ``TALKING_HEAD``: the kind of fake a labelled method makes."""
+    return FACE_SWAP if method in FACE_SWAP_METHODS else TALKING_HEAD
+
+
 def face_model(group: str) -> str:
     """``Ava_de_Addario_3`` -> ``Ava_de_Addario`` (the fake identity of a live-swap demo)."""
     head, sep, tail = group.rpartition("_")
