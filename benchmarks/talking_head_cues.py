@@ -29,7 +29,6 @@ those sets' real clips; its threshold keeps 1 in 12 of every real clip of every 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import cv2
@@ -38,10 +37,10 @@ import numpy as np
 from fakelens.models.runtime import load_detector
 from fakelens.training import metrics
 from fakelens.training.splits import TALKING_HEADS_TRAIN, TALKING_HEADS_VAL, fake_kind
+from fakelens.training.tracks import load_cached_clips
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from score_rotation import load_clips  # noqa: E402
-
+CACHES = ("talking-heads", "swap-generators", "generated-videos", "videos", "videos-real",
+          "live-swap-test")
 CUES = ("texture", "noise", "drift", "colour")
 REAL_FLAG_RATE = 1 / 12
 
@@ -71,7 +70,7 @@ def main() -> None:
     args = ap.parse_args()
     detector = load_detector("fakelens-faceswap-video")
     rows = []
-    for clip in load_clips(args.cache):
+    for clip in load_cached_clips(args.cache, CACHES):
         if clip.cache == "live-swap-test" and clip.label:
             continue
         out = detector.score_frames(list(clip.crops))

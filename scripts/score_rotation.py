@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,37 +34,11 @@ from fakelens.training.config import load_config
 from fakelens.training.data import to_tensor
 from fakelens.training.export import FrameGraph
 from fakelens.training.splits import FACE_SWAP, TALKING_HEAD, fake_kind
+from fakelens.training.tracks import load_cached_clips
 
 CACHES = ("talking-heads", "swap-generators", "generated-videos", "videos", "videos-real",
           "live-swap-test")
 SEEN = "live-swap-test"  # DeepFaceLive: a generator every fold and v2 trained on
-
-
-@dataclass
-class Clip:
-    cache: str
-    shard: str
-    group: str
-    label: int
-    method: str
-    crops: np.ndarray
-
-
-def load_clips(cache_root: Path) -> list[Clip]:
-    clips = []
-    for name in CACHES:
-        folder = cache_root / name
-        manifest = json.loads((folder / "manifest.json").read_text())
-        for index, shard in sorted(manifest["shards"].items(), key=lambda kv: int(kv[0])):
-            if not shard["file"]:
-                continue
-            z = np.load(folder / shard["file"])
-            for label in np.unique(z["label"]):  # a shard is one clip: one label
-                sel = z["label"] == label
-                method = str(z["method"][sel][0]) if "method" in z.files else ""
-                clips.append(Clip(name, index, str(z["group"][sel][0]), int(label),
-                                  method if label == 1 else "real", z["crops"][sel]))
-    return clips
 
 
 def fold_scorer(run: Path, config: Path):
@@ -190,7 +163,7 @@ def main() -> None:
                     "clips (reported; the rule does not use it)")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    clips = load_clips(args.cache)
+    clips = load_cached_clips(args.cache, CACHES)
     v2 = shipped_scorer()
     rows, report = [], {"folds": {}}
     unseen = []

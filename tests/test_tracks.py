@@ -23,6 +23,7 @@ from fakelens.training.tracks import (  # noqa: E402
     clip_input,
     clip_validation,
     donor_indices,
+    load_cached_clips,
     load_tracks,
     window_indices,
 )
@@ -59,6 +60,15 @@ def _frames(n: int, seed: int, side: int = 224) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return np.stack([cv2.GaussianBlur(rng.integers(0, 256, (side, side, 3), dtype=np.uint8),
                                       (0, 0), 2) for _ in range(n)])
+
+
+def test_cached_clips_come_one_per_shard_with_their_label_and_method(tmp_path):
+    _clips(tmp_path / "a", [("g1", 0, _frames(3, 0, 32)), ("g1", 1, _frames(4, 1, 32))])
+    _clips(tmp_path / "b", [("g2", 0, _frames(2, 2, 32))])
+    clips = load_cached_clips(tmp_path, ("a", "b"))
+    assert [(c.cache, c.shard, c.group, c.label, c.method, len(c.crops)) for c in clips] == [
+        ("a", "0", "g1", 0, "real", 3), ("a", "1", "g1", 1, "", 4), ("b", "0", "g2", 0, "real", 2)]
+    assert np.array_equal(clips[1].crops, _frames(4, 1, 32))
 
 
 TEMPORAL = """\

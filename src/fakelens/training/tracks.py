@@ -55,6 +55,36 @@ def load_tracks(path: Path, label: int) -> list[Track]:
     return tracks
 
 
+@dataclass
+class CachedClip:
+    """One labelled clip of a clip cache (a shard holds one clip): its faces in time order."""
+    cache: str  # the cache folder's name
+    shard: str
+    group: str
+    label: int
+    method: str  # "real" for a real clip
+    crops: np.ndarray
+
+
+def load_cached_clips(cache_root: Path, names: tuple[str, ...]) -> list[CachedClip]:
+    """Every clip of the clip caches ``cache_root/<name>``, in shard order."""
+    clips = []
+    for name in names:
+        folder = Path(cache_root) / name
+        manifest = json.loads((folder / "manifest.json").read_text())
+        for index, shard in sorted(manifest["shards"].items(), key=lambda kv: int(kv[0])):
+            if not shard["file"]:
+                continue
+            with np.load(folder / shard["file"]) as z:
+                for label in np.unique(z["label"]):  # a shard is one clip: one label
+                    sel = z["label"] == label
+                    method = str(z["method"][sel][0]) if "method" in z.files else ""
+                    clips.append(CachedClip(name, index, str(z["group"][sel][0]), int(label),
+                                            method if label == 1 else "real",
+                                            z["crops"][sel]))
+    return clips
+
+
 def window_indices(n: int, length: int, clip_frames: int | None,
                    rng: np.random.Generator) -> np.ndarray:
     """``length`` positions of a track of ``n`` frames at the spacing analysis meets (every
