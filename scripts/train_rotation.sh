@@ -11,7 +11,8 @@
 # RUNS=r25_all the candidate a passed rotation allows (run 27); RUNS=r28_all and
 # RUNS=r29_all runs 28 and 29; SIZE=224 RUNS=r30_all run 30; RUNS=r31_all run 31;
 # RUNS=r32_all run 32; RUNS=r33_all run 33; RUNS="r34_fold_1 r34_fold_2 r34_fold_3" run 34
-# and RUNS="r35_fold_1 r35_fold_2 r35_fold_3" run 35 (what train_long.sh starts).
+# RUNS="r35_fold_1 r35_fold_2 r35_fold_3" run 35 and RUNS="r37_fold_1 r37_fold_2 r37_fold_3"
+# run 37 (what train_long.sh starts).
 # CACHES_ONLY=1 builds the caches only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
