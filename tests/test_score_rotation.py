@@ -90,3 +90,24 @@ def test_kinds_are_compared_on_their_own_fakes(rotation):
     for fold in heads["folds"].values():
         assert fold["auc"] < fold["earlier_auc"]
     assert heads["mean_difference"][2] < 0
+
+
+def test_a_fold_without_fakes_of_a_kind_is_left_out_of_that_kind(rotation, tmp_path):
+    def clip(fold, shard, label, method, score):
+        return {"fold": fold, "cache": "talking-heads", "shard": str(shard), "group": "g",
+                "label": label, "method": method, "fold_score": score}
+    earlier = [clip("old_a", 0, 0, "real", 0.2), clip("old_a", 1, 1, "FaceSwap", 0.6),
+               clip("old_a", 2, 1, "pd_fgc", 0.1), clip("old_b", 0, 0, "real", 0.3),
+               clip("old_b", 1, 1, "rome", 0.4)]
+    path = tmp_path / "rotation.json"
+    path.write_text(json.dumps({"report": {"folds": {"old_a": {}, "old_b": {}}},
+                                "clips": earlier}))
+    rows = [{**r, "fold": {"old_a": "new_a", "old_b": "new_b"}[r["fold"]],
+             "fold_score": 1.0 - r["fold_score"] if r["label"] else r["fold_score"]}
+            for r in earlier]
+    kinds = rotation.against_earlier(rows, path, ["new_a", "new_b"])["by_kind"]
+    assert list(kinds["face swaps"]["folds"]) == ["new_a"]
+    assert list(kinds["talking heads"]["folds"]) == ["new_a", "new_b"]
+    assert kinds["talking heads"]["folds"]["new_a"] == {"fakes": 1, "auc": 1.0,
+                                                        "earlier_auc": 0.0}
+    assert kinds["talking heads"]["earlier_mean_auc"] == pytest.approx(0.5)
