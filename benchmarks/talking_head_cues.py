@@ -36,7 +36,12 @@ import numpy as np
 
 from fakelens.models.runtime import load_detector
 from fakelens.training import metrics
-from fakelens.training.splits import TALKING_HEADS_TRAIN, TALKING_HEADS_VAL, fake_kind
+from fakelens.training.splits import (
+    TALKING_HEAD,
+    TALKING_HEADS_TRAIN,
+    TALKING_HEADS_VAL,
+    fake_kind,
+)
 from fakelens.training.tracks import load_cached_clips
 
 CACHES = ("talking-heads", "swap-generators", "generated-videos", "videos", "videos-real",
@@ -76,7 +81,7 @@ def main() -> None:
         out = detector.score_frames(list(clip.crops))
         rows.append({"cache": clip.cache, "group": clip.group, "label": clip.label,
                      "method": clip.method, **clip_cues(clip.crops, out.embeddings)})
-    talking = [r for r in rows if r["label"] == 0 or fake_kind(r["method"]) == "talking heads"]
+    talking = [r for r in rows if r["label"] == 0 or fake_kind(r["method"]) == TALKING_HEAD]
     known = TALKING_HEADS_TRAIN | TALKING_HEADS_VAL
     selection = [r for r in talking if r["cache"] == "talking-heads" and r["group"] in known]
     test = [r for r in talking if (r["cache"] == "talking-heads" and r["group"] not in known)
