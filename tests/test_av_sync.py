@@ -4,23 +4,19 @@ frame's own time. Its figures (docs/eval/av_sync.txt) are a recorded negative re
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scriptmodules import loaded_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("av_sync", ROOT / "benchmarks" / "av_sync.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["av_sync"] = module  # its dataclass looks its module up while it is built
-    spec.loader.exec_module(module)
-    return module
+    with loaded_script("benchmarks/av_sync.py") as module:
+        yield module
 
 
 def test_the_correlation_peaks_at_the_lag_the_audio_follows_the_mouth(bench):

@@ -7,13 +7,13 @@ warning; a tiny photo gets a warning of its own."""
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 import re
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from scriptmodules import loaded_script
 
 from fakelens.analysis.caveats import (
     HEAVY_JPEG_QUALITY,
@@ -117,14 +117,16 @@ def test_a_tiny_photo_is_said_once(photo, tmp_path, model_dir):
     assert not tiny_image(probe(photo))
 
 
-def test_the_warning_says_what_was_measured():
+@pytest.fixture(scope="module")
+def bench():
+    with loaded_script("benchmarks/photo_compression.py") as module:
+        yield module
+
+
+def test_the_warning_says_what_was_measured(bench):
     """The threshold is the rule of benchmarks/photo_compression.py applied to its
     measurement (docs/eval/photo-compression.json), and the figures in the warning are
     that measurement's."""
-    spec = importlib.util.spec_from_file_location(
-        "photo_compression", ROOT / "benchmarks" / "photo_compression.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
     rows = bench.load_rows(ROOT / "docs" / "eval" / "photo-compression.json")
     assert {r["quality"] for r in rows} == set(bench.QUALITIES)
     assert bench.heavy_quality(rows) == HEAVY_JPEG_QUALITY

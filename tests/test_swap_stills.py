@@ -4,19 +4,19 @@ and the report in step with the verdicts it was built from."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
+
+import pytest
+from scriptmodules import loaded_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("swap_stills",
-                                                  ROOT / "benchmarks" / "swap_stills.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    with loaded_script("benchmarks/swap_stills.py") as module:
+        yield module
 
 
 def still(file, label, method, group, role, verdict, score, synth=0.1):
@@ -36,8 +36,8 @@ ROWS = [
 ]
 
 
-def test_a_fake_is_measured_against_its_own_original_and_the_roles_apart():
-    b = bench()
+def test_a_fake_is_measured_against_its_own_original_and_the_roles_apart(bench):
+    b = bench
     test = {x["method"]: x for x in b.generator_rows(ROWS, "swap-generators", "test")}
     assert [r["file"] for r in test["roop"]["reals"]] == ["r1.mp4"] and test["roop"]["own"]
     assert [r["file"] for r in test["roop"]["fakes"]] == ["f1.mp4"]
@@ -52,8 +52,8 @@ def test_a_fake_is_measured_against_its_own_original_and_the_roles_apart():
     assert b.summary(every["roop"])["fake_no_sign"] == 1
 
 
-def test_the_report_is_the_table_of_its_verdicts():
-    b = bench()
+def test_the_report_is_the_table_of_its_verdicts(bench):
+    b = bench
     doc = json.loads((ROOT / "docs" / "eval" / "swap-stills.json").read_text())
     md = (ROOT / "docs" / "eval" / "swap-stills.md").read_text()
     assert all(line in md for line in b.table(doc["stills"]))
