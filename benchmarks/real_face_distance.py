@@ -16,12 +16,13 @@ A clip is never measured against its own group: the reference leaves out every c
 scored clip's cache and group. The four candidates are chosen and judged under cue test 36's
 rule (fakelens.training.cuetest).
 
-    python benchmarks/real_face_distance.py [--cache runs/cache160]
+    python benchmarks/real_face_distance.py [--cache runs/cache160] [--rows rows.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +109,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, default=Path("runs/cache160"))
+    ap.add_argument("--rows", type=Path, help="also write every clip's distances (JSON)")
     args = ap.parse_args()
     detector = load_detector("fakelens-faceswap-video", threads=1)
     embed_imagenet = imagenet_embedder()
@@ -131,6 +133,8 @@ def main() -> None:
     candidates = tuple(f"{e}-{d}" for e in EMBEDDINGS for d in DISTANCES)
     for line in judge_cues(rows, candidates).report:
         print(line)
+    if args.rows:
+        args.rows.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":
