@@ -5,20 +5,19 @@
 #   nohup bash scripts/train_long.sh > runs/train_long.out 2>&1 &
 # Stop it with SIGTERM after a "step N loss" line (a job started with `&` from a script
 # ignores SIGINT); it loses at most the 50 steps since that checkpoint.
-# The default is run 38 (faceswap_r38_fold_1.yaml to _3: run 34's leave-generators-out
-# rotation of the shipped recipe with v2's real still photos among the real faces, about
-# 20 CPU-minutes a fold at 160 px, caches in runs/cache160; the faces-real cache takes a
-# few minutes more the first time); its rule is in docs/training-log.md, fixed before it
-# trained. Runs 30-37 ended: `SIZE=224 RUNS=r30_all`, `RUNS=r31_all`, `RUNS=r32_all`,
-# `RUNS=r33_all`, `RUNS="r34_fold_1 r34_fold_2 r34_fold_3"`, `RUNS="r35_fold_1 r35_fold_2
-# r35_fold_3"` and `RUNS="r37_fold_1 r37_fold_2 r37_fold_3"` with scripts/train_rotation.sh.
+# The default is run 40 (faceswap_r40_all.yaml, then faceswap_r40_seed1_all.yaml: the shipped
+# recipe with v2's real still photos, two seeds of 3,450 steps, about 35 CPU-minutes each
+# at 160 px, caches in runs/cache160); its rule is in docs/training-log.md, fixed before it
+# trained. Runs 30-38 ended: `SIZE=224 RUNS=r30_all`, `RUNS=r31_all`, `RUNS=r32_all`,
+# `RUNS=r33_all`, and for runs 34, 35, 37 and 38 `RUNS="rNN_fold_1 rNN_fold_2 rNN_fold_3"`
+# with scripts/train_rotation.sh.
 # CONFIG=path/to.yaml RUN=runs/name run a config on run 21's caches (runs/cache224) instead:
 # run 21 (faceswap_v6.yaml, ended at step 7,700) and run 20 are recorded in
 # docs/training-log.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${CONFIG:-}" ]; then
-  RUNS="r38_fold_1 r38_fold_2 r38_fold_3" exec bash scripts/train_rotation.sh
+  RUNS="r40_all r40_seed1_all" exec bash scripts/train_rotation.sh
 fi
 . scripts/train_env.sh
 config=$CONFIG

@@ -12,7 +12,8 @@
 # RUNS=r29_all runs 28 and 29; SIZE=224 RUNS=r30_all run 30; RUNS=r31_all run 31;
 # RUNS=r32_all run 32; RUNS=r33_all run 33; RUNS="r34_fold_1 r34_fold_2 r34_fold_3" run 34
 # RUNS="r35_fold_1 r35_fold_2 r35_fold_3" run 35, RUNS="r37_fold_1 r37_fold_2 r37_fold_3"
-# run 37 and RUNS="r38_fold_1 r38_fold_2 r38_fold_3" run 38 (what train_long.sh starts).
+# run 37, RUNS="r38_fold_1 r38_fold_2 r38_fold_3" run 38 and RUNS="r40_all r40_seed1_all"
+# run 40 (what train_long.sh starts).
 # CACHES_ONLY=1 builds the caches only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +31,7 @@ done
 cache "$shared/data/live-swap" --pairs --split train --out $c/live-swap-pairs-train --frames 24
 cache "$shared/data/live-swap" --pairs --split val --out $c/live-swap-pairs-val --frames 24
 cache "$shared/data/live-swap" --split test --out $c/live-swap-test --frames 16
-# v2's real still photos (run 38 only)
+# v2's real still photos (runs 38 and 40)
 fakelens preprocess "$shared/data/faces-real" --label real --out $c/faces-real \
   --crop-scale 1.0 --size "$size" --shard-size 500
 # the 10 real clips no run 25 model trains on: the candidate's calibration
