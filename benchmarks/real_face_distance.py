@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fakelens.training.cuetest import CLIP_CACHES, is_judged, judge_cues
-from fakelens.training.tracks import load_cached_clips
+from fakelens.training.cuetest import is_judged, judge_cues
+from fakelens.training.tracks import LABELLED_CLIP_CACHES, load_cached_clips
 
 K = 10
 EMBEDDINGS = ("e9", "imagenet")
@@ -114,7 +114,7 @@ def main() -> None:
     detector = load_detector("fakelens-faceswap-video", threads=1)
     embed_imagenet = imagenet_embedder()
     rows, vectors = [], {name: [] for name in EMBEDDINGS}
-    for clip in load_cached_clips(args.cache, CLIP_CACHES):
+    for clip in load_cached_clips(args.cache, LABELLED_CLIP_CACHES):
         if clip.cache == "live-swap-test" and clip.label:
             continue
         centre = central_half(clip.crops)

@@ -36,8 +36,8 @@ import cv2
 import numpy as np
 
 from fakelens.models.runtime import load_detector
-from fakelens.training.cuetest import CLIP_CACHES, judge_cues
-from fakelens.training.tracks import load_cached_clips
+from fakelens.training.cuetest import judge_cues
+from fakelens.training.tracks import LABELLED_CLIP_CACHES, load_cached_clips
 
 CUES = ("texture", "noise", "drift", "colour")
 
@@ -62,7 +62,7 @@ def main() -> None:
     args = ap.parse_args()
     detector = load_detector("fakelens-faceswap-video")
     rows = []
-    for clip in load_cached_clips(args.cache, CLIP_CACHES):
+    for clip in load_cached_clips(args.cache, LABELLED_CLIP_CACHES):
         if clip.cache == "live-swap-test" and clip.label:
             continue
         out = detector.score_frames(list(clip.crops))

@@ -34,10 +34,8 @@ from fakelens.training.config import load_config
 from fakelens.training.data import to_tensor
 from fakelens.training.export import FrameGraph
 from fakelens.training.splits import FACE_SWAP, TALKING_HEAD, fake_kind
-from fakelens.training.tracks import load_cached_clips
+from fakelens.training.tracks import LABELLED_CLIP_CACHES, load_cached_clips
 
-CACHES = ("talking-heads", "swap-generators", "generated-videos", "videos", "videos-real",
-          "live-swap-test")
 SEEN = "live-swap-test"  # DeepFaceLive: a generator every fold and v2 trained on
 
 
@@ -163,7 +161,7 @@ def main() -> None:
                     "clips (reported; the rule does not use it)")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    clips = load_cached_clips(args.cache, CACHES)
+    clips = load_cached_clips(args.cache, LABELLED_CLIP_CACHES)
     v2 = shipped_scorer()
     rows, report = [], {"folds": {}}
     unseen = []

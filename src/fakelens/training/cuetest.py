@@ -24,8 +24,6 @@ from fakelens.training.splits import (
     fake_kind,
 )
 
-CLIP_CACHES = ("talking-heads", "swap-generators", "generated-videos", "videos",
-               "videos-real", "live-swap-test")
 REAL_FLAG_RATE = 1 / 12
 MIN_AUC = 0.70
 MIN_CAUGHT_SHARE = 0.25

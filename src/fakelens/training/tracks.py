@@ -66,6 +66,13 @@ class CachedClip:
     crops: np.ndarray
 
 
+# The clip caches of every labelled clip (scripts/train_rotation.sh builds them in
+# runs/cache160): every generator's fakes with the real clips beside them, and DeepFaceLive's
+# test face models.
+LABELLED_CLIP_CACHES = ("talking-heads", "swap-generators", "generated-videos", "videos",
+                        "videos-real", "live-swap-test")
+
+
 def load_cached_clips(cache_root: Path, names: tuple[str, ...]) -> list[CachedClip]:
     """Every clip of the clip caches ``cache_root/<name>``, in shard order."""
     clips = []
