@@ -7,8 +7,9 @@
 # ignores SIGINT); it loses at most the 50 steps since that checkpoint.
 # The default is run 40 (faceswap_r40_all.yaml, then faceswap_r40_seed1_all.yaml: the shipped
 # recipe with v2's real still photos, two seeds of 3,450 steps, about 35 CPU-minutes each
-# at 160 px, caches in runs/cache160); its rule is in docs/training-log.md, fixed before it
-# trained. Runs 30-38 ended: `SIZE=224 RUNS=r30_all`, `RUNS=r31_all`, `RUNS=r32_all`,
+# at 160 px, caches in runs/cache160); it ended and failed its rule (docs/training-log.md),
+# so on a machine that kept it the default only checks its caches: the next run goes here.
+# Runs 30-38 ended: `SIZE=224 RUNS=r30_all`, `RUNS=r31_all`, `RUNS=r32_all`,
 # `RUNS=r33_all`, and for runs 34, 35, 37 and 38 `RUNS="rNN_fold_1 rNN_fold_2 rNN_fold_3"`
 # with scripts/train_rotation.sh.
 # CONFIG=path/to.yaml RUN=runs/name run a config on run 21's caches (runs/cache224) instead:
