@@ -15,6 +15,10 @@ before any fold was scored.
         --against docs/eval/rotation-r26/rotation.json --out docs/eval/rotation-r34
     python scripts/score_rotation.py --folds r35_fold_1 r35_fold_2 r35_fold_3 \
         --against docs/eval/rotation-r34/rotation.json --out docs/eval/rotation-r35
+
+Folds trained on crops of another scale (run 41: 1.3x) are scored on their own cache
+(``--cache runs/cache160-crop1.3``) and v2 on its own crops of the same frames
+(``--shipped-cache runs/cache160``).
 """
 
 from __future__ import annotations
@@ -54,9 +58,20 @@ def fold_scorer(run: Path, config: Path):
     return cfg, score
 
 
-def shipped_scorer():
+def shipped_scorer(clips: list, shipped_clips: list | None):
+    """v2's score of a clip, from its own crops (1.0x) of the clip's frames."""
     detector = load_detector("fakelens-faceswap")
-    return lambda crops: robust_mean(detector.score_frames(list(crops)).probs)
+    own = {(c.cache, c.shard): c for c in shipped_clips} if shipped_clips else {}
+
+    def score(clip) -> float:
+        crops = own[(clip.cache, clip.shard)].crops if own else clip.crops
+        if len(crops) != len(clip.crops):
+            raise SystemExit(f"{clip.cache} shard {clip.shard}: {len(clip.crops)} crops, "
+                             f"{len(crops)} in the shipped detector's cache")
+        return robust_mean(detector.score_frames(list(crops)).probs)
+    if own and set(own) != {(c.cache, c.shard) for c in clips}:
+        raise SystemExit("the two caches do not hold the same clips")
+    return score
 
 
 def select(rows: list[dict], pred) -> tuple[list, list, list]:
@@ -151,6 +166,8 @@ def mean_difference(folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: i
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cache", type=Path, default=Path("runs/cache160"))
+    ap.add_argument("--shipped-cache", type=Path, help="the same clips cut as v2 cuts them "
+                    "(1.0x), when --cache holds crops of another scale")
     ap.add_argument("--configs", type=Path, default=Path("src/fakelens/training/configs"))
     ap.add_argument("--runs", type=Path, default=Path("runs"))
     ap.add_argument("--folds", nargs="+", default=["r25_fold_a", "r25_fold_b"],
@@ -162,7 +179,8 @@ def main() -> None:
     args = ap.parse_args()
     torch.set_num_threads(2)
     clips = load_cached_clips(args.cache, LABELLED_CLIP_CACHES)
-    v2 = shipped_scorer()
+    v2 = shipped_scorer(clips, args.shipped_cache
+                        and load_cached_clips(args.shipped_cache, LABELLED_CLIP_CACHES))
     rows, report = [], {"folds": {}}
     unseen = []
     for fold in args.folds:
@@ -172,7 +190,7 @@ def main() -> None:
         for c in mine:
             rows.append({"fold": fold, "cache": c.cache, "shard": c.shard, "group": c.group,
                          "label": c.label, "method": c.method, "frames": len(c.crops),
-                         "fold_score": score(c.crops), "v2_score": v2(c.crops)})
+                         "fold_score": score(c.crops), "v2_score": v2(c)})
         fold_rows = [r for r in rows if r["fold"] == fold]
 
         def view(pred, fold_rows=fold_rows):

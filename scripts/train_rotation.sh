@@ -13,15 +13,19 @@
 # RUNS=r32_all run 32; RUNS=r33_all run 33; RUNS="r34_fold_1 r34_fold_2 r34_fold_3" run 34
 # RUNS="r35_fold_1 r35_fold_2 r35_fold_3" run 35, RUNS="r37_fold_1 r37_fold_2 r37_fold_3"
 # run 37, RUNS="r38_fold_1 r38_fold_2 r38_fold_3" run 38 and RUNS="r40_all r40_seed1_all"
-# run 40 (what train_long.sh starts).
-# CACHES_ONLY=1 builds the caches only.
+# run 40; CROP=1.3 RUNS="r41_fold_1 r41_fold_2 r41_fold_3" run 41 (what train_long.sh
+# starts).
+# CACHES_ONLY=1 builds the caches only. CROP=1.3 cuts every crop at 1.3x the face box
+# (runs/cache160-crop1.3) instead of 1.0x.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/train_env.sh
 size=${SIZE:-160}  # SIZE=224: run 30's caches, in runs/rot224 (runs/cache224 is run 21's)
+crop=${CROP:-1.0}
 c=runs/cache160
 [ "$size" = 160 ] || c=runs/rot$size
-cache() { fakelens preprocess "$@" --crop-scale 1.0 --size "$size" --shard-size 1; }
+[ "$crop" = 1.0 ] || c=$c-crop$crop
+cache() { fakelens preprocess "$@" --crop-scale "$crop" --size "$size" --shard-size 1; }
 # every labelled clip, 16 frames: the fakes of every generator and the real clips beside them
 for set in talking-heads swap-generators generated-videos videos videos-real; do
   cache "$shared/data/$set" --out $c/$set --frames 16
@@ -33,7 +37,7 @@ cache "$shared/data/live-swap" --pairs --split val --out $c/live-swap-pairs-val 
 cache "$shared/data/live-swap" --split test --out $c/live-swap-test --frames 16
 # v2's real still photos (runs 38 and 40)
 fakelens preprocess "$shared/data/faces-real" --label real --out $c/faces-real \
-  --crop-scale 1.0 --size "$size" --shard-size 500
+  --crop-scale "$crop" --size "$size" --shard-size 500
 # the 10 real clips no run 25 model trains on: the candidate's calibration
 cache "$shared/data/videos-real" --split val --out $c/videos-real-val --frames 16
 [ -n "${CACHES_ONLY:-}" ] && exit 0

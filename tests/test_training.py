@@ -74,6 +74,14 @@ def test_one_training_step_per_architecture(arch, tiny_cache, tmp_path):
     assert (tmp_path / "best.safetensors").is_file() and (tmp_path / "last.safetensors").is_file()
 
 
+def test_a_cache_cut_at_another_crop_scale_is_refused(tiny_cache, tmp_path):
+    from fakelens.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"cut at 1.0x .* --crop-scale 1.3"):
+        Trainer(_cfg("mobilenet_frame", tiny_cache, crop_scale=1.3), tmp_path).fit()
+    assert not (tmp_path / "last.safetensors").exists()
+
+
 def test_cross_blend_with_no_other_face_falls_back_to_a_self_blend(tiny_cache):
     from fakelens.training.data import SBIPairs
 

@@ -149,16 +149,23 @@ def _cache_paths(data) -> list[Path]:
             for p in getattr(data, key, ())]
 
 
-def check_region_caches(cfg: TrainConfig) -> None:
-    """A region run's caches must all hold face crops of ``region_source_size`` (analysis
-    cuts the region from a face crop of that size: the same pixels only then)."""
-    if cfg.region == "face":
-        return
+def check_cache_crops(cfg: TrainConfig) -> None:
+    """Every cache must hold crops cut at the config's ``crop_scale`` (the exported config
+    tells analysis to cut that crop), and a region run's crops must be
+    ``region_source_size`` px (analysis cuts the region from a face crop of that size):
+    the same pixels only then."""
     for path in _cache_paths(cfg.data):
         manifest = path / "manifest.json"
         if not manifest.is_file():
             continue  # load_face_cache says what is missing
-        size = json.loads(manifest.read_text()).get("size")
+        cut = json.loads(manifest.read_text())
+        if cut.get("crop_scale", cfg.crop_scale) != cfg.crop_scale:
+            raise ConfigError(f"{path}: crops cut at {cut['crop_scale']}x the face box, but "
+                              f"the config's crop_scale is {cfg.crop_scale} (rebuild the "
+                              f"cache with fakelens preprocess --crop-scale {cfg.crop_scale})")
+        if cfg.region == "face":
+            continue
+        size = cut.get("size")
         if size != cfg.region_source_size:
             raise ConfigError(f"{path}: face crops of {size} px, but region_source_size is "
                               f"{cfg.region_source_size}: a region is cut from crops of one "
@@ -168,7 +175,7 @@ def check_region_caches(cfg: TrainConfig) -> None:
 
 def build_datasets(cfg: TrainConfig, length: int):
     data = cfg.data
-    check_region_caches(cfg)
+    check_cache_crops(cfg)
     if data.kind == "mixed":
         # each training cache is read once: the held-out check and every dataset share it
         loaded = {p: load_face_cache(p)
