@@ -111,3 +111,30 @@ def test_a_fold_without_fakes_of_a_kind_is_left_out_of_that_kind(rotation, tmp_p
     assert kinds["talking heads"]["folds"]["new_a"] == {"fakes": 1, "auc": 1.0,
                                                         "earlier_auc": 0.0}
     assert kinds["talking heads"]["earlier_mean_auc"] == pytest.approx(0.5)
+
+
+class _MeanDetector:
+    """Scores a frame by its mean pixel, so a score says which crops were read."""
+
+    def score_frames(self, crops):
+        from types import SimpleNamespace
+        return SimpleNamespace(probs=np.asarray([c.mean() / 255 for c in crops]))
+
+
+def _clip(shard: str, value: int, frames: int = 3):
+    from fakelens.training.tracks import CachedClip
+    return CachedClip("talking-heads", shard, "g", 0, "real",
+                      np.full((frames, 8, 8, 3), value, np.uint8))
+
+
+def test_v2_reads_its_own_crops_of_the_same_frames(rotation, monkeypatch):
+    monkeypatch.setattr(rotation, "load_detector", lambda name: _MeanDetector())
+    wide = [_clip("0", 51), _clip("1", 102)]
+    own = [_clip("1", 204), _clip("0", 153)]
+    score = rotation.shipped_scorer(wide, own)
+    assert [round(score(c), 3) for c in wide] == [0.6, 0.8]  # the 1.0x crops, by shard
+    assert round(rotation.shipped_scorer(wide, None)(wide[0]), 3) == 0.2  # one cache
+    with pytest.raises(SystemExit, match="same clips"):
+        rotation.shipped_scorer(wide, own[:1])
+    with pytest.raises(SystemExit, match="3 crops, 2"):
+        rotation.shipped_scorer(wide[:1], [_clip("0", 153, frames=2)])(wide[0])

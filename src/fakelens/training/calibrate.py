@@ -23,8 +23,8 @@ from fakelens.training.combine import load_trained
 from fakelens.training.config import TrainConfig
 from fakelens.training.data import model_input
 from fakelens.training.datasets import split_by_group
-from fakelens.training.loop import video_validation
-from fakelens.training.preprocess import load_face_cache
+from fakelens.training.loop import check_cache_crops, video_validation
+from fakelens.training.preprocess import check_crop_scale, load_face_cache
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +92,13 @@ def calibration_media(checkpoint: Path, cfg: TrainConfig,
                       photo_cache: Path | None) -> list[CalibrationMedia]:
     """Validation clips (real and fake) and the real photos of ``photo_cache`` outside
     the benchmark's 20% hold-out (same group split as ``fakelens eval --suite``)."""
+    check_cache_crops(cfg)
     val = video_validation(cfg.data, cfg.input_size)
     z = checkpoint_logits(checkpoint, cfg, val.crops)
     media = [CalibrationMedia(c, int(val.labels[val.clips == c][0]), "video",
                               z[val.clips == c]) for c in sorted(set(val.clips))]
     if photo_cache is not None:
+        check_crop_scale(photo_cache, cfg.crop_scale)
         cache = load_face_cache(photo_cache)
         train_idx, _ = split_by_group(cache["group"], 0.2, 0)
         real = train_idx[cache["label"][train_idx] == 0]

@@ -23,7 +23,7 @@ from fakelens.training import metrics
 from fakelens.training.config import TrainConfig
 from fakelens.training.data import LabelledFaces, MixedPairs, PseudoTracks, SBIPairs, VideoFrames
 from fakelens.training.datasets import split_by_group
-from fakelens.training.preprocess import load_face_cache
+from fakelens.training.preprocess import check_crop_scale, load_face_cache
 from fakelens.training.tracks import ClipTracks, track_datasets
 
 log = logging.getLogger(__name__)
@@ -155,17 +155,13 @@ def check_cache_crops(cfg: TrainConfig) -> None:
     ``region_source_size`` px (analysis cuts the region from a face crop of that size):
     the same pixels only then."""
     for path in _cache_paths(cfg.data):
+        check_crop_scale(path, cfg.crop_scale)
         manifest = path / "manifest.json"
         if not manifest.is_file():
             continue  # load_face_cache says what is missing
-        cut = json.loads(manifest.read_text())
-        if cut.get("crop_scale", cfg.crop_scale) != cfg.crop_scale:
-            raise ConfigError(f"{path}: crops cut at {cut['crop_scale']}x the face box, but "
-                              f"the config's crop_scale is {cfg.crop_scale} (rebuild the "
-                              f"cache with fakelens preprocess --crop-scale {cfg.crop_scale})")
         if cfg.region == "face":
             continue
-        size = cut.get("size")
+        size = json.loads(manifest.read_text()).get("size")
         if size != cfg.region_source_size:
             raise ConfigError(f"{path}: face crops of {size} px, but region_source_size is "
                               f"{cfg.region_source_size}: a region is cut from crops of one "

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from fakelens.config import Settings
-from fakelens.errors import FakeLensError
+from fakelens.errors import ConfigError, FakeLensError
 from fakelens.faces.crops import crop_face, crop_matrix, transform_points
 from fakelens.faces.detector import YuNetDetector
 from fakelens.faces.mesh import FaceMesh
@@ -159,6 +159,19 @@ def build_face_cache(sources: list[Source], out_dir: Path, settings: Settings, *
             manifest_path.write_text(json.dumps(manifest, indent=1))
             log.info("shard %d: %d faces, %d skipped", index, len(faces), len(skipped))
     return manifest_path
+
+
+def check_crop_scale(cache: Path, crop_scale: float) -> None:
+    """Refuse a cache whose crops were cut at another scale than ``crop_scale`` (a model
+    trained or calibrated on them would be shipped with a crop analysis never cuts)."""
+    manifest = Path(cache) / "manifest.json"
+    if not manifest.is_file():
+        return  # load_face_cache says what is missing
+    cut = json.loads(manifest.read_text()).get("crop_scale", crop_scale)
+    if cut != crop_scale:
+        raise ConfigError(f"{cache}: crops cut at {cut}x the face box, but the config's "
+                          f"crop_scale is {crop_scale} (rebuild the cache with fakelens "
+                          f"preprocess --crop-scale {crop_scale})")
 
 
 def load_face_cache(out_dir: Path) -> dict[str, np.ndarray]:
