@@ -155,13 +155,10 @@ def check_cache_crops(cfg: TrainConfig) -> None:
     ``region_source_size`` px (analysis cuts the region from a face crop of that size):
     the same pixels only then."""
     for path in _cache_paths(cfg.data):
-        check_crop_scale(path, cfg.crop_scale)
-        manifest = path / "manifest.json"
-        if not manifest.is_file():
-            continue  # load_face_cache says what is missing
-        if cfg.region == "face":
+        manifest = check_crop_scale(path, cfg.crop_scale)
+        if manifest is None or cfg.region == "face":
             continue
-        size = json.loads(manifest.read_text()).get("size")
+        size = manifest.get("size")
         if size != cfg.region_source_size:
             raise ConfigError(f"{path}: face crops of {size} px, but region_source_size is "
                               f"{cfg.region_source_size}: a region is cut from crops of one "

@@ -161,17 +161,20 @@ def build_face_cache(sources: list[Source], out_dir: Path, settings: Settings, *
     return manifest_path
 
 
-def check_crop_scale(cache: Path, crop_scale: float) -> None:
+def check_crop_scale(cache: Path, crop_scale: float) -> dict | None:
     """Refuse a cache whose crops were cut at another scale than ``crop_scale`` (a model
-    trained or calibrated on them would be shipped with a crop analysis never cuts)."""
-    manifest = Path(cache) / "manifest.json"
-    if not manifest.is_file():
-        return  # load_face_cache says what is missing
-    cut = json.loads(manifest.read_text()).get("crop_scale", crop_scale)
+    trained or calibrated on them would be shipped with a crop analysis never cuts).
+    Returns the cache's manifest (None when there is none yet)."""
+    path = Path(cache) / "manifest.json"
+    if not path.is_file():
+        return None  # load_face_cache says what is missing
+    manifest = json.loads(path.read_text())
+    cut = manifest.get("crop_scale", crop_scale)
     if cut != crop_scale:
         raise ConfigError(f"{cache}: crops cut at {cut}x the face box, but the config's "
                           f"crop_scale is {crop_scale} (rebuild the cache with fakelens "
                           f"preprocess --crop-scale {crop_scale})")
+    return manifest
 
 
 def load_face_cache(out_dir: Path) -> dict[str, np.ndarray]:
