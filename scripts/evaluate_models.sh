@@ -14,6 +14,11 @@ if [ ! -f $baseline/fakelens-faceswap.json ]; then
   git archive 262dc77 src/fakelens/weights | tar -x -C $baseline --strip-components=3
 fi
 fakelens eval --suite default --data "$shared/data" --baseline $baseline --out $out/suite
+# the same on the QP 40 mirror (benchmarks/recompress_sets.sh 40 runs/data-qp40): heavy
+# compression, and the video detector's uncertain band is fitted on it too
+qp40=${QP40_DATA:-runs/data-qp40}
+[ -d "$qp40" ] || bash benchmarks/recompress_sets.sh 40 "$qp40"
+fakelens eval --suite default --data "$qp40" --baseline $baseline --out $out/suite-qp40
 
 # 2. detail reports per set (per-method AUC, frame level, ROC plots)
 trained_on="talking_head_d0 talking_head_d3 talking_head_d6 talking_head_d9 hdtf_WDA_KatieHill_000"

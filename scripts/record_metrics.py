@@ -17,10 +17,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "docs" / "eval"
+QP40_SUITE = EVAL / "suite-qp40" / "suite.json"  # the benchmark on the QP 40 mirror
 WEIGHTS = ROOT / "src" / "fakelens" / "weights"
 # Since E8 (2026-12-06, docs/training-log.md) videos and photos have their own face-swap
-# detector: for videos E8 (run 27), since E9 (2026-12-07) the ensemble of runs 28 and 31;
-# v2 for photos (its uncertain band's edge stays v2's)
+# detector: for videos E8 (run 27), since E9 (2026-12-07) the ensemble of runs 28 and 31,
+# since E10 (2026-12-07) that of run 42's two seeds at 1.3x crops; v2 for photos (its
+# uncertain band's edge stays v2's)
 VIDEO, PHOTO = "fakelens-faceswap-video", "fakelens-faceswap"
 
 # Every figure is recorded per kind of media (`metrics_by_media`: video, image): a result
@@ -115,7 +117,7 @@ def figures() -> dict[str, dict[str, dict[str, str]]]:
 def main() -> None:
     suite = json.loads((EVAL / "suite" / "suite.json").read_text())
     extra = {VIDEO: {"missed_by_media": {"video": missed_on_video(suite, ROTATION)},
-                     "uncertain_from": _uncertain_from(suite)},
+                     "uncertain_from": _uncertain_from(suite, compressed_suite())},
              PHOTO: {"missed_by_media": missed_by_media(),
                      "false_alarms_by_media": video_frame_false_alarms(PHOTO)},
              "fakelens-synthetic": {"false_alarms_by_media":
@@ -256,9 +258,10 @@ def missed_on_video(suite: dict, rotation: Path | None = None) -> dict[str, str]
     return out
 
 
-# Run 34 (docs/training-log.md): the shipped recipe in a leave-generators-out rotation; a
-# kind of fake whose mean fold AUC is under the line is a blind spot beside every video
-ROTATION = EVAL / "rotation-r34" / "rotation.json"
+# Run 41 (docs/training-log.md): the shipped recipe's crop (1.3x, E10) in run 34's
+# leave-generators-out rotation; a kind of fake whose mean fold AUC is under the line is a
+# blind spot beside every video
+ROTATION = EVAL / "rotation-r41" / "rotation.json"
 ROTATION_LINE = 0.70
 SWAPS = ("Face swaps by tools it never trained on (another person's face put over the "
          "original by tools other than the ones it learned: inswapper-based roop, FaceFusion "
@@ -301,15 +304,28 @@ def grid_auc(suite: dict, version: str = "current") -> tuple[float, tuple[float,
     return metrics.roc_auc(labels, scores), metrics.bootstrap_ci(metrics.roc_auc, labels, scores)
 
 
-def _uncertain_from(suite: dict) -> float | None:
+def _uncertain_from(suite: dict, compressed: dict | None = None) -> float | None:
     """The video detector's uncertain band edge: the one that keeps half the fakes of the
     generators it never trained on (DeepFaceLive's test face models, the ROME grid) out
-    of "no sign" (scores, not verdicts: the edge does not move them)."""
+    of "no sign" (scores, not verdicts: the edge does not move them), as they are and,
+    given the benchmark on the QP 40 mirror (``compressed``), re-encoded at QP 40 too:
+    since E10 a stricter calibration left half those fakes in "no sign" once re-encoded."""
+    sets = {}
+    for suffix, run in (("", suite), (" at QP 40", compressed)):
+        if run is not None:
+            sets[f"live-swap-heldout{suffix}"] = [
+                x["score"] for x in _scored(run, "live-swap-heldout", 1)]
+            sets[f"ROME grid{suffix}"] = [
+                x["score"] for x in _scored(run, "talking-heads", 1, GRID_METHODS)]
     from fakelens.training.calibrate import uncertain_edge
 
-    return uncertain_edge({
-        "live-swap-heldout": [x["score"] for x in _scored(suite, "live-swap-heldout", 1)],
-        "ROME grid": [x["score"] for x in _scored(suite, "talking-heads", 1, GRID_METHODS)]})
+    return uncertain_edge(sets)
+
+
+def compressed_suite() -> dict | None:
+    """The shipped detectors' benchmark run on the QP 40 mirror (scripts/evaluate_models.sh),
+    when it has been run."""
+    return json.loads(QP40_SUITE.read_text()) if QP40_SUITE.is_file() else None
 
 
 def _scored(suite: dict, set_name: str, label: int, methods: tuple[str, ...] | None = None,

@@ -10,11 +10,11 @@
 #
 # Steps (each skipped when its output exists, so a stopped scoring resumes):
 # 1. export into runs/cand-TAG (with the shipped photo and synthetic detectors beside it);
-# 2. the default suite as the data is, against the shipped detectors (runs/suite-TAG-pass1),
-#    and the uncertain band's edge fitted on it and written into the candidate's card;
-# 3. the suite again with that band (runs/suite-TAG) and on the QP 40 mirror
-#    (runs/suite-TAG-qp40; QP40_DATA, default runs/data-qp40, from
-#    benchmarks/recompress_sets.sh);
+# 2. the default suite against the shipped detectors as the data is (runs/suite-TAG-pass1)
+#    and on the QP 40 mirror (runs/suite-TAG-qp40-pass1; QP40_DATA, default runs/data-qp40,
+#    from benchmarks/recompress_sets.sh), and the uncertain band's edge fitted on both
+#    (since E10) and written into the candidate's card;
+# 3. both suites again with that band (runs/suite-TAG, runs/suite-TAG-qp40);
 # 4. the rule's conditions, printed and saved in runs/rule-TAG.txt (exit 1 when it fails).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,9 +35,10 @@ suite() {  # suite OUT DATA
     --data "$2" --baseline src/fakelens/weights --out "$1" > "$1.out" 2>&1
 }
 suite "runs/suite-$tag-pass1" "$shared/data"
+suite "runs/suite-$tag-qp40-pass1" "$qp40"
 if [ ! -f "runs/suite-$tag/suite.json" ]; then
   python scripts/video_rule.py --band "runs/suite-$tag-pass1/suite.json" \
-    "$cand/fakelens-faceswap-video.json"
+    "$cand/fakelens-faceswap-video.json" --qp40 "runs/suite-$tag-qp40-pass1/suite.json"
 fi
 suite "runs/suite-$tag" "$shared/data"
 suite "runs/suite-$tag-qp40" "$qp40"

@@ -3,7 +3,8 @@ read off two quality-benchmark runs with the candidate as `current` and the ship
 detectors as `previous`: one on the data as it is, one on its QP 40 mirror.
 
     python scripts/video_rule.py SUITE.json SUITE-QP40.json     # prints each condition
-    python scripts/video_rule.py --band SUITE.json CARD.json      # writes uncertain_from
+    python scripts/video_rule.py --band SUITE.json CARD.json [--qp40 SUITE-QP40.json]
+                                                     # writes uncertain_from
 
 The four conditions, all of which must hold:
 1. DeepFaceLive's held-out face models: AUC at least the shipped one minus 0.05, as they
@@ -102,9 +103,12 @@ def per_set(as_is: dict) -> list[str]:
     return lines
 
 
-def write_band(suite_path: Path, card_path: Path) -> float | None:
-    """Fit the uncertain band's edge on a first pass and write it into the candidate's card."""
-    edge = _uncertain_from(json.loads(suite_path.read_text()))
+def write_band(suite_path: Path, card_path: Path,
+               qp40_path: Path | None = None) -> float | None:
+    """Fit the uncertain band's edge on a first pass (as the data is and, when given, on the
+    QP 40 mirror) and write it into the candidate's card."""
+    edge = _uncertain_from(json.loads(suite_path.read_text()),
+                           json.loads(qp40_path.read_text()) if qp40_path else None)
     card = json.loads(card_path.read_text())
     card["uncertain_from"] = edge
     card_path.write_text(json.dumps(card, indent=1))
@@ -115,11 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--band", action="store_true",
                         help="fit the band edge on SUITE and write it into CARD")
+    parser.add_argument("--qp40", type=Path, help="with --band: the first pass on the QP 40 "
+                        "mirror, whose unseen fakes the edge keeps too")
     parser.add_argument("first", type=Path)
     parser.add_argument("second", type=Path)
     args = parser.parse_args(argv)
     if args.band:
-        print("uncertain_from", write_band(args.first, args.second))
+        print("uncertain_from", write_band(args.first, args.second, args.qp40))
         return 0
     as_is, qp40 = (json.loads(p.read_text()) for p in (args.first, args.second))
     result = conditions(as_is, qp40)

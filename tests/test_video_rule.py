@@ -85,12 +85,41 @@ def test_the_band_is_written_into_the_candidate_card(rule, tmp_path):
         (ROOT / "src" / "fakelens" / "weights" / "fakelens-faceswap-video.json").read_text())
     card_path = tmp_path / "card.json"
     card_path.write_text(json.dumps({**shipped_card, "uncertain_from": None}))
-    edge = rule.write_band(suite_path, card_path)
+    edge = rule.write_band(suite_path, card_path, ROOT / "docs" / "eval" / "suite-qp40" /
+                           "suite.json")
     card = json.loads(card_path.read_text())
-    # the shipped edge was fitted the same way on the shipped detector's scores
+    # the shipped edge was fitted the same way on the shipped detector's scores, as they are
+    # and on the QP 40 mirror
     assert edge == card["uncertain_from"] == shipped_card["uncertain_from"]
     assert {k: v for k, v in card.items() if k != "uncertain_from"} == {
         k: v for k, v in shipped_card.items() if k != "uncertain_from"}
+
+
+def test_the_band_keeps_half_the_unseen_fakes_on_the_qp40_mirror_too(rule, tmp_path):
+    """Re-encoding lowers the unseen fakes' scores; an edge fitted on both passes keeps half
+    of each set out of "no sign" in both, where one fitted as the data is would not."""
+    qp40 = copy.deepcopy(SHIPPED_SUITE)
+    for block in qp40["sets"].values():
+        for item in block["versions"]["current"]["items"]:
+            if item["label"] == 1 and item["score"] is not None:
+                item["score"] /= 3
+    paths = {}
+    for name, suite in (("as-is", SHIPPED_SUITE), ("qp40", qp40)):
+        paths[name] = tmp_path / f"{name}.json"
+        paths[name].write_text(json.dumps(suite))
+    card_path = tmp_path / "card.json"
+    card_path.write_text(json.dumps({"uncertain_from": None}))
+    as_is_only = rule.write_band(paths["as-is"], card_path)
+    both = rule.write_band(paths["as-is"], card_path, paths["qp40"])
+    assert both == json.loads(card_path.read_text())["uncertain_from"]
+    assert both is not None and (as_is_only is None or both < as_is_only)
+    grid = ("rome", "bilayer_neural_avatars", "first_order_model")
+    for suite in (SHIPPED_SUITE, qp40):
+        for name, methods in (("live-swap-heldout", None), ("talking-heads", grid)):
+            fakes = [x["score"] for x in suite["sets"][name]["versions"]["current"]["items"]
+                     if x["label"] == 1 and x["score"] is not None
+                     and (methods is None or x["method"] in methods)]
+            assert 2 * sum(score >= both for score in fakes) >= len(fakes), name
 
 
 def test_the_command_exits_1_when_the_rule_fails(rule, tmp_path, capsys):
