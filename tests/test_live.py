@@ -167,8 +167,11 @@ def test_garbage_is_refused_with_a_clear_message(tmp_path):
     assert "error:" in err and "summary:" in (out + err)
 
 
-def test_ctrl_c_stops_with_a_summary(clip):
-    rc, out, err = _live(str(clip), "--realtime", "--jsonl",
+def test_ctrl_c_stops_with_a_summary(samples, model_dir, tmp_path):
+    # the whole 7 s source, not the 4 s clip: the signal, sent at the first analysed
+    # frame, comes before its end on a slow machine too
+    long_clip = make_clip(samples / CLIP, tmp_path / "long.mp4", 8)
+    rc, out, err = _live(str(long_clip), "--realtime", "--jsonl",
                          once_analysing=lambda proc: proc.send_signal(signal.SIGINT))
     assert rc == 0, err
     _, summary = _docs(out)

@@ -210,10 +210,13 @@ def test_stable_diffusion_parameters_in_a_png(tmp_path):
 
 
 def test_hostile_parameter_text_is_read_in_linear_time(tmp_path):
+    inspect_provenance(png_with_text(tmp_path / "warm.png", {"parameters": "Steps: 1"}))
     path = png_with_text(tmp_path / "steps.png", {"parameters": "Steps: 1, " * 90_000})
     started = time.perf_counter()
     p = inspect_provenance(path)
-    assert time.perf_counter() - started < 2.0
+    # linear: well under a second here; a quadratic reading of 900 kB takes minutes, so a
+    # generous bound (native libraries loaded above) holds on any machine and still fails it
+    assert time.perf_counter() - started < 30.0
     assert p.problems == [] and _titles(p, TraceSignal.AI_GENERATED) == []
 
 

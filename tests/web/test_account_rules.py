@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -71,7 +72,19 @@ def test_registrations_are_limited_per_address(app_factory):
     assert register(browser_at(client, "198.51.100.2"), "user9@example.org").status_code == 303
 
 
-def test_backoff_per_account_and_address(app_factory):
+def test_backoff_schedule_doubles_from_one_second():
+    settings = SimpleNamespace(login_free_failures=2)
+    assert throttle._lock_for(2, settings) is None
+    assert [throttle._lock_for(n, settings) for n in (3, 4, 5)] == [
+        timedelta(seconds=1), timedelta(seconds=2), timedelta(seconds=4)]
+    assert throttle._lock_for(60, settings) == throttle.MAX_LOCK
+
+
+def test_backoff_per_account_and_address(app_factory, monkeypatch):
+    # The first lock lasts 1 s (the schedule is checked above): on a loaded machine the
+    # next attempts can come after it. A long lock keeps this test on who is locked out.
+    monkeypatch.setattr(throttle, "_lock_for", lambda failures, settings: (
+        timedelta(minutes=15) if failures > settings.login_free_failures else None))
     client = app_factory(login_free_failures=2)
     register(browser_at(client, "198.51.100.1"), "alice@example.org")
     attacker = browser_at(client, NAT)

@@ -149,7 +149,7 @@ def test_flac_through_the_api(app_factory, samples):
     accepted = upload(client, headers, content=(samples / "audio" / CLIP).read_bytes(),
                       filename=CLIP)
     assert accepted.status_code == 202, accepted.text
-    body = wait_for(client, accepted.json()["status_url"], headers, timeout_s=120)
+    body = wait_for(client, accepted.json()["status_url"], headers, timeout_s=240)
     assert body["status"] == "done", body["error"]
     result = Analysis.model_validate(body["result"])
     assert result.media.kind == "audio" and result.media.path == CLIP
@@ -188,7 +188,7 @@ def test_upload_a_flac_in_the_browser(browser, server, shots, samples):
         page.set_input_files("#file", str(samples / "audio" / CLIP))
         page.click("button:has-text('Analyse')")
         page.wait_for_url("**/analyses/*")
-        page.wait_for_selector("section.verdict, .alert", timeout=120_000)
+        page.wait_for_selector("section.verdict, .alert", timeout=240_000)
         assert page.locator(".alert").count() == 0, page.locator(".alert").inner_text()
         label = page.locator("section.verdict h2").inner_text()
         assert label in ("Likely manipulated", "No sign found by these detectors", "Uncertain")

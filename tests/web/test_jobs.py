@@ -223,13 +223,19 @@ def test_deleting_a_running_analysis_cancels_it(client):
 def test_heartbeat_keeps_a_quiet_job_alive(app_factory):
     """A job in a long stage without progress still shows it lives (so no sweeper takes it
     for an orphan); a deleted analysis is left alone."""
-    client = app_factory(stale_after_s=0.5)  # a beat every 0.2 s
+    # serve's own sweeper waits a minute, so a beat delayed on a loaded machine cannot let
+    # it take the job; the job itself beats every 0.2 s
+    client = app_factory(stale_after_s=60)
     upload(client, login_token(client))
-    job = AnalysisJob(client.app.state.settings, client.app.state.sessions)
+    settings = client.app.state.settings.model_copy(update={"stale_after_s": 1.0})
+    job = AnalysisJob(settings, client.app.state.sessions)
     row = job._claim(analysis_rows(client)[0].public_id)
     claimed_at = analysis_rows(client)[0].updated_at
     with job._heartbeat(row.public_id):
-        time.sleep(0.8)
+        deadline = time.monotonic() + 30
+        while (analysis_rows(client)[0].updated_at <= claimed_at
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
     assert analysis_rows(client)[0].updated_at > claimed_at
     assert analysis_rows(client)[0].status == "running"
 
@@ -240,8 +246,11 @@ def test_sweeper_requeues_the_job_of_a_dead_worker(app_factory):
     upload(client, login_token(client))
     before = client.app.state.huey.pending_count()
     _mark_running(client, attempts=1, minutes_ago=60)
-    deadline = time.monotonic() + 10
-    while analysis_rows(client)[0].status != "queued" and time.monotonic() < deadline:
+    # the row is committed queued just before its task is enqueued: wait for both
+    deadline = time.monotonic() + 60
+    while ((analysis_rows(client)[0].status != "queued"
+            or client.app.state.huey.pending_count() != before + 1)
+           and time.monotonic() < deadline):
         time.sleep(0.05)
     [row] = analysis_rows(client)
     assert (row.status, row.attempts) == ("queued", 1)

@@ -30,11 +30,13 @@ def _age(client, seconds: float) -> None:
 
 
 def test_sweeper_enqueues_queued_rows_that_wait_too_long(app_factory):
-    client = app_factory(requeue_after_s=30)
+    # serve's own sweeper waits an hour, so only the one under test acts on the aged row
+    client = app_factory(requeue_after_s=3600)
     upload(client, login_token(client))
     enqueued: list[str] = []
     sweeper = StaleSweeper(client.app.state.sessions, enqueued.append,
-                           client.app.state.settings)
+                           client.app.state.settings.model_copy(
+                               update={"requeue_after_s": 30}))
     assert sweeper.sweep() == (0, 0) and enqueued == []  # just queued: left alone
     _age(client, 60)
     assert sweeper.sweep() == (1, 0)
@@ -126,8 +128,10 @@ def _stored(url: str) -> list[AnalysisRow]:
 def test_redis_stopped_during_uploads_and_restarted_empty(tmp_path: Path, postgres_url,
                                                           videos, model_dir, tiny_detector):
     redis = RedisProcess().start()
+    # stale_after_s long: a running job's heartbeat may be starved on a loaded machine,
+    # and this test is about queued rows whose task was lost, not about stale workers
     env = service_env(tmp_path / "data", postgres_url, redis.url, requeue_after_s=1,
-                      stale_after_s=4)
+                      stale_after_s=60)
     server = Service(["serve", "--threads", "0"], env, tmp_path / "serve.log")
     worker = Service(["worker", "--threads", "1"], env, tmp_path / "worker.log")
     try:
@@ -174,8 +178,10 @@ def test_postgres_stopped_while_a_worker_claims(tmp_path: Path, videos, model_di
     from servers import postgres_control, postgres_server
 
     with postgres_server() as url:
+        # stale_after_s long: the worker may have claimed the job before the database went
+        # down, and no heartbeat can be written while it is; the claim's retry is tested
         env = service_env(tmp_path / "data", url, None, workers=1, requeue_after_s=1,
-                          stale_after_s=4)
+                          stale_after_s=60)
         server = Service(["serve"], env, tmp_path / "serve.log")
         try:
             server.start()

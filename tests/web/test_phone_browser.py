@@ -163,7 +163,7 @@ def test_failed_upload_error_in_view_on_a_phone(browser, data_dir, tmp_path, sho
             page.click("#upload-form button:has-text('Analyse')")
             alert = page.locator(".alert[role=alert]")
             alert.wait_for()
-            for _ in range(50):  # (wait_for_function evaluates a string: refused by the CSP)
+            for _ in range(300):  # (wait_for_function evaluates a string: refused by the CSP)
                 if page.evaluate("() => document.activeElement.matches('.alert')"):
                     break
                 page.wait_for_timeout(100)
