@@ -8,6 +8,7 @@ import io
 import json
 import struct
 from pathlib import Path
+from types import SimpleNamespace
 
 import av
 import pytest
@@ -17,6 +18,7 @@ from starlette.websockets import WebSocketDisconnect
 from webhelpers import other_client, register
 
 from fakelens.types import Analysis
+from fakelens.web.live import FrameGate, FrameRefused
 
 pytestmark = [pytest.mark.realdata]
 
@@ -91,12 +93,24 @@ def test_oversize_frames_close_the_session(app_factory, model_dir):
         assert closed.value.code == 1009
 
 
+def test_a_burst_of_held_up_frames_is_not_a_flood():
+    """Two seconds of frames at the page's rate, held up and delivered at once (a patchy
+    link), pass; a page sending over twice its rate for the whole window does not."""
+    gate = FrameGate(SimpleNamespace(live_max_frame_kb=16, live_max_fps=10))
+    for i in range(20):
+        gate.check(_frame(b"jpeg", t=i))
+    with pytest.raises(FrameRefused) as refused:
+        for i in range(20, 200):
+            gate.check(_frame(b"jpeg", t=i))
+    assert refused.value.code == 1008 and "too many frames" in refused.value.message
+
+
 def test_floods_close_the_session(app_factory, model_dir, jpegs):
     client = app_factory(live_max_fps=2)
     assert register(client, "alice@example.org").status_code == 303
     with client.websocket_connect("/live/ws", headers=ORIGIN) as ws:
         _until(ws, "ready")
-        for _ in range(10):
+        for _ in range(20):  # over 2 x 2 fps x 3 s at once
             ws.send_bytes(_frame(jpegs[0]))
         assert "too many frames" in _until(ws, "error")["message"]
         with pytest.raises(WebSocketDisconnect) as closed:

@@ -84,11 +84,17 @@ class Packet:
 
 
 class FrameGate:
-    """Size and rate limits on incoming frames (checked before anything is decoded)."""
+    """Size and rate limits on incoming frames (checked before anything is decoded).
+
+    The rate is counted over a few seconds, not one: frames held up by a patchy network
+    or a busy server arrive in a burst, and a page that keeps to its rate must not be cut
+    off for that."""
+
+    WINDOW_S = 3.0
 
     def __init__(self, settings: WebSettings):
         self.max_bytes = settings.live_max_frame_kb * 1024
-        self.flood = max(2, int(2 * settings.live_max_fps))
+        self.flood = max(2, int(2 * settings.live_max_fps * self.WINDOW_S))
         self._times: deque[float] = deque()
 
     def check(self, message: bytes) -> Packet:
@@ -96,10 +102,11 @@ class FrameGate:
         if len(message) > self.max_bytes + HEADER.size:
             raise FrameRefused(1009, f"frame too large (over {self.max_bytes // 1024} KB)")
         self._times.append(now)
-        while self._times and self._times[0] <= now - 1.0:
+        while self._times and self._times[0] <= now - self.WINDOW_S:
             self._times.popleft()
         if len(self._times) > self.flood:
-            raise FrameRefused(1008, f"too many frames (over {self.flood} in one second)")
+            raise FrameRefused(1008, f"too many frames (over {self.flood} in "
+                                     f"{self.WINDOW_S:g} seconds)")
         if len(message) <= HEADER.size:
             raise FrameRefused(1003, "a frame is a timestamp followed by a JPEG image")
         (client_ms,) = HEADER.unpack_from(message)

@@ -75,7 +75,7 @@ class WebSettings(Settings):
     live_sessions: int = Field(4, ge=0, description="Live check sessions at once (per "
                                "server process)")
     live_max_fps: float = Field(10, gt=0, le=30, description="frames a second a Live check "
-                                "page may send; twice this in one second closes the session")
+                                "page may send; twice this over three seconds closes the session")
     live_max_frame_kb: int = Field(512, ge=16, description="largest Live check frame (JPEG)")
     live_max_side: int = Field(1920, ge=64, description="largest Live check frame side (px)")
     live_max_minutes: float = Field(30, gt=0, description="longest Live check session")

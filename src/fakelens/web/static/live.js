@@ -50,6 +50,9 @@
 
   function sendFrame() {
     if (!ws || ws.readyState !== WebSocket.OPEN || sending || !video.videoWidth) return;
+    // a link that has not sent the last frame yet gets no new one: queued frames would
+    // reach the server late and in a burst, and only the newest is analysed anyway
+    if (ws.bufferedAmount > 0) return;
     const scale = Math.min(1, maxSide / Math.max(video.videoWidth, video.videoHeight));
     grab.width = Math.round(video.videoWidth * scale);
     grab.height = Math.round(video.videoHeight * scale);
