@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
-from webhelpers import create_token, register, upload
+from webhelpers import create_token, eventually, register, upload
 
 from fakelens.db.tables import AnalysisRow, ApiToken
 from fakelens.web.sessions import SESSION_COOKIE
@@ -283,9 +283,6 @@ def test_temp_cleaner_removes_stale_files_periodically(client, data_dir):
     stale.write_bytes(b"x")
     cleaner = TempCleaner(client.app.state.settings, interval_s=0.05, older_than_s=0).start()
     try:
-        deadline = time.monotonic() + 30
-        while stale.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert eventually(lambda: not stale.exists())
     finally:
         cleaner.stop()
-    assert not stale.exists()

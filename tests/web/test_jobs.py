@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select
-from webhelpers import analysis_rows, login_token, upload, wait_for
+from webhelpers import analysis_rows, eventually, login_token, upload, wait_for
 
 from fakelens.analysis.caveats import verdict_label
 from fakelens.db.tables import AnalysisRow, Status, utcnow
@@ -232,11 +231,7 @@ def test_heartbeat_keeps_a_quiet_job_alive(app_factory):
     row = job._claim(analysis_rows(client)[0].public_id)
     claimed_at = analysis_rows(client)[0].updated_at
     with job._heartbeat(row.public_id):
-        deadline = time.monotonic() + 30
-        while (analysis_rows(client)[0].updated_at <= claimed_at
-               and time.monotonic() < deadline):
-            time.sleep(0.05)
-    assert analysis_rows(client)[0].updated_at > claimed_at
+        assert eventually(lambda: analysis_rows(client)[0].updated_at > claimed_at)
     assert analysis_rows(client)[0].status == "running"
 
 
@@ -247,11 +242,8 @@ def test_sweeper_requeues_the_job_of_a_dead_worker(app_factory):
     before = client.app.state.huey.pending_count()
     _mark_running(client, attempts=1, minutes_ago=60)
     # the row is committed queued just before its task is enqueued: wait for both
-    deadline = time.monotonic() + 60
-    while ((analysis_rows(client)[0].status != "queued"
-            or client.app.state.huey.pending_count() != before + 1)
-           and time.monotonic() < deadline):
-        time.sleep(0.05)
+    eventually(lambda: analysis_rows(client)[0].status == "queued"
+               and client.app.state.huey.pending_count() == before + 1, 60)
     [row] = analysis_rows(client)
     assert (row.status, row.attempts) == ("queued", 1)
     assert client.app.state.huey.pending_count() == before + 1

@@ -77,6 +77,17 @@ def upload(client: TestClient, headers: dict[str, str] | None = None, *,
                        data={k: str(v) for k, v in fields.items()})
 
 
+def eventually(check, timeout_s: float = 30, interval_s: float = 0.05) -> bool:
+    """Whether ``check()`` became true within ``timeout_s``: for what a background thread
+    does in its own time (a deadline, never a fixed sleep, so a slow machine only waits)."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval_s)
+    return True
+
+
 def wait_for(client: TestClient, url: str, headers: dict[str, str], timeout_s: float = 240,
              until=("done", "failed")) -> dict:
     deadline = time.monotonic() + timeout_s
