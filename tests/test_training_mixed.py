@@ -542,3 +542,48 @@ def test_unpaired_fakes_drawn_generator_first(tmp_path):
     assert plain.fake_weights is None
     drawn = [bool((train[k][2][1] == -1).all()) for k in range(8)]
     assert any(drawn)  # unpaired items are made with the weights
+
+
+# --- run 48: an unpaired fake beside a real face of its own group (its original) ---
+
+def test_unpaired_fakes_beside_their_own_original(tmp_path):
+    pytest.importorskip("torch")
+    from fakelens.training.data import MixedPairs, SBIPairs, to_tensor
+    from fakelens.training.loop import build_datasets
+
+    # real faces of groups a, b and c, fakes of a, b and d (no real face): each its own shade
+    real_shade, fake_shade = {"a": 20, "b": 120, "c": 220}, {"a": 60, "b": 90, "d": 160}
+    groups = ["a", "a", "b", "c"]
+    reals = np.stack([np.full((64, 64, 3), real_shade[g], np.uint8) for g in groups])
+    fakes = np.stack([np.full((64, 64, 3), v, np.uint8) for v in fake_shade.values()])
+    sbi = SBIPairs(reals, np.zeros((4, 80, 2), np.float32), np.arange(4), np.ones(4),
+                   size=64, seed=0, cross_blend_prob=0.0, length=60, groups=groups)
+    pairs = MixedPairs(sbi, reals, reals.copy(), np.arange(4), size=64, seed=1, length=60,
+                       pair_share=0.0, map_size=2, augment=False, fake_faces=fakes,
+                       fake_share=1.0, fake_groups=list(fake_shade), own_original_prob=1.0)
+    assert {k: v.tolist() for k, v in pairs._own_reals.items()} == {0: [0, 1], 1: [2]}
+
+    def group_of(x, shades):
+        mean = float(x.mean())
+        return min(shades, key=lambda g: abs(float(to_tensor(
+            np.full((64, 64, 3), shades[g], np.uint8), 64).mean()) - mean))
+    drawn = [(group_of(x[1], fake_shade), group_of(x[0], real_shade))
+             for x, _, _ in (pairs[k] for k in range(60))]
+    assert all(real == fake for fake, real in drawn if fake != "d")  # its own original
+    assert {real for fake, real in drawn if fake == "d"} == {"a", "b", "c"}  # any real face
+    # the config passes the groups through; a fold's held-out originals are not drawn
+    cfg = _rotation_config(tmp_path, fake_balance="method", own_original_prob=0.5,
+                           holdout_groups=["g2"])
+    train, _ = build_datasets(cfg, 8)
+    g1_real = train.sbi.indices[train.sbi.groups[train.sbi.indices] == "g1"].tolist()
+    assert len(g1_real) == 1
+    assert {k: v.tolist() for k, v in train._own_reals.items()} == {0: g1_real, 1: g1_real,
+                                                                     2: g1_real}
+
+
+def test_own_originals_need_unpaired_fakes(tmp_path):
+    pytest.importorskip("torch")
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="own_original_prob"):
+        _rotation_config(tmp_path, fake_share=0.0, own_original_prob=0.5)

@@ -51,6 +51,11 @@ class MixedData(_Strict):
         "face", description="how an unpaired fake is drawn: any fake face alike, or a "
         "generator first (the caches' method column), then one of its faces, so that each "
         "generator counts alike however many frames it has")
+    own_original_prob: float = Field(
+        0.0, ge=0, le=1, description="share of unpaired items whose real face is one of the "
+        "fake's own group (the clip it was made from: a demo's input, a swap's target) when "
+        "that group has real faces among face_caches, so that a demo's source style never "
+        "tells a fake; the rest draw any real face by cache weight")
     holdout_groups: list[str] = Field(default_factory=list, description="groups left out "
                                       "of every training cache (a rotation fold's held-out "
                                       "generators with the clips they were made from)")
@@ -69,6 +74,13 @@ class MixedData(_Strict):
                                    "the validation role (real and unpaired fake clips; a "
                                    "clip is a group's faces of one label)")
     val_frames_per_clip: int = Field(16, ge=1)
+
+    @model_validator(mode="after")
+    def _own_originals_need_unpaired_fakes(self) -> MixedData:
+        if self.own_original_prob and not (self.fake_share and self.fake_caches):
+            raise ValueError("own_original_prob picks the real face beside an unpaired fake: "
+                             "give fake_caches and a fake_share")
+        return self
 
 
 class ImageFolderData(_Strict):

@@ -62,6 +62,7 @@ class SBIPairs(torch.utils.data.Dataset):
                  degradation: str = "heavy", groups=None, reenact_prob: float = 0.0,
                  region: str = "face"):
         self.crops, self.meshes = crops, meshes
+        self.groups = None if groups is None else np.asarray(groups)
         self.region = region
         self.degradation = degradation
         self.indices = np.asarray(indices)
@@ -147,7 +148,10 @@ class MixedPairs(torch.utils.data.Dataset):
       beside an unpaired fake face of ``fake_faces`` (a talking head with no aligned
       original), both given the same degradation; nobody knows where such a fake differs,
       so its map is -1 everywhere: the map loss leaves it out. ``fake_weights`` (optional)
-      is the probability of drawing each fake face (generator first, then a face).
+      is the probability of drawing each fake face (generator first, then a face);
+      with probability ``own_original_prob`` the real face is then one of the fake's own
+      group (``fake_groups``: the clip it was made from) when ``sbi`` has real faces of
+      that group, so that the two differ by the manipulation rather than by the source.
 
     Items: ``(crops [2,3,S,S], labels [2], maps [2,m,m])``; the real face's map is zero.
     The region of ``sbi`` (a mouth detector's lower face) is cut from both faces and the
@@ -158,7 +162,7 @@ class MixedPairs(torch.utils.data.Dataset):
                  seed: int, length: int, pair_share: float, map_size: int,
                  augment: bool = True, degradation: str = "heavy", smooth_prob: float = 0.0,
                  real_soften_prob: float = 0.0, fake_faces=None, fake_share: float = 0.0,
-                 fake_weights=None):
+                 fake_weights=None, fake_groups=None, own_original_prob: float = 0.0):
         self.sbi, self.pair_real, self.pair_fake = sbi, pair_real, pair_fake
         self.pair_indices = np.asarray(pair_indices)
         self.size, self.seed, self.length = size, seed, length
@@ -167,6 +171,17 @@ class MixedPairs(torch.utils.data.Dataset):
         self.smooth_prob, self.real_soften_prob = smooth_prob, real_soften_prob
         self.fake_faces, self.fake_weights = fake_faces, fake_weights
         self.fake_share = fake_share if fake_faces is not None and len(fake_faces) else 0.0
+        self.own_original_prob = own_original_prob
+        self._own_reals = self._own_group_reals(fake_groups) if own_original_prob else {}
+
+    def _own_group_reals(self, fake_groups) -> dict[int, np.ndarray]:
+        """For each unpaired fake face whose group has real faces in ``sbi``: those faces
+        (rows of ``sbi.crops``)."""
+        if self.sbi is None or self.sbi.groups is None or fake_groups is None:
+            raise ValueError("own_original_prob needs the groups of the real and fake faces")
+        real_groups = self.sbi.groups[self.sbi.indices]
+        by_group = {g: self.sbi.indices[real_groups == g] for g in np.unique(real_groups)}
+        return {i: by_group[g] for i, g in enumerate(np.asarray(fake_groups)) if g in by_group}
 
     def __len__(self) -> int:
         return self.length
@@ -184,9 +199,13 @@ class MixedPairs(torch.utils.data.Dataset):
             real = self.sbi.crops[int(self.sbi.indices[rng.choice(len(self.sbi.indices),
                                                                    p=self.sbi.p)])]
             # drawn as before when unweighted, so that earlier runs keep their random stream
-            fake = self.fake_faces[int(rng.integers(len(self.fake_faces)))
-                                   if self.fake_weights is None else
-                                   int(rng.choice(len(self.fake_faces), p=self.fake_weights))]
+            f = int(rng.integers(len(self.fake_faces)) if self.fake_weights is None else
+                    rng.choice(len(self.fake_faces), p=self.fake_weights))
+            fake = self.fake_faces[f]
+            # no draw when off, so that runs without it keep their random stream
+            if self.own_original_prob and f in self._own_reals and \
+                    rng.random() < self.own_original_prob:
+                real = self.sbi.crops[int(rng.choice(self._own_reals[f]))]
             mask = np.full(real.shape[:2], -1.0, np.float32)
         elif aligned := rng.random() < self.pair_share:
             i = int(rng.choice(self.pair_indices))

@@ -63,19 +63,20 @@ def _generators(cache: dict[str, np.ndarray]) -> np.ndarray:
 
 
 def _fake_faces(caches, balance: str = "face"):
-    """The FAKE-labelled crops of labelled caches and the probability of drawing each:
-    ``None`` (every face alike) or, with ``balance="method"``, one generator first and
-    then one of its faces. ``(None, None)`` without caches."""
+    """The FAKE-labelled crops of labelled caches, the probability of drawing each
+    (``None``: every face alike; with ``balance="method"``, one generator first and then
+    one of its faces) and their groups. ``(None, None, None)`` without caches."""
     if not caches:
-        return None, None
+        return None, None, None
     crops = np.concatenate([c["crops"][c["label"] == 1] for c in caches])
+    groups = np.concatenate([c["group"][c["label"] == 1] for c in caches])
     if balance == "face":
-        return crops, None
+        return crops, None, groups
     gens = np.concatenate([_generators(c)[c["label"] == 1] for c in caches])
     names, index, counts = np.unique(gens, return_inverse=True, return_counts=True)
     log.info("unpaired fakes: %d faces of %d generators, drawn generator first",
              len(crops), len(names))
-    return crops, 1.0 / (len(names) * counts[index])
+    return crops, 1.0 / (len(names) * counts[index]), groups
 
 
 def _concat_caches(paths, loaded, weights=None
@@ -186,14 +187,15 @@ def build_datasets(cfg: TrainConfig, length: int):
         pairs = [kept[p] for p in data.pair_caches]
         real = np.concatenate([c["crops"] for c in pairs]) if pairs else faces["crops"][:0]
         fake = np.concatenate([c["fake_crops"] for c in pairs]) if pairs else real
-        fake_faces, fake_weights = _fake_faces([kept[p] for p in data.fake_caches],
-                                               data.fake_balance)
+        fake_faces, fake_weights, fake_groups = _fake_faces(
+            [kept[p] for p in data.fake_caches], data.fake_balance)
         train = MixedPairs(sbi, real, fake, np.arange(len(real)), size=cfg.input_size,
                            seed=cfg.seed, length=length, pair_share=data.pair_share,
                            map_size=-(-cfg.input_size // 32), degradation=data.degradation,
                            smooth_prob=data.smooth_prob, real_soften_prob=data.real_soften_prob,
                            fake_faces=fake_faces, fake_weights=fake_weights,
-                           fake_share=data.fake_share)
+                           fake_share=data.fake_share, fake_groups=fake_groups,
+                           own_original_prob=data.own_original_prob)
         return train, video_validation(data, cfg.input_size, cfg.region)
     if data.kind == "sbi":
         caches = [load_face_cache(p) for p in data.face_caches]
