@@ -5,23 +5,23 @@
 #   nohup bash scripts/train_long.sh > runs/train_long.out 2>&1 &
 # Stop it with SIGTERM after a "step N loss" line (a job started with `&` from a script
 # ignores SIGINT); it loses at most the 50 steps since that checkpoint.
-# The default is run 47 (faceswap_r47_all.yaml and faceswap_r47_seed1_all.yaml: E10's
-# recipe, crops of 1.3x the face box at 160 px, with H.264 among the degradations; two
-# draws of 3,450 steps, about 50 CPU-minutes each, caches in runs/cache160-crop1.3); its
-# rule is in docs/training-log.md.
-# Runs 30-46 ended: `SIZE=224 RUNS=r30_all`, `RUNS=r31_all`, `RUNS=r32_all`,
+# The default is run 48 (faceswap_r48_fold_{1,2,3}.yaml: run 46's rotation folds with
+# each unpaired fake beside its own original; three folds of 1,724 steps, about 24
+# CPU-minutes each, caches in runs/cache160-crop1.3); its rule is in docs/training-log.md.
+# Runs 30-47 ended: `SIZE=224 RUNS=r30_all`, `RUNS=r31_all`, `RUNS=r32_all`,
 # `RUNS=r33_all`, `RUNS="r40_all r40_seed1_all"`, for runs 34, 35, 37 and 38
 # `RUNS="rNN_fold_1 rNN_fold_2 rNN_fold_3"` with scripts/train_rotation.sh (run 41 with
 # CROP=1.3, run 43 with CROP=1.5), and `CROP=1.3 RUNS="r42_all r42_seed1_all"` (shipped
 # as E10), run 44 with `SIZE=208 CROP=1.3 RUNS="r44_fold_1 r44_fold_2 r44_fold_3"`, and
-# runs 45 and 46 with `CROP=1.3 RUNS="rNN_fold_1 rNN_fold_2 rNN_fold_3"`.
+# runs 45 and 46 with `CROP=1.3 RUNS="rNN_fold_1 rNN_fold_2 rNN_fold_3"`, run 47 with
+# `CROP=1.3 RUNS="r47_all r47_seed1_all"`.
 # CONFIG=path/to.yaml RUN=runs/name run a config on run 21's caches (runs/cache224) instead:
 # run 21 (faceswap_v6.yaml, ended at step 7,700) and run 20 are recorded in
 # docs/training-log.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -z "${CONFIG:-}" ]; then
-  CROP=1.3 RUNS="r47_all r47_seed1_all" exec bash scripts/train_rotation.sh
+  CROP=1.3 RUNS="r48_fold_1 r48_fold_2 r48_fold_3" exec bash scripts/train_rotation.sh
 fi
 . scripts/train_env.sh
 config=$CONFIG

@@ -19,7 +19,8 @@
 # SIZE=208 CROP=1.3 RUNS="r44_fold_1 r44_fold_2 r44_fold_3" run 44 and
 # CROP=1.3 RUNS="r45_fold_1 r45_fold_2 r45_fold_3" run 45 and
 # CROP=1.3 RUNS="r46_fold_1 r46_fold_2 r46_fold_3" run 46 and
-# CROP=1.3 RUNS="r47_all r47_seed1_all" run 47 (what train_long.sh starts).
+# CROP=1.3 RUNS="r47_all r47_seed1_all" run 47 and
+# CROP=1.3 RUNS="r48_fold_1 r48_fold_2 r48_fold_3" run 48 (what train_long.sh starts).
 # CACHES_ONLY=1 builds the caches only. CROP=1.3 cuts every crop at 1.3x the face box
 # (runs/cache160-crop1.3) instead of 1.0x; the configs name that folder as `cache_root`.
 set -euo pipefail
