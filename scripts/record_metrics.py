@@ -21,8 +21,9 @@ QP40_SUITE = EVAL / "suite-qp40" / "suite.json"  # the benchmark on the QP 40 mi
 WEIGHTS = ROOT / "src" / "fakelens" / "weights"
 # Since E8 (2026-12-06, docs/training-log.md) videos and photos have their own face-swap
 # detector: for videos E8 (run 27), since E9 (2026-12-07) the ensemble of runs 28 and 31,
-# since E10 (2026-12-07) that of run 42's two seeds at 1.3x crops; v2 for photos (its
-# uncertain band's edge stays v2's)
+# since E10 (2026-12-07) that of run 42's two seeds at 1.3x crops, since E11 (2026-12-08)
+# that of run 47's two seeds (E10's recipe with H.264 among the degradations); v2 for
+# photos (its uncertain band's edge stays v2's)
 VIDEO, PHOTO = "fakelens-faceswap-video", "fakelens-faceswap"
 
 # Every figure is recorded per kind of media (`metrics_by_media`: video, image): a result
@@ -258,10 +259,10 @@ def missed_on_video(suite: dict, rotation: Path | None = None) -> dict[str, str]
     return out
 
 
-# Run 41 (docs/training-log.md): the shipped recipe's crop (1.3x, E10) in run 34's
-# leave-generators-out rotation; a kind of fake whose mean fold AUC is under the line is a
-# blind spot beside every video
-ROTATION = EVAL / "rotation-r41" / "rotation.json"
+# Run 46 (docs/training-log.md): the shipped recipe's crop and degradations (1.3x, H.264
+# among them: E11) in run 34's leave-generators-out rotation; a kind of fake whose mean fold
+# AUC is under the line is a blind spot beside every video
+ROTATION = EVAL / "rotation-r46" / "rotation.json"
 ROTATION_LINE = 0.70
 SWAPS = ("Face swaps by tools it never trained on (another person's face put over the "
          "original by tools other than the ones it learned: inswapper-based roop, FaceFusion "
